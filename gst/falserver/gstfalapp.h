@@ -1,0 +1,72 @@
+/* gst-fal server: the interface between the queue and an app (server-internal)
+ *
+ * An app is a name, a description, JSON schemas of its input and output, and
+ * a blocking run function called on a worker thread. The server owns the
+ * queue, HTTP, storage and SSE; an app only sees its GstFalAppCall.
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct _GstFalAppCall GstFalAppCall;
+
+/* Returns the output (transfer full), or NULL with @error set. Errors:
+ * GST_FAL_APP_ERROR with the HTTP status as code (422 validation, 500, ...);
+ * use gst_fal_app_call_fail() for a detail that is not plain text. */
+typedef JsonNode *(*GstFalAppRunFunc) (GstFalAppCall * call, gpointer app_data,
+    GError ** error);
+
+typedef struct {
+  const gchar *name;            /* "local/echo" (owner/alias) */
+  const gchar *description;     /* one line */
+  const gchar *input_schema;    /* JSON Schema of the input, as JSON text */
+  const gchar *output_schema;   /* JSON Schema of the output, as JSON text */
+  GstFalAppRunFunc run;
+  gpointer app_data;
+  GDestroyNotify app_data_free;
+} GstFalAppInfo;
+
+#define GST_FAL_APP_ERROR (gst_fal_app_error_quark ())
+GQuark gst_fal_app_error_quark (void);
+
+/* The call, valid during run. */
+JsonNode *gst_fal_app_call_get_input (GstFalAppCall * call);          /* transfer none */
+const gchar *gst_fal_app_call_get_request_id (GstFalAppCall * call);
+const gchar *gst_fal_app_call_get_path (GstFalAppCall * call);        /* sub-path, "" if none */
+GCancellable *gst_fal_app_call_get_cancellable (GstFalAppCall * call);
+/* Whether the call came through /stream (partial events are sent). */
+gboolean gst_fal_app_call_is_streaming (GstFalAppCall * call);
+/* A log line with a timestamp, visible in the status with logs=1. */
+void gst_fal_app_call_log (GstFalAppCall * call, const gchar * level,
+    const gchar * format, ...) G_GNUC_PRINTF (3, 4);
+/* A partial output on /stream (ignored on the queue). (transfer none) */
+void gst_fal_app_call_emit (GstFalAppCall * call, JsonNode * partial);
+/* Fetches an input media URL or data URI (storage of this server read
+ * directly, http(s) fetched). Returns the bytes and content type. */
+GBytes *gst_fal_app_call_fetch (GstFalAppCall * call, const gchar * url,
+    gchar ** content_type, GError ** error);
+/* Stores output media on the server's CDN and returns its public URL,
+ * honouring the request's object lifecycle preference. */
+gchar *gst_fal_app_call_store (GstFalAppCall * call, GBytes * data,
+    const gchar * content_type, const gchar * file_name);
+/* Fails with a given status, detail (any JSON; transfer none) and error type;
+ * the run function then returns NULL with any error set. */
+void gst_fal_app_call_fail (GstFalAppCall * call, guint status,
+    JsonNode * detail, const gchar * error_type);
+
+/* Registration (server-internal registry). */
+typedef struct _GstFalAppRegistry GstFalAppRegistry;
+GstFalAppRegistry *gst_fal_app_registry_new (void);
+void gst_fal_app_registry_free (GstFalAppRegistry * registry);
+void gst_fal_app_registry_add (GstFalAppRegistry * registry, const GstFalAppInfo * info);
+const GstFalAppInfo *gst_fal_app_registry_lookup (GstFalAppRegistry * registry, const gchar * name);
+/* Registers the built-in apps (test apps and real models). */
+void gst_fal_apps_register_builtin (GstFalAppRegistry * registry);
+/* Registers the apps declared in a key file (see docs/apps.md). */
+gboolean gst_fal_apps_register_from_file (GstFalAppRegistry * registry,
+    const gchar * path, GError ** error);
+
+G_END_DECLS

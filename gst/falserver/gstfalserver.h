@@ -1,0 +1,61 @@
+/* gst-fal: GstFalServer, the local fal-compatible server (libgstfalserver-1.0) */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define GST_FAL_TYPE_SERVER (gst_fal_server_get_type ())
+G_DECLARE_FINAL_TYPE (GstFalServer, gst_fal_server, GST_FAL, SERVER, GObject)
+
+/*
+ * Properties (set before start):
+ *  "bind-address" (string, default "127.0.0.1")
+ *  "port"         (uint, default 0 = ephemeral; gst-fal serve uses 8472)
+ *  "workers"      (uint, default 2)
+ *  "key"          (string, write-only; default from FAL_KEY) required for API calls when set
+ *  "storage-dir"  (string, default: a new temporary directory, removed at finalize)
+ *  "apps-file"    (string, nullable) extra apps declared in a key file
+ *  "max-body"     (uint64, bytes, default 256 MiB)
+ *  "url"          (string, read-only) "http://127.0.0.1:PORT" once started
+ */
+
+GstFalServer *gst_fal_server_new (void);
+
+/* Listens and starts the workers; the server runs on its own thread and main
+ * context, so the caller's context need not be iterated. Refuses a
+ * non-loopback bind address without a key. */
+gboolean gst_fal_server_start (GstFalServer * server, GError ** error);
+
+/* Stops listening; in-flight requests end as cancelled; stored files kept. */
+void gst_fal_server_stop (GstFalServer * server);
+
+const gchar *gst_fal_server_get_url (GstFalServer * server);
+
+/* The process-wide embedded server (started on first use, on an ephemeral
+ * loopback port, no key). (transfer full) */
+GstFalServer *gst_fal_server_get_default (GError ** error);
+
+/* Names and one-line descriptions of the registered apps, sorted.
+ * (transfer full) (element-type utf8): "name\tdescription" */
+GPtrArray *gst_fal_server_list_apps (GstFalServer * server);
+
+/**
+ * GstFalServerFaults:
+ *
+ * Faults injected into responses of the API (not the CDN GETs), for tests and
+ * benchmarks. Rates are shares 0..1 drawn per response.
+ */
+typedef struct {
+  gdouble rate_429;             /* answered 429 with Retry-After: retry_after */
+  gdouble rate_500;
+  gdouble rate_503;
+  gdouble rate_drop;            /* connection closed without an answer */
+  gdouble rate_truncate;        /* body cut short */
+  guint retry_after;            /* seconds, for 429 */
+  guint latency_ms;             /* added before every answer */
+} GstFalServerFaults;
+
+void gst_fal_server_set_faults (GstFalServer * server, const GstFalServerFaults * faults);
+
+G_END_DECLS

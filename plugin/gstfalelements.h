@@ -1,0 +1,38 @@
+/* gst-fal: the elements of the fal plugin and what they share */
+#pragma once
+
+#include <gst/gst.h>
+#include <gst/fal/gstfal.h>
+
+G_BEGIN_DECLS
+
+/* Once per process: debug categories, meta registration. */
+void gst_fal_element_init (GstPlugin * plugin);
+
+/* The client an element uses, shared through a GstContext of type
+ * GST_FAL_CLIENT_CONTEXT_TYPE ("gst.fal.client"): asks the pipeline
+ * (need-context), else creates one from @server_url / @key / the environment
+ * and posts have-context. An @application starting with "local/" with no
+ * server configured (no @server_url, no GST_FAL_URL) uses the process-wide
+ * embedded local server. Call from a state change (NULL→READY).
+ * (transfer full) */
+GstFalClient *gst_fal_element_acquire_client (GstElement * element,
+    const gchar * server_url, const gchar * key, const gchar * application,
+    GError ** error);
+
+/* set_context handler helper: stores a client given by the application. */
+void gst_fal_element_handle_set_context (GstElement * element,
+    GstContext * context, GstFalClient ** client_slot);
+
+/* Posts a GST_FAL_ERROR as an element error or warning, with details
+ * (http-status-code, error-type, request-id) mapped as style.md §12. */
+void gst_fal_element_post_error (GstElement * element, const GError * error,
+    gboolean as_warning);
+
+GST_ELEMENT_REGISTER_DECLARE (falinfer);
+GST_ELEMENT_REGISTER_DECLARE (falfilter);
+GST_ELEMENT_REGISTER_DECLARE (falsrc);
+GST_ELEMENT_REGISTER_DECLARE (falupload);
+GST_ELEMENT_REGISTER_DECLARE (faloverlay);
+
+G_END_DECLS
