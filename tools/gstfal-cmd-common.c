@@ -1,0 +1,266 @@
+/* gst-fal: options, client, arguments and the wait loop of the subcommands */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstfal-cmd.h"
+
+#include <glib-unix.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+static GMainLoop *wait_loop;
+static GAsyncResult *wait_result;
+static gboolean interrupted;
+
+static GArray *
+option_entries (GstFalCmdOptFlags flags, GstFalCmdOptions * opts)
+{
+  GArray *entries = g_array_new (TRUE, TRUE, sizeof (GOptionEntry));
+  GOptionEntry common[] = {
+    {"server", 0, 0, G_OPTION_ARG_STRING, &opts->server,
+        "fal-compatible server (default: $GST_FAL_URL, else the fal cloud)",
+        "URL"},
+    {"key", 0, 0, G_OPTION_ARG_STRING, &opts->key,
+          "API key, KEY or ID:SECRET (default: $FAL_KEY, "
+          "$FAL_KEY_ID/$FAL_KEY_SECRET)", "KEY"},
+    {"timeout", 0, 0, G_OPTION_ARG_DOUBLE, &opts->timeout,
+        "give up (and cancel the request) after this long", "SECONDS"},
+  };
+  GOptionEntry path = {"path", 0, 0, G_OPTION_ARG_STRING, &opts->path,
+    "sub-path of the app's endpoint", "PATH"
+  };
+  GOptionEntry priority = {"priority", 0, 0, G_OPTION_ARG_STRING,
+    &opts->priority, "queue priority: normal or low", "PRIORITY"
+  };
+  GOptionEntry hint = {"hint", 0, 0, G_OPTION_ARG_STRING, &opts->hint,
+    "runner hint (X-Fal-Runner-Hint)", "HINT"
+  };
+  GOptionEntry webhook = {"webhook", 0, 0, G_OPTION_ARG_STRING,
+    &opts->webhook, "URL to post the result to on completion", "URL"
+  };
+  GOptionEntry start_timeout = {"start-timeout", 0, 0, G_OPTION_ARG_DOUBLE,
+    &opts->start_timeout, "fail if the request has not started by then",
+    "SECONDS"
+  };
+  GOptionEntry logs = {"logs", 0, 0, G_OPTION_ARG_NONE, &opts->logs,
+    "include the request's logs", NULL
+  };
+  GOptionEntry poll[] = {
+    {"poll", 0, 0, G_OPTION_ARG_NONE, &opts->poll,
+        "poll the status instead of following the status stream", NULL},
+    {"poll-interval", 0, 0, G_OPTION_ARG_DOUBLE, &opts->poll_interval,
+        "seconds between two polls (with --poll)", "SECONDS"},
+  };
+
+  g_array_append_vals (entries, common, G_N_ELEMENTS (common));
+  if (flags & GST_FAL_CMD_OPT_PATH)
+    g_array_append_val (entries, path);
+  if (flags & GST_FAL_CMD_OPT_PRIORITY)
+    g_array_append_val (entries, priority);
+  if (flags & GST_FAL_CMD_OPT_HINT)
+    g_array_append_val (entries, hint);
+  if (flags & GST_FAL_CMD_OPT_WEBHOOK)
+    g_array_append_val (entries, webhook);
+  if (flags & GST_FAL_CMD_OPT_START_TIMEOUT)
+    g_array_append_val (entries, start_timeout);
+  if (flags & GST_FAL_CMD_OPT_LOGS)
+    g_array_append_val (entries, logs);
+  if (flags & GST_FAL_CMD_OPT_POLL)
+    g_array_append_vals (entries, poll, G_N_ELEMENTS (poll));
+  return entries;
+}
+
+static gboolean
+check_options (const GstFalCmdOptions * opts)
+{
+  if (opts->priority && strcmp (opts->priority, "normal")
+      && strcmp (opts->priority, "low")) {
+    gst_fal_cmd_usage_error ("--priority must be 'normal' or 'low', not '%s'",
+        opts->priority);
+    return FALSE;
+  }
+  if (opts->timeout < 0 || opts->start_timeout < 0 || opts->poll_interval < 0) {
+    gst_fal_cmd_usage_error ("durations must not be negative");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+gst_fal_cmd_parse (int *argc, char ***argv, const gchar * positional,
+    const gchar * description, GstFalCmdOptFlags flags,
+    GstFalCmdOptions * opts, guint n_positional)
+{
+  g_autoptr (GOptionContext) context = g_option_context_new (positional);
+  g_autoptr (GArray) entries = option_entries (flags, opts);
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *prgname = g_strdup_printf ("gst-fal %s", (*argv)[0]);
+
+  g_set_prgname (prgname);
+  g_option_context_set_summary (context, description);
+  g_option_context_add_main_entries (context,
+      (GOptionEntry *) entries->data, NULL);
+  if (!g_option_context_parse (context, argc, argv, &error)) {
+    gst_fal_cmd_usage_error ("%s", error->message);
+    return FALSE;
+  }
+  if ((guint) (*argc - 1) != n_positional) {
+    gst_fal_cmd_usage_error ("%s expects %s (run 'gst-fal %s --help')",
+        (*argv)[0], positional, (*argv)[0]);
+    return FALSE;
+  }
+  return check_options (opts);
+}
+
+void
+gst_fal_cmd_options_clear (GstFalCmdOptions * opts)
+{
+  g_clear_pointer (&opts->server, g_free);
+  if (opts->key)
+    memset (opts->key, 0, strlen (opts->key));
+  g_clear_pointer (&opts->key, g_free);
+  g_clear_pointer (&opts->path, g_free);
+  g_clear_pointer (&opts->priority, g_free);
+  g_clear_pointer (&opts->hint, g_free);
+  g_clear_pointer (&opts->webhook, g_free);
+}
+
+GstFalClient *
+gst_fal_cmd_make_client (const GstFalCmdOptions * opts)
+{
+  const gchar *url = opts->server;
+  GstFalClient *client;
+
+  if (!url || !*url)
+    url = g_getenv ("GST_FAL_URL");
+  if (url && !*url)
+    url = NULL;
+  client = gst_fal_client_new_for_url (url);
+  if (opts->key && *opts->key)
+    g_object_set (client, "key", opts->key, NULL);
+  if (opts->timeout > 0)
+    g_object_set (client, "timeout", opts->timeout, NULL);
+  if (opts->poll_interval > 0)
+    g_object_set (client, "poll-interval", opts->poll_interval, NULL);
+  return client;
+}
+
+GstFalOptions *
+gst_fal_cmd_make_call_options (const GstFalCmdOptions * opts)
+{
+  GstFalOptions *options = gst_fal_options_new ();
+
+  if (opts->path)
+    gst_fal_options_set_path (options, opts->path);
+  if (opts->hint)
+    gst_fal_options_set_hint (options, opts->hint);
+  if (opts->webhook)
+    gst_fal_options_set_webhook_url (options, opts->webhook);
+  if (opts->priority && !strcmp (opts->priority, "low"))
+    gst_fal_options_set_priority (options, GST_FAL_PRIORITY_LOW);
+  if (opts->start_timeout > 0)
+    gst_fal_options_set_start_timeout (options, opts->start_timeout);
+  if (opts->timeout > 0)
+    gst_fal_options_set_timeout (options, opts->timeout);
+  gst_fal_options_set_with_logs (options, opts->logs);
+  if (opts->poll)
+    gst_fal_options_set_status_mode (options, GST_FAL_STATUS_MODE_POLL);
+  return options;
+}
+
+static gchar *
+read_stdin (GError ** error)
+{
+  GString *data = g_string_new (NULL);
+  gchar chunk[4096];
+  gsize n;
+
+  while ((n = fread (chunk, 1, sizeof chunk, stdin)) > 0)
+    g_string_append_len (data, chunk, n);
+  if (ferror (stdin)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+        "cannot read the arguments from standard input");
+    g_string_free (data, TRUE);
+    return NULL;
+  }
+  return g_string_free (data, FALSE);
+}
+
+JsonNode *
+gst_fal_cmd_load_arguments (const gchar * spec, GError ** error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) parse_error = NULL;
+  g_autofree gchar *owned = NULL;
+  const gchar *text = spec;
+  const gchar *origin = "inline";
+
+  if (!strcmp (spec, "-")) {
+    origin = "standard input";
+    if (!(text = owned = read_stdin (error)))
+      return NULL;
+  } else if (spec[0] == '@') {
+    g_autoptr (GError) read_error = NULL;
+
+    origin = spec + 1;
+    if (!g_file_get_contents (spec + 1, &owned, NULL, &read_error)) {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+          "cannot read the arguments: %s", read_error->message);
+      return NULL;
+    }
+    text = owned;
+  }
+
+  if (!json_parser_load_from_data (parser, text, -1, &parse_error)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "invalid JSON arguments (%s): %s", origin, parse_error->message);
+    return NULL;
+  }
+  if (!json_parser_get_root (parser)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "invalid JSON arguments (%s): empty", origin);
+    return NULL;
+  }
+  return json_parser_steal_root (parser);
+}
+
+static gboolean
+on_signal (gpointer cancellable)
+{
+  interrupted = TRUE;
+  g_cancellable_cancel (cancellable);
+  return G_SOURCE_CONTINUE;
+}
+
+void
+gst_fal_cmd_async_done (GObject * source, GAsyncResult * res, gpointer data)
+{
+  wait_result = g_object_ref (res);
+  g_main_loop_quit (wait_loop);
+}
+
+GAsyncResult *
+gst_fal_cmd_wait (GCancellable * cancellable)
+{
+  guint sigint = g_unix_signal_add (SIGINT, on_signal, cancellable);
+  guint sigterm = g_unix_signal_add (SIGTERM, on_signal, cancellable);
+  GAsyncResult *res;
+
+  wait_loop = g_main_loop_new (NULL, FALSE);
+  if (!wait_result)
+    g_main_loop_run (wait_loop);
+  g_clear_pointer (&wait_loop, g_main_loop_unref);
+  g_source_remove (sigint);
+  g_source_remove (sigterm);
+  res = wait_result;
+  wait_result = NULL;
+  return res;
+}
+
+gboolean
+gst_fal_cmd_was_interrupted (void)
+{
+  return interrupted;
+}

@@ -1,0 +1,201 @@
+/* gst-fal submit, subscribe, status, result, cancel: the queue */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstfal-cmd.h"
+
+#include <stdio.h>
+
+#define SUBMIT_FLAGS (GST_FAL_CMD_OPT_PATH | GST_FAL_CMD_OPT_HINT | \
+    GST_FAL_CMD_OPT_PRIORITY | GST_FAL_CMD_OPT_WEBHOOK | \
+    GST_FAL_CMD_OPT_START_TIMEOUT)
+
+int
+gst_fal_cmd_submit (int argc, char **argv)
+{
+  GstFalCmdOptions opts = { 0 };
+  g_autoptr (GstFalClient) client = NULL;
+  g_autoptr (GstFalOptions) options = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GAsyncResult) res = NULL;
+  g_autoptr (JsonNode) arguments = NULL;
+  g_autoptr (GstFalRequest) request = NULL;
+  g_autoptr (GError) error = NULL;
+  int status = GST_FAL_EXIT_OK;
+
+  if (!gst_fal_cmd_parse (&argc, &argv, "APP ARGS",
+          "Queues a request to APP with ARGS and prints its request id.",
+          SUBMIT_FLAGS, &opts, 2)) {
+    status = GST_FAL_EXIT_USAGE;
+    goto out;
+  }
+  if (!(arguments = gst_fal_cmd_load_arguments (argv[2], &error))) {
+    status = gst_fal_cmd_usage_error ("%s", error->message);
+    goto out;
+  }
+
+  client = gst_fal_cmd_make_client (&opts);
+  options = gst_fal_cmd_make_call_options (&opts);
+  gst_fal_client_submit_async (client, argv[1], arguments, options,
+      cancellable, gst_fal_cmd_async_done, NULL);
+  res = gst_fal_cmd_wait (cancellable);
+  if (!(request = gst_fal_client_submit_finish (client, res, &error))) {
+    status = gst_fal_cmd_report_error (argv[1], error);
+    goto out;
+  }
+  printf ("%s\n", gst_fal_request_get_request_id (request));
+  fflush (stdout);
+
+out:
+  gst_fal_cmd_options_clear (&opts);
+  return status;
+}
+
+int
+gst_fal_cmd_subscribe (int argc, char **argv)
+{
+  GstFalCmdOptions opts = { 0 };
+  g_autoptr (GstFalClient) client = NULL;
+  g_autoptr (GstFalOptions) options = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GAsyncResult) res = NULL;
+  g_autoptr (JsonNode) arguments = NULL;
+  g_autoptr (JsonNode) output = NULL;
+  g_autoptr (GError) error = NULL;
+  GstFalCmdProgress *progress;
+  int status = GST_FAL_EXIT_OK;
+
+  if (!gst_fal_cmd_parse (&argc, &argv, "APP ARGS",
+          "Queues a request to APP with ARGS, follows its status (and logs "
+          "with --logs) on standard error and prints its result.",
+          SUBMIT_FLAGS | GST_FAL_CMD_OPT_LOGS | GST_FAL_CMD_OPT_POLL,
+          &opts, 2)) {
+    status = GST_FAL_EXIT_USAGE;
+    goto out;
+  }
+  if (!(arguments = gst_fal_cmd_load_arguments (argv[2], &error))) {
+    status = gst_fal_cmd_usage_error ("%s", error->message);
+    goto out;
+  }
+
+  client = gst_fal_cmd_make_client (&opts);
+  options = gst_fal_cmd_make_call_options (&opts);
+  progress = gst_fal_cmd_progress_new (argv[1]);
+  gst_fal_client_subscribe_async (client, argv[1], arguments, options,
+      gst_fal_cmd_progress_update, progress, NULL, cancellable,
+      gst_fal_cmd_async_done, NULL);
+  res = gst_fal_cmd_wait (cancellable);
+  output = gst_fal_client_subscribe_finish (client, res, NULL, &error);
+  gst_fal_cmd_progress_free (progress);
+  if (!output)
+    status = gst_fal_cmd_report_error (argv[1], error);
+  else
+    gst_fal_cmd_print_json (output, TRUE);
+
+out:
+  gst_fal_cmd_options_clear (&opts);
+  return status;
+}
+
+int
+gst_fal_cmd_status (int argc, char **argv)
+{
+  GstFalCmdOptions opts = { 0 };
+  g_autoptr (GstFalClient) client = NULL;
+  g_autoptr (GstFalRequest) request = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GAsyncResult) res = NULL;
+  g_autoptr (GstFalStatus) fal_status = NULL;
+  g_autoptr (JsonNode) json = NULL;
+  g_autoptr (GError) error = NULL;
+  int status = GST_FAL_EXIT_OK;
+
+  if (!gst_fal_cmd_parse (&argc, &argv, "APP REQUEST_ID",
+          "Prints the status of a queued request as JSON.",
+          GST_FAL_CMD_OPT_LOGS, &opts, 2)) {
+    status = GST_FAL_EXIT_USAGE;
+    goto out;
+  }
+
+  client = gst_fal_cmd_make_client (&opts);
+  request = gst_fal_client_get_request (client, argv[1], argv[2]);
+  gst_fal_request_status_async (request, opts.logs, cancellable,
+      gst_fal_cmd_async_done, NULL);
+  res = gst_fal_cmd_wait (cancellable);
+  if (!(fal_status = gst_fal_request_status_finish (request, res, &error))) {
+    status = gst_fal_cmd_report_error (argv[1], error);
+    goto out;
+  }
+  json = gst_fal_cmd_status_to_json (fal_status);
+  gst_fal_cmd_print_json (json, TRUE);
+
+out:
+  gst_fal_cmd_options_clear (&opts);
+  return status;
+}
+
+int
+gst_fal_cmd_result (int argc, char **argv)
+{
+  GstFalCmdOptions opts = { 0 };
+  g_autoptr (GstFalClient) client = NULL;
+  g_autoptr (GstFalRequest) request = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GAsyncResult) res = NULL;
+  g_autoptr (JsonNode) output = NULL;
+  g_autoptr (GError) error = NULL;
+  int status = GST_FAL_EXIT_OK;
+
+  if (!gst_fal_cmd_parse (&argc, &argv, "APP REQUEST_ID",
+          "Prints the result of a completed request (does not wait).",
+          0, &opts, 2)) {
+    status = GST_FAL_EXIT_USAGE;
+    goto out;
+  }
+
+  client = gst_fal_cmd_make_client (&opts);
+  request = gst_fal_client_get_request (client, argv[1], argv[2]);
+  gst_fal_request_result_async (request, cancellable, gst_fal_cmd_async_done,
+      NULL);
+  res = gst_fal_cmd_wait (cancellable);
+  if (!(output = gst_fal_request_result_finish (request, res, &error)))
+    status = gst_fal_cmd_report_error (argv[1], error);
+  else
+    gst_fal_cmd_print_json (output, TRUE);
+
+out:
+  gst_fal_cmd_options_clear (&opts);
+  return status;
+}
+
+int
+gst_fal_cmd_cancel (int argc, char **argv)
+{
+  GstFalCmdOptions opts = { 0 };
+  g_autoptr (GstFalClient) client = NULL;
+  g_autoptr (GstFalRequest) request = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GAsyncResult) res = NULL;
+  g_autoptr (GError) error = NULL;
+  int status = GST_FAL_EXIT_OK;
+
+  if (!gst_fal_cmd_parse (&argc, &argv, "APP REQUEST_ID",
+          "Cancels a queued or running request. Cancelling a request that "
+          "already completed is not an error.", 0, &opts, 2)) {
+    status = GST_FAL_EXIT_USAGE;
+    goto out;
+  }
+
+  client = gst_fal_cmd_make_client (&opts);
+  request = gst_fal_client_get_request (client, argv[1], argv[2]);
+  gst_fal_request_cancel_async (request, cancellable, gst_fal_cmd_async_done,
+      NULL);
+  res = gst_fal_cmd_wait (cancellable);
+  if (!gst_fal_request_cancel_finish (request, res, &error))
+    status = gst_fal_cmd_report_error (argv[1], error);
+
+out:
+  gst_fal_cmd_options_clear (&opts);
+  return status;
+}

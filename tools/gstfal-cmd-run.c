@@ -1,0 +1,98 @@
+/* gst-fal run, stream: the direct (sync and streaming) endpoints */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstfal-cmd.h"
+
+#include <stdio.h>
+
+int
+gst_fal_cmd_run (int argc, char **argv)
+{
+  GstFalCmdOptions opts = { 0 };
+  g_autoptr (GstFalClient) client = NULL;
+  g_autoptr (GstFalOptions) options = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GAsyncResult) res = NULL;
+  g_autoptr (JsonNode) arguments = NULL;
+  g_autoptr (JsonNode) output = NULL;
+  g_autoptr (GError) error = NULL;
+  int status = GST_FAL_EXIT_OK;
+
+  if (!gst_fal_cmd_parse (&argc, &argv, "APP ARGS",
+          "Calls APP's sync endpoint with ARGS and prints its output.",
+          GST_FAL_CMD_OPT_PATH | GST_FAL_CMD_OPT_HINT |
+          GST_FAL_CMD_OPT_START_TIMEOUT, &opts, 2)) {
+    status = GST_FAL_EXIT_USAGE;
+    goto out;
+  }
+  if (!(arguments = gst_fal_cmd_load_arguments (argv[2], &error))) {
+    status = gst_fal_cmd_usage_error ("%s", error->message);
+    goto out;
+  }
+
+  client = gst_fal_cmd_make_client (&opts);
+  options = gst_fal_cmd_make_call_options (&opts);
+  gst_fal_client_run_async (client, argv[1], arguments, options, cancellable,
+      gst_fal_cmd_async_done, NULL);
+  res = gst_fal_cmd_wait (cancellable);
+  if (!(output = gst_fal_client_run_finish (client, res, &error)))
+    status = gst_fal_cmd_report_error (argv[1], error);
+  else
+    gst_fal_cmd_print_json (output, TRUE);
+
+out:
+  gst_fal_cmd_options_clear (&opts);
+  return status;
+}
+
+static void
+print_event (JsonNode * event, gpointer user_data)
+{
+  guint *n_events = user_data;
+
+  (*n_events)++;
+  gst_fal_cmd_print_json (event, FALSE);
+}
+
+int
+gst_fal_cmd_stream (int argc, char **argv)
+{
+  GstFalCmdOptions opts = { 0 };
+  g_autoptr (GstFalClient) client = NULL;
+  g_autoptr (GstFalOptions) options = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GAsyncResult) res = NULL;
+  g_autoptr (JsonNode) arguments = NULL;
+  g_autoptr (JsonNode) last = NULL;
+  g_autoptr (GError) error = NULL;
+  guint n_events = 0;
+  int status = GST_FAL_EXIT_OK;
+
+  if (!gst_fal_cmd_parse (&argc, &argv, "APP ARGS",
+          "Posts ARGS to APP's /stream endpoint and prints each event as "
+          "one JSON line, as it arrives.", GST_FAL_CMD_OPT_PATH, &opts, 2)) {
+    status = GST_FAL_EXIT_USAGE;
+    goto out;
+  }
+  if (!(arguments = gst_fal_cmd_load_arguments (argv[2], &error))) {
+    status = gst_fal_cmd_usage_error ("%s", error->message);
+    goto out;
+  }
+
+  client = gst_fal_cmd_make_client (&opts);
+  options = gst_fal_cmd_make_call_options (&opts);
+  gst_fal_client_stream_async (client, argv[1], arguments, options,
+      print_event, &n_events, NULL, cancellable, gst_fal_cmd_async_done, NULL);
+  res = gst_fal_cmd_wait (cancellable);
+  last = gst_fal_client_stream_finish (client, res, &error);
+  if (error)
+    status = gst_fal_cmd_report_error (argv[1], error);
+  else if (last && n_events == 0)
+    gst_fal_cmd_print_json (last, FALSE);
+
+out:
+  gst_fal_cmd_options_clear (&opts);
+  return status;
+}

@@ -1,0 +1,223 @@
+/* gst-fal serve, apps: the local fal-compatible server */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstfal-cmd.h"
+
+#if HAVE_FAL_SERVER
+#include <gst/falserver/gstfalserver.h>
+#include <glib-unix.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#define DEFAULT_PORT 8472
+
+typedef struct {
+  gchar *bind;
+  gint port;
+  gint workers;
+  gchar *key;
+  gchar *storage_dir;
+  gchar *apps_file;
+  gint64 max_body;
+  gboolean list_apps;
+} ServeOptions;
+
+static void
+serve_options_clear (ServeOptions * opts)
+{
+  g_free (opts->bind);
+  if (opts->key)
+    memset (opts->key, 0, strlen (opts->key));
+  g_free (opts->key);
+  g_free (opts->storage_dir);
+  g_free (opts->apps_file);
+}
+
+static gboolean
+parse_serve_options (int *argc, char ***argv, ServeOptions * opts,
+    gboolean server_options)
+{
+  GOptionEntry serve_entries[] = {
+    {"bind", 0, 0, G_OPTION_ARG_STRING, &opts->bind,
+        "address to listen on (default 127.0.0.1; any other needs a key)",
+        "ADDRESS"},
+    {"port", 0, 0, G_OPTION_ARG_INT, &opts->port,
+        "port to listen on, 0 for any free one (default 8472)", "PORT"},
+    {"workers", 0, 0, G_OPTION_ARG_INT, &opts->workers,
+        "requests run at the same time (default 2)", "N"},
+    {"key", 0, 0, G_OPTION_ARG_STRING, &opts->key,
+        "require this API key on every API call (default: $FAL_KEY)", "KEY"},
+    {"storage-dir", 0, 0, G_OPTION_ARG_FILENAME, &opts->storage_dir,
+        "where uploaded and produced files live (default: a temporary "
+          "directory)", "DIR"},
+    {"max-body", 0, 0, G_OPTION_ARG_INT64, &opts->max_body,
+        "largest request body accepted (default 256 MiB)", "BYTES"},
+    {"list-apps", 0, 0, G_OPTION_ARG_NONE, &opts->list_apps,
+        "print the apps, one per line, and exit", NULL},
+    {NULL}
+  };
+  GOptionEntry apps_entries[] = {
+    {"apps", 0, 0, G_OPTION_ARG_FILENAME, &opts->apps_file,
+        "extra apps declared in a key file", "FILE"},
+    {NULL}
+  };
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *prgname = g_strdup_printf ("gst-fal %s", (*argv)[0]);
+
+  g_set_prgname (prgname);
+  context = g_option_context_new (NULL);
+  g_option_context_set_summary (context, server_options ?
+      "Runs the local fal-compatible server and prints its URL once it "
+      "listens. SIGINT or SIGTERM stop it." :
+      "Lists the apps of the local server, one per line.");
+  if (server_options)
+    g_option_context_add_main_entries (context, serve_entries, NULL);
+  g_option_context_add_main_entries (context, apps_entries, NULL);
+  if (!g_option_context_parse (context, argc, argv, &error)) {
+    gst_fal_cmd_usage_error ("%s", error->message);
+    return FALSE;
+  }
+  if (*argc > 1) {
+    gst_fal_cmd_usage_error ("%s: unexpected argument '%s'", (*argv)[0],
+        (*argv)[1]);
+    return FALSE;
+  }
+  if (opts->port < 0 || opts->port > 65535 || opts->workers < 0
+      || opts->max_body < 0) {
+    gst_fal_cmd_usage_error ("%s: --port, --workers and --max-body take a "
+        "non-negative number (port at most 65535)", (*argv)[0]);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static GstFalServer *
+make_server (const ServeOptions * opts)
+{
+  GstFalServer *server = gst_fal_server_new ();
+  const gchar *key = opts->key;
+
+  if (!key || !*key)
+    key = g_getenv ("FAL_KEY");
+  if (key && *key)
+    g_object_set (server, "key", key, NULL);
+  if (opts->bind)
+    g_object_set (server, "bind-address", opts->bind, NULL);
+  g_object_set (server, "port", (guint) opts->port, NULL);
+  if (opts->workers > 0)
+    g_object_set (server, "workers", (guint) opts->workers, NULL);
+  if (opts->storage_dir)
+    g_object_set (server, "storage-dir", opts->storage_dir, NULL);
+  if (opts->apps_file)
+    g_object_set (server, "apps-file", opts->apps_file, NULL);
+  if (opts->max_body > 0)
+    g_object_set (server, "max-body", (guint64) opts->max_body, NULL);
+  return server;
+}
+
+static void
+print_apps (GstFalServer * server)
+{
+  g_autoptr (GPtrArray) apps = gst_fal_server_list_apps (server);
+  guint i;
+
+  for (i = 0; i < apps->len; i++) {
+    const gchar *line = g_ptr_array_index (apps, i);
+    const gchar *tab = strchr (line, '\t');
+
+    if (tab)
+      printf ("%-24.*s %s\n", (int) (tab - line), line, tab + 1);
+    else
+      printf ("%s\n", line);
+  }
+  fflush (stdout);
+}
+
+static gboolean
+on_stop_signal (gpointer loop)
+{
+  g_main_loop_quit (loop);
+  return G_SOURCE_CONTINUE;
+}
+
+int
+gst_fal_cmd_serve (int argc, char **argv)
+{
+  ServeOptions opts = {.port = DEFAULT_PORT };
+  g_autoptr (GstFalServer) server = NULL;
+  g_autoptr (GMainLoop) loop = NULL;
+  g_autoptr (GError) error = NULL;
+  guint sigint, sigterm;
+  int status = GST_FAL_EXIT_OK;
+
+  if (!parse_serve_options (&argc, &argv, &opts, TRUE)) {
+    status = GST_FAL_EXIT_USAGE;
+    goto out;
+  }
+  server = make_server (&opts);
+  if (opts.list_apps) {
+    print_apps (server);
+    goto out;
+  }
+
+  /* handlers first, so that a signal right after the URL is printed stops
+   * the server gracefully */
+  loop = g_main_loop_new (NULL, FALSE);
+  sigint = g_unix_signal_add (SIGINT, on_stop_signal, loop);
+  sigterm = g_unix_signal_add (SIGTERM, on_stop_signal, loop);
+  if (!gst_fal_server_start (server, &error)) {
+    status = gst_fal_cmd_report_error ("serve", error);
+  } else {
+    printf ("%s\n", gst_fal_server_get_url (server));
+    fflush (stdout);
+    g_main_loop_run (loop);
+    gst_fal_server_stop (server);
+  }
+  g_source_remove (sigint);
+  g_source_remove (sigterm);
+
+out:
+  serve_options_clear (&opts);
+  return status;
+}
+
+int
+gst_fal_cmd_apps (int argc, char **argv)
+{
+  ServeOptions opts = { 0 };
+  g_autoptr (GstFalServer) server = NULL;
+  int status = GST_FAL_EXIT_OK;
+
+  if (!parse_serve_options (&argc, &argv, &opts, FALSE)) {
+    status = GST_FAL_EXIT_USAGE;
+    goto out;
+  }
+  server = make_server (&opts);
+  print_apps (server);
+
+out:
+  serve_options_clear (&opts);
+  return status;
+}
+
+#else /* !HAVE_FAL_SERVER */
+
+int
+gst_fal_cmd_serve (int argc, char **argv)
+{
+  return gst_fal_cmd_usage_error ("serve: built without the server "
+      "(-Dserver=disabled)");
+}
+
+int
+gst_fal_cmd_apps (int argc, char **argv)
+{
+  return gst_fal_cmd_usage_error ("apps: built without the server "
+      "(-Dserver=disabled)");
+}
+
+#endif
