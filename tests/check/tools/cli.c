@@ -1,0 +1,661 @@
+/* gst-fal: the command line, run as a subprocess against `gst-fal serve` */
+#include <gst/check/gstcheck.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+#include <glib/gstdio.h>
+
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define TEST_KEY "cli-test-key-5b1f0c"
+
+/* The shared server, started by the parent for the whole test case. */
+static GPid shared_pid;
+static gchar *shared_url;
+
+typedef struct {
+  gint status;                  /* exit status, or 128 + signal */
+  gchar *out;
+  gchar *err;
+} ToolResult;
+
+static void
+tool_result_free (ToolResult * res)
+{
+  g_free (res->out);
+  g_free (res->err);
+  g_free (res);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ToolResult, tool_result_free);
+
+/* Children die with the test process, even when an assertion kills it. */
+static void
+die_with_parent (gpointer unused)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+static const gchar *
+tool_path (void)
+{
+  const gchar *tool = g_getenv ("GST_FAL_TOOL");
+
+  fail_unless (tool && *tool, "GST_FAL_TOOL is not set");
+  return tool;
+}
+
+static GSubprocessLauncher *
+tool_launcher (const gchar * url, const gchar * key, GSubprocessFlags flags)
+{
+  GSubprocessLauncher *launcher = g_subprocess_launcher_new (flags);
+
+  if (url)
+    g_subprocess_launcher_setenv (launcher, "GST_FAL_URL", url, TRUE);
+  else
+    g_subprocess_launcher_unsetenv (launcher, "GST_FAL_URL");
+  g_subprocess_launcher_setenv (launcher, "FAL_KEY", key ? key : "", TRUE);
+  g_subprocess_launcher_unsetenv (launcher, "FAL_KEY_ID");
+  g_subprocess_launcher_unsetenv (launcher, "FAL_KEY_SECRET");
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL,
+      NULL);
+  return launcher;
+}
+
+static gint
+exit_status_of (GSubprocess * proc)
+{
+  if (g_subprocess_get_if_exited (proc))
+    return g_subprocess_get_exit_status (proc);
+  fail_unless (g_subprocess_get_if_signaled (proc));
+  return 128 + g_subprocess_get_term_sig (proc);
+}
+
+/* Runs gst-fal with @args (NULL-terminated), GST_FAL_URL=@url (unset when
+ * NULL), FAL_KEY=@key, @input on standard input. */
+static ToolResult *
+tool_run_full (const gchar * url, const gchar * key, const gchar * input,
+    const gchar * const *args)
+{
+  g_autoptr (GSubprocessLauncher) launcher = tool_launcher (url, key,
+      G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+      G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GSubprocess) proc = NULL;
+  g_autoptr (GError) error = NULL;
+  ToolResult *res = g_new0 (ToolResult, 1);
+
+  g_ptr_array_add (argv, (gpointer) tool_path ());
+  for (; *args; args++)
+    g_ptr_array_add (argv, (gpointer) * args);
+  g_ptr_array_add (argv, NULL);
+
+  proc = g_subprocess_launcher_spawnv (launcher,
+      (const gchar * const *) argv->pdata, &error);
+  fail_unless (proc != NULL, "cannot run gst-fal: %s",
+      error ? error->message : "?");
+  fail_unless (g_subprocess_communicate_utf8 (proc, input ? input : "", NULL,
+          &res->out, &res->err, &error), "communicate: %s",
+      error ? error->message : "?");
+  res->status = exit_status_of (proc);
+  {
+    g_autofree gchar *line = g_strjoinv (" ", (gchar **) argv->pdata);
+    GST_INFO ("%s → %d\nstdout: %s\nstderr: %s", line, res->status,
+        res->out, res->err);
+  }
+  return res;
+}
+
+#define tool_run(url, ...) \
+  tool_run_full ((url), NULL, NULL, (const gchar *[]) { __VA_ARGS__, NULL })
+#define tool_run_key(url, key, ...) \
+  tool_run_full ((url), (key), NULL, (const gchar *[]) { __VA_ARGS__, NULL })
+#define tool_run_input(url, input, ...) \
+  tool_run_full ((url), NULL, (input), (const gchar *[]) { __VA_ARGS__, NULL })
+
+static guint
+count_lines (const gchar * text)
+{
+  guint n = 0;
+
+  for (; *text; text++)
+    n += *text == '\n';
+  return n;
+}
+
+static JsonNode *
+parse_json (const gchar * text)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+
+  fail_unless (json_parser_load_from_data (parser, text, -1, &error),
+      "not JSON: %s (%s)", text, error ? error->message : "");
+  fail_unless (json_parser_get_root (parser) != NULL, "empty output");
+  return json_parser_steal_root (parser);
+}
+
+static void
+assert_json_equal (const gchar * text, const gchar * expected)
+{
+  g_autoptr (JsonNode) a = parse_json (text);
+  g_autoptr (JsonNode) b = parse_json (expected);
+
+  fail_unless (json_node_equal (a, b), "got %s, expected %s", text, expected);
+}
+
+/* A failure is exactly one line on standard error. */
+static void
+assert_one_error_line (const ToolResult * res, const gchar * prefix)
+{
+  fail_unless (g_str_has_prefix (res->err, prefix),
+      "stderr '%s' does not start with '%s'", res->err, prefix);
+  fail_unless_equals_int (count_lines (res->err), 1);
+}
+
+static gchar *
+json_member (const gchar * text, const gchar * member)
+{
+  g_autoptr (JsonNode) root = parse_json (text);
+  JsonObject *object;
+
+  fail_unless (JSON_NODE_HOLDS_OBJECT (root), "not an object: %s", text);
+  object = json_node_get_object (root);
+  if (!json_object_has_member (object, member)
+      || JSON_NODE_HOLDS_NULL (json_object_get_member (object, member)))
+    return NULL;
+  return g_strdup (json_object_get_string_member (object, member));
+}
+
+/* Starts `gst-fal serve --port 0 ARGS…` and reads the URL it prints. */
+static GSubprocess *
+serve_start (gchar ** url, const gchar * const *args)
+{
+  g_autoptr (GSubprocessLauncher) launcher = tool_launcher (NULL, NULL,
+      G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GDataInputStream) lines = NULL;
+  g_autoptr (GError) error = NULL;
+  GSubprocess *proc;
+
+  g_ptr_array_add (argv, (gpointer) tool_path ());
+  g_ptr_array_add (argv, (gpointer) "serve");
+  g_ptr_array_add (argv, (gpointer) "--port");
+  g_ptr_array_add (argv, (gpointer) "0");
+  for (; *args; args++)
+    g_ptr_array_add (argv, (gpointer) * args);
+  g_ptr_array_add (argv, NULL);
+  proc = g_subprocess_launcher_spawnv (launcher,
+      (const gchar * const *) argv->pdata, &error);
+  fail_unless (proc != NULL, "cannot start serve: %s",
+      error ? error->message : "?");
+
+  lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (proc));
+  *url = g_data_input_stream_read_line_utf8 (lines, NULL, NULL, &error);
+  fail_unless (*url != NULL, "serve printed no URL");
+  fail_unless (g_str_has_prefix (*url, "http://127.0.0.1:"), "URL: %s", *url);
+  return proc;
+}
+
+#define serve(url, ...) serve_start ((url), (const gchar *[]) { __VA_ARGS__ })
+
+static gint
+serve_stop (GSubprocess * proc, gint signum)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_subprocess_send_signal (proc, signum);
+  fail_unless (g_subprocess_wait (proc, NULL, &error));
+  return exit_status_of (proc);
+}
+
+/* The shared server: spawned without GSubprocess, whose GLib worker thread
+ * would not survive the fork of each test. */
+static void
+shared_server_start (void)
+{
+  const gchar *argv[] = { tool_path (), "serve", "--port", "0", "--workers",
+    "4", NULL
+  };
+  g_autoptr (GError) error = NULL;
+  GString *line = g_string_new (NULL);
+  gint out_fd;
+  gchar c;
+
+  fail_unless (g_spawn_async_with_pipes (NULL, (gchar **) argv, NULL,
+          G_SPAWN_DO_NOT_REAP_CHILD, die_with_parent, NULL, &shared_pid,
+          NULL, &out_fd, NULL, &error), "cannot start serve: %s",
+      error ? error->message : "?");
+  while (read (out_fd, &c, 1) == 1 && c != '\n')
+    g_string_append_c (line, c);
+  close (out_fd);
+  shared_url = g_string_free (line, FALSE);
+  fail_unless (g_str_has_prefix (shared_url, "http://127.0.0.1:"),
+      "serve printed '%s'", shared_url);
+}
+
+static void
+shared_server_stop (void)
+{
+  int wstatus;
+
+  kill (shared_pid, SIGTERM);
+  waitpid (shared_pid, &wstatus, 0);
+  g_spawn_close_pid (shared_pid);
+  g_clear_pointer (&shared_url, g_free);
+}
+
+/* Polls `gst-fal status` until the request reaches @state. */
+static gchar *
+wait_for_state (const gchar * app, const gchar * id, const gchar * state)
+{
+  gint64 deadline = g_get_monotonic_time () + 100 * G_TIME_SPAN_SECOND;
+
+  while (g_get_monotonic_time () < deadline) {
+    g_autoptr (ToolResult) res = tool_run (shared_url, "status", app, id,
+        "--logs");
+    g_autofree gchar *current = NULL;
+
+    fail_unless_equals_int (res->status, 0);
+    current = json_member (res->out, "status");
+    if (!g_strcmp0 (current, state))
+      return g_steal_pointer (&res->out);
+    g_usleep (50 * 1000);
+  }
+  fail ("request %s never reached %s", id, state);
+  return NULL;
+}
+
+GST_START_TEST (test_run_echo)
+{
+  const gchar *args = "{\"hello\": \"world\", \"n\": [1, 2.5, null]}";
+  g_autoptr (ToolResult) res = tool_run (shared_url, "run", "local/echo",
+      args);
+
+  fail_unless_equals_int (res->status, 0);
+  assert_json_equal (res->out, args);
+  fail_unless_equals_string (res->err, "");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_run_server_option)
+{
+  g_autoptr (ToolResult) res = tool_run (NULL, "run", "--server", shared_url,
+      "local/echo", "{\"via\": \"--server\"}");
+
+  fail_unless_equals_int (res->status, 0);
+  assert_json_equal (res->out, "{\"via\": \"--server\"}");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_args_file_and_stdin)
+{
+  g_autofree gchar *path = NULL;
+  g_autofree gchar *at_path = NULL;
+  g_autoptr (ToolResult) from_file = NULL;
+  g_autoptr (ToolResult) from_stdin = NULL;
+  gint fd = g_file_open_tmp ("gst-fal-cli-XXXXXX.json", &path, NULL);
+
+  fail_unless (fd >= 0);
+  close (fd);
+  fail_unless (g_file_set_contents (path, "{\"from\": \"file\"}", -1, NULL));
+  at_path = g_strconcat ("@", path, NULL);
+  from_file = tool_run (shared_url, "run", "local/echo", at_path);
+  fail_unless_equals_int (from_file->status, 0);
+  assert_json_equal (from_file->out, "{\"from\": \"file\"}");
+
+  from_stdin = tool_run_input (shared_url, "{\"from\": [\"stdin\"]}", "run",
+      "local/echo", "-");
+  fail_unless_equals_int (from_stdin->status, 0);
+  assert_json_equal (from_stdin->out, "{\"from\": [\"stdin\"]}");
+  g_unlink (path);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_usage_errors)
+{
+  g_autoptr (ToolResult) bad_json = tool_run (shared_url, "run",
+      "local/echo", "{\"unterminated\": ");
+  g_autoptr (ToolResult) no_file = tool_run (shared_url, "run", "local/echo",
+      "@/nonexistent/gst-fal-args.json");
+  g_autoptr (ToolResult) missing = tool_run (shared_url, "run", "local/echo");
+  g_autoptr (ToolResult) unknown = tool_run (shared_url, "frobnicate");
+  g_autoptr (ToolResult) priority = tool_run (shared_url, "submit",
+      "--priority", "urgent", "local/echo", "{}");
+  g_autoptr (ToolResult) option = tool_run (shared_url, "run", "--webhook",
+      "http://127.0.0.1:1/", "local/echo", "{}");
+
+  fail_unless_equals_int (bad_json->status, 2);
+  assert_one_error_line (bad_json, "gst-fal: ");
+  fail_unless (strstr (bad_json->err, "invalid JSON") != NULL);
+  fail_unless_equals_string (bad_json->out, "");
+
+  fail_unless_equals_int (no_file->status, 2);
+  assert_one_error_line (no_file, "gst-fal: ");
+  fail_unless (strstr (no_file->err, "gst-fal-args.json") != NULL);
+
+  fail_unless_equals_int (missing->status, 2);
+  assert_one_error_line (missing, "gst-fal: ");
+  fail_unless_equals_int (unknown->status, 2);
+  assert_one_error_line (unknown, "gst-fal: unknown subcommand");
+  fail_unless_equals_int (priority->status, 2);
+  fail_unless (strstr (priority->err, "urgent") != NULL);
+  /* --webhook is a queue option: run rejects it */
+  fail_unless_equals_int (option->status, 2);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_help)
+{
+  g_autoptr (ToolResult) top = tool_run (NULL, "--help");
+  g_autoptr (ToolResult) sub = tool_run (NULL, "subscribe", "--help");
+
+  fail_unless_equals_int (top->status, 0);
+  fail_unless (strstr (top->out, "subscribe") != NULL);
+  fail_unless_equals_int (sub->status, 0);
+  fail_unless (strstr (sub->out, "--poll-interval") != NULL);
+  fail_unless (strstr (sub->out, "--priority") != NULL);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_unknown_app)
+{
+  g_autoptr (ToolResult) res = tool_run (shared_url, "run", "local/no-such",
+      "{}");
+
+  fail_unless_equals_int (res->status, 1);
+  assert_one_error_line (res, "gst-fal: local/no-such: HTTP 404");
+  fail_unless_equals_string (res->out, "");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_fail)
+{
+  const gchar *args = "{\"status\": 500, \"detail\": \"broke on purpose\", "
+      "\"error_type\": \"internal_error\"}";
+  g_autoptr (ToolResult) run = tool_run (shared_url, "run", "local/fail",
+      args);
+  g_autoptr (ToolResult) subscribe = tool_run (shared_url, "subscribe",
+      "local/fail", args);
+
+  fail_unless_equals_int (run->status, 1);
+  assert_one_error_line (run, "gst-fal: local/fail: HTTP 500 ");
+  fail_unless (strstr (run->err, "broke on purpose") != NULL);
+  fail_unless_equals_string (run->out, "");
+
+  fail_unless_equals_int (subscribe->status, 1);
+  assert_one_error_line (subscribe, "gst-fal: local/fail: HTTP 500 ");
+  fail_unless (strstr (subscribe->err, "broke on purpose") != NULL);
+}
+
+GST_END_TEST;
+
+static void
+check_subscribe_sleep (const gchar * mode_option)
+{
+  g_autoptr (ToolResult) res = tool_run (shared_url, "subscribe",
+      "local/sleep", "--logs", mode_option, "--poll-interval", "0.05",
+      "{\"seconds\": 0.5, \"logs\": 3}");
+  g_autoptr (JsonNode) output = NULL;
+
+  fail_unless_equals_int (res->status, 0);
+  output = parse_json (res->out);
+  fail_unless_equals_float (json_object_get_double_member
+      (json_node_get_object (output), "slept"), 0.5);
+  /* not a terminal: one plain line per log message, each once */
+  fail_unless_equals_int (count_lines (res->err), 3);
+}
+
+GST_START_TEST (test_subscribe_sleep_logs)
+{
+  check_subscribe_sleep ("--logs");     /* the status stream */
+  check_subscribe_sleep ("--poll");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_submit_status_result)
+{
+  g_autoptr (ToolResult) submit = tool_run (shared_url, "submit",
+      "--priority", "low", "--hint", "cli-test", "local/echo",
+      "{\"queued\": true}");
+  g_autofree gchar *id = NULL;
+  g_autofree gchar *status = NULL;
+  g_autoptr (ToolResult) result = NULL;
+  g_autoptr (ToolResult) cancel_done = NULL;
+
+  fail_unless_equals_int (submit->status, 0);
+  fail_unless_equals_int (count_lines (submit->out), 1);
+  id = g_strstrip (g_strdup (submit->out));
+  fail_unless (*id != '\0');
+
+  status = wait_for_state ("local/echo", id, "COMPLETED");
+  fail_unless (json_member (status, "error") == NULL);
+  result = tool_run (shared_url, "result", "local/echo", id);
+  fail_unless_equals_int (result->status, 0);
+  assert_json_equal (result->out, "{\"queued\": true}");
+
+  /* cancelling a completed request is not an error */
+  cancel_done = tool_run (shared_url, "cancel", "local/echo", id);
+  fail_unless_equals_int (cancel_done->status, 0);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_submit_cancel_sleep)
+{
+  g_autoptr (ToolResult) submit = tool_run (shared_url, "submit",
+      "local/sleep", "{\"seconds\": 60, \"logs\": 60}");
+  g_autoptr (ToolResult) cancel = NULL;
+  g_autoptr (ToolResult) result = NULL;
+  g_autoptr (ToolResult) unknown = NULL;
+  g_autofree gchar *id = NULL;
+  g_autofree gchar *running = NULL;
+  g_autofree gchar *completed = NULL;
+  g_autofree gchar *error_type = NULL;
+
+  fail_unless_equals_int (submit->status, 0);
+  id = g_strstrip (g_strdup (submit->out));
+
+  running = wait_for_state ("local/sleep", id, "IN_PROGRESS");
+  {
+    g_autofree gchar *rid = json_member (running, "request_id");
+    fail_unless_equals_string (rid, id);
+  }
+
+  cancel = tool_run (shared_url, "cancel", "local/sleep", id);
+  fail_unless_equals_int (cancel->status, 0);
+  completed = wait_for_state ("local/sleep", id, "COMPLETED");
+  error_type = json_member (completed, "error_type");
+  fail_unless_equals_string (error_type, "client_cancelled");
+
+  result = tool_run (shared_url, "result", "local/sleep", id);
+  fail_unless_equals_int (result->status, 1);
+  assert_one_error_line (result, "gst-fal: local/sleep: ");
+
+  unknown = tool_run (shared_url, "status", "local/sleep", "no-such-id");
+  fail_unless_equals_int (unknown->status, 1);
+  assert_one_error_line (unknown, "gst-fal: local/sleep: HTTP 404");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_stream_counter)
+{
+  g_autoptr (ToolResult) res = tool_run (shared_url, "stream",
+      "local/counter", "{\"count\": 4, \"interval\": 0.01}");
+  g_auto (GStrv) lines = NULL;
+  guint i;
+
+  fail_unless_equals_int (res->status, 0);
+  fail_unless_equals_int (count_lines (res->out), 5);
+  lines = g_strsplit (res->out, "\n", -1);
+  for (i = 0; i < 5; i++) {
+    g_autoptr (JsonNode) event = parse_json (lines[i]);
+    fail_unless (JSON_NODE_HOLDS_OBJECT (event), "event: %s", lines[i]);
+  }
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_upload)
+{
+  const gchar content[] = "gst-fal upload test\nsecond line\n";
+  g_autofree gchar *path = NULL;
+  g_autoptr (ToolResult) res = NULL;
+  g_autoptr (ToolResult) missing = NULL;
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autoptr (SoupMessage) msg = NULL;
+  g_autoptr (GBytes) body = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *url = NULL;
+  gint fd = g_file_open_tmp ("gst-fal-cli-XXXXXX.txt", &path, NULL);
+
+  fail_unless (fd >= 0);
+  close (fd);
+  fail_unless (g_file_set_contents (path, content, -1, NULL));
+  res = tool_run (shared_url, "upload", path);
+  fail_unless_equals_int (res->status, 0);
+  fail_unless_equals_int (count_lines (res->out), 1);
+  url = g_strstrip (g_strdup (res->out));
+  fail_unless (g_str_has_prefix (url, shared_url), "URL %s", url);
+
+  msg = soup_message_new ("GET", url);
+  body = soup_session_send_and_read (session, msg, NULL, &error);
+  fail_unless (body != NULL, "GET %s: %s", url, error ? error->message : "");
+  fail_unless_equals_int (soup_message_get_status (msg), 200);
+  fail_unless_equals_int (g_bytes_get_size (body), strlen (content));
+  fail_unless (memcmp (g_bytes_get_data (body, NULL), content,
+          strlen (content)) == 0);
+  g_unlink (path);
+
+  missing = tool_run (shared_url, "upload", "/nonexistent/gst-fal.bin");
+  fail_unless_equals_int (missing->status, 2);
+  assert_one_error_line (missing, "gst-fal: upload: ");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_apps)
+{
+  g_autoptr (ToolResult) apps = tool_run (NULL, "apps");
+  g_autoptr (ToolResult) list = tool_run (NULL, "serve", "--list-apps");
+  const gchar *names[] = { "local/echo", "local/sleep", "local/fail",
+    "local/counter"
+  };
+  guint i;
+
+  fail_unless_equals_int (apps->status, 0);
+  fail_unless_equals_int (list->status, 0);
+  fail_unless_equals_string (apps->out, list->out);
+  for (i = 0; i < G_N_ELEMENTS (names); i++) {
+    g_autofree gchar *line_start = g_strconcat ("\n", names[i], " ", NULL);
+    g_autofree gchar *text = g_strconcat ("\n", apps->out, NULL);
+
+    fail_unless (strstr (text, line_start) != NULL, "%s not listed in:\n%s",
+        names[i], apps->out);
+  }
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_serve_key)
+{
+  g_autofree gchar *url = NULL;
+  g_autoptr (GSubprocess) server = serve (&url, "--key", TEST_KEY, NULL);
+  g_autoptr (ToolResult) anonymous = tool_run (url, "run", "local/echo",
+      "{}");
+  g_autoptr (ToolResult) wrong = tool_run (url, "run", "--key", "wrong-key",
+      "local/echo", "{}");
+  g_autoptr (ToolResult) with_option = tool_run (url, "run", "--key",
+      TEST_KEY, "local/echo", "{\"k\": 1}");
+  g_autoptr (ToolResult) with_env = tool_run_key (url, TEST_KEY, "subscribe",
+      "local/echo", "{\"k\": 2}");
+
+  fail_unless_equals_int (anonymous->status, 1);
+  assert_one_error_line (anonymous, "gst-fal: local/echo: HTTP 401");
+  fail_unless_equals_int (wrong->status, 1);
+  assert_one_error_line (wrong, "gst-fal: local/echo: HTTP 401");
+  fail_unless (strstr (wrong->err, "wrong-key") == NULL);
+
+  fail_unless_equals_int (with_option->status, 0);
+  assert_json_equal (with_option->out, "{\"k\": 1}");
+  fail_unless_equals_int (with_env->status, 0);
+  assert_json_equal (with_env->out, "{\"k\": 2}");
+  fail_unless (strstr (with_option->out, TEST_KEY) == NULL);
+  fail_unless (strstr (with_option->err, TEST_KEY) == NULL);
+  fail_unless (strstr (with_env->err, TEST_KEY) == NULL);
+
+  fail_unless_equals_int (serve_stop (server, SIGTERM), 0);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_serve_refuses_public_bind_without_key)
+{
+  g_autoptr (ToolResult) res = tool_run (NULL, "serve", "--bind", "0.0.0.0",
+      "--port", "0");
+
+  fail_unless (res->status != 0);
+  fail_unless_equals_string (res->out, "");
+  assert_one_error_line (res, "gst-fal: serve: ");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_serve_signals)
+{
+  g_autofree gchar *url = NULL;
+  g_autofree gchar *url2 = NULL;
+  g_autoptr (GSubprocess) server = serve (&url, NULL);
+  g_autoptr (GSubprocess) server2 = serve (&url2, "--workers", "1", NULL);
+  g_autoptr (ToolResult) echo = tool_run (url, "run", "local/echo", "[1]");
+
+  fail_unless_equals_int (echo->status, 0);
+  fail_unless_equals_int (serve_stop (server, SIGTERM), 0);
+  fail_unless_equals_int (serve_stop (server2, SIGINT), 0);
+}
+
+GST_END_TEST;
+
+static Suite *
+cli_suite (void)
+{
+  Suite *s = suite_create ("gst-fal");
+  TCase *shared = tcase_create ("shared-server");
+  TCase *own = tcase_create ("own-server");
+
+  suite_add_tcase (s, shared);
+  tcase_add_unchecked_fixture (shared, shared_server_start,
+      shared_server_stop);
+  tcase_add_test (shared, test_run_echo);
+  tcase_add_test (shared, test_run_server_option);
+  tcase_add_test (shared, test_args_file_and_stdin);
+  tcase_add_test (shared, test_usage_errors);
+  tcase_add_test (shared, test_unknown_app);
+  tcase_add_test (shared, test_fail);
+  tcase_add_test (shared, test_subscribe_sleep_logs);
+  tcase_add_test (shared, test_submit_status_result);
+  tcase_add_test (shared, test_submit_cancel_sleep);
+  tcase_add_test (shared, test_stream_counter);
+  tcase_add_test (shared, test_upload);
+
+  suite_add_tcase (s, own);
+  tcase_add_test (own, test_help);
+  tcase_add_test (own, test_apps);
+  tcase_add_test (own, test_serve_key);
+  tcase_add_test (own, test_serve_refuses_public_bind_without_key);
+  tcase_add_test (own, test_serve_signals);
+  return s;
+}
+
+GST_CHECK_MAIN (cli);
