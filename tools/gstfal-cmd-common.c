@@ -20,31 +20,31 @@ option_entries (GstFalCmdOptFlags flags, GstFalCmdOptions * opts)
   GArray *entries = g_array_new (TRUE, TRUE, sizeof (GOptionEntry));
   GOptionEntry common[] = {
     {"server", 0, 0, G_OPTION_ARG_STRING, &opts->server,
-        "fal-compatible server (default: $GST_FAL_URL, else the fal cloud)",
+          "fal-compatible server (default: $GST_FAL_URL, else the fal cloud)",
         "URL"},
     {"key", 0, 0, G_OPTION_ARG_STRING, &opts->key,
-          "API key, KEY or ID:SECRET (default: $FAL_KEY, "
+        "API key, KEY or ID:SECRET (default: $FAL_KEY, "
           "$FAL_KEY_ID/$FAL_KEY_SECRET)", "KEY"},
     {"timeout", 0, 0, G_OPTION_ARG_DOUBLE, &opts->timeout,
         "give up (and cancel the request) after this long", "SECONDS"},
   };
-  GOptionEntry path = {"path", 0, 0, G_OPTION_ARG_STRING, &opts->path,
+  GOptionEntry path = { "path", 0, 0, G_OPTION_ARG_STRING, &opts->path,
     "sub-path of the app's endpoint", "PATH"
   };
-  GOptionEntry priority = {"priority", 0, 0, G_OPTION_ARG_STRING,
+  GOptionEntry priority = { "priority", 0, 0, G_OPTION_ARG_STRING,
     &opts->priority, "queue priority: normal or low", "PRIORITY"
   };
-  GOptionEntry hint = {"hint", 0, 0, G_OPTION_ARG_STRING, &opts->hint,
+  GOptionEntry hint = { "hint", 0, 0, G_OPTION_ARG_STRING, &opts->hint,
     "runner hint (X-Fal-Runner-Hint)", "HINT"
   };
-  GOptionEntry webhook = {"webhook", 0, 0, G_OPTION_ARG_STRING,
+  GOptionEntry webhook = { "webhook", 0, 0, G_OPTION_ARG_STRING,
     &opts->webhook, "URL to post the result to on completion", "URL"
   };
-  GOptionEntry start_timeout = {"start-timeout", 0, 0, G_OPTION_ARG_DOUBLE,
+  GOptionEntry start_timeout = { "start-timeout", 0, 0, G_OPTION_ARG_DOUBLE,
     &opts->start_timeout, "fail if the request has not started by then",
     "SECONDS"
   };
-  GOptionEntry logs = {"logs", 0, 0, G_OPTION_ARG_NONE, &opts->logs,
+  GOptionEntry logs = { "logs", 0, 0, G_OPTION_ARG_NONE, &opts->logs,
     "include the request's logs", NULL
   };
   GOptionEntry poll[] = {

@@ -159,7 +159,8 @@ gst_fal_cmd_usage_error (const gchar * format, ...)
 /* Logs and progress of a followed request. On a terminal a live line shows
  * the state and queue position, rewritten in place; log lines scroll above
  * it. Otherwise only the log lines are written. */
-struct _GstFalCmdProgress {
+struct _GstFalCmdProgress
+{
   gchar *application;
   gboolean live;
   gboolean line_shown;

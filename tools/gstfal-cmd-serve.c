@@ -14,7 +14,8 @@
 
 #define DEFAULT_PORT 8472
 
-typedef struct {
+typedef struct
+{
   gchar *bind;
   gint port;
   gint workers;
@@ -42,7 +43,7 @@ parse_serve_options (int *argc, char ***argv, ServeOptions * opts,
 {
   GOptionEntry serve_entries[] = {
     {"bind", 0, 0, G_OPTION_ARG_STRING, &opts->bind,
-        "address to listen on (default 127.0.0.1; any other needs a key)",
+          "address to listen on (default 127.0.0.1; any other needs a key)",
         "ADDRESS"},
     {"port", 0, 0, G_OPTION_ARG_INT, &opts->port,
         "port to listen on, 0 for any free one (default 8472)", "PORT"},

@@ -16,7 +16,8 @@
 static GPid shared_pid;
 static gchar *shared_url;
 
-typedef struct {
+typedef struct
+{
   gint status;                  /* exit status, or 128 + signal */
   gchar *out;
   gchar *err;
@@ -60,8 +61,7 @@ tool_launcher (const gchar * url, const gchar * key, GSubprocessFlags flags)
   g_subprocess_launcher_setenv (launcher, "FAL_KEY", key ? key : "", TRUE);
   g_subprocess_launcher_unsetenv (launcher, "FAL_KEY_ID");
   g_subprocess_launcher_unsetenv (launcher, "FAL_KEY_SECRET");
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL,
-      NULL);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
   return launcher;
 }
 
@@ -272,8 +272,7 @@ wait_for_state (const gchar * app, const gchar * id, const gchar * state)
 GST_START_TEST (test_run_echo)
 {
   const gchar *args = "{\"hello\": \"world\", \"n\": [1, 2.5, null]}";
-  g_autoptr (ToolResult) res = tool_run (shared_url, "run", "local/echo",
-      args);
+  g_autoptr (ToolResult) res = tool_run (shared_url, "run", "local/echo", args);
 
   fail_unless_equals_int (res->status, 0);
   assert_json_equal (res->out, args);
@@ -382,8 +381,7 @@ GST_START_TEST (test_fail)
 {
   const gchar *args = "{\"status\": 500, \"detail\": \"broke on purpose\", "
       "\"error_type\": \"internal_error\"}";
-  g_autoptr (ToolResult) run = tool_run (shared_url, "run", "local/fail",
-      args);
+  g_autoptr (ToolResult) run = tool_run (shared_url, "run", "local/fail", args);
   g_autoptr (ToolResult) subscribe = tool_run (shared_url, "subscribe",
       "local/fail", args);
 
@@ -572,8 +570,7 @@ GST_START_TEST (test_serve_key)
 {
   g_autofree gchar *url = NULL;
   g_autoptr (GSubprocess) server = serve (&url, "--key", TEST_KEY, NULL);
-  g_autoptr (ToolResult) anonymous = tool_run (url, "run", "local/echo",
-      "{}");
+  g_autoptr (ToolResult) anonymous = tool_run (url, "run", "local/echo", "{}");
   g_autoptr (ToolResult) wrong = tool_run (url, "run", "--key", "wrong-key",
       "local/echo", "{}");
   g_autoptr (ToolResult) with_option = tool_run (url, "run", "--key",
@@ -635,8 +632,7 @@ cli_suite (void)
   TCase *own = tcase_create ("own-server");
 
   suite_add_tcase (s, shared);
-  tcase_add_unchecked_fixture (shared, shared_server_start,
-      shared_server_stop);
+  tcase_add_unchecked_fixture (shared, shared_server_start, shared_server_stop);
   tcase_add_test (shared, test_run_echo);
   tcase_add_test (shared, test_run_server_option);
   tcase_add_test (shared, test_args_file_and_stdin);
