@@ -466,15 +466,16 @@ instantiate_node (JsonNode * node, const Substitutions * subs)
     return instantiate_string (json_node_get_string (node), subs);
 
   if (JSON_NODE_HOLDS_OBJECT (node)) {
+    JsonObject *object = json_node_get_object (node);
     JsonObject *copy = json_object_new ();
-    JsonObjectIter iter;
-    const gchar *name;
-    JsonNode *member;
+    GList *names = json_object_get_members (object), *l;
     JsonNode *result;
 
-    json_object_iter_init (&iter, json_node_get_object (node));
-    while (json_object_iter_next (&iter, &name, &member))
-      json_object_set_member (copy, name, instantiate_node (member, subs));
+    /* in the template's order, so that the arguments read the same */
+    for (l = names; l; l = l->next)
+      json_object_set_member (copy, l->data,
+          instantiate_node (json_object_get_member (object, l->data), subs));
+    g_list_free (names);
     result = json_node_init_object (json_node_alloc (), copy);
     json_object_unref (copy);
     return result;

@@ -283,7 +283,7 @@ box_from_node (JsonNode * node, gdouble box[4])
   return FALSE;
 }
 
-/* "faces" → "face", "symbols" → "symbol"; NULL key → "object". */
+/* "faces" → "face", "boxes" → "box"; NULL key → "object". */
 static gchar *
 label_from_key (const gchar * key)
 {
@@ -292,6 +292,10 @@ label_from_key (const gchar * key)
   if (key == NULL || *key == '\0')
     return g_strdup ("object");
   len = strlen (key);
+  if (len > 3 && (g_str_has_suffix (key, "xes") || g_str_has_suffix (key,
+              "ses") || g_str_has_suffix (key, "ches")
+          || g_str_has_suffix (key, "shes")))
+    return g_strndup (key, len - 2);
   if (len > 1 && key[len - 1] == 's')
     return g_strndup (key, len - 1);
   return g_strdup (key);
@@ -345,6 +349,22 @@ region_from_object (JsonObject * object, const gchar * key, gdouble scale_x,
   return region;
 }
 
+static void find_regions (JsonNode * node, const gchar * key,
+    gdouble scale_x, gdouble scale_y, GPtrArray * regions);
+
+/* In member order, so that regions come in the order of the result. */
+static void
+find_regions_in_members (JsonObject * object, gdouble scale_x,
+    gdouble scale_y, GPtrArray * regions)
+{
+  GList *names = json_object_get_members (object), *l;
+
+  for (l = names; l; l = l->next)
+    find_regions (json_object_get_member (object, l->data), l->data, scale_x,
+        scale_y, regions);
+  g_list_free (names);
+}
+
 static void
 find_regions (JsonNode * node, const gchar * key, gdouble scale_x,
     gdouble scale_y, GPtrArray * regions)
@@ -352,17 +372,11 @@ find_regions (JsonNode * node, const gchar * key, gdouble scale_x,
   if (JSON_NODE_HOLDS_OBJECT (node)) {
     JsonObject *object = json_node_get_object (node);
     GstFalRegion *region = region_from_object (object, key, scale_x, scale_y);
-    JsonObjectIter iter;
-    const gchar *name;
-    JsonNode *member;
 
-    if (region) {
+    if (region)
       g_ptr_array_add (regions, region);
-      return;
-    }
-    json_object_iter_init (&iter, object);
-    while (json_object_iter_next (&iter, &name, &member))
-      find_regions (member, name, scale_x, scale_y, regions);
+    else
+      find_regions_in_members (object, scale_x, scale_y, regions);
   } else if (JSON_NODE_HOLDS_ARRAY (node)) {
     JsonArray *array = json_node_get_array (node);
     guint i;
@@ -392,17 +406,11 @@ gst_fal_result_find_regions (const gchar * result_json, gdouble scale_x,
 
   if (root) {
     /* The root object itself (e.g. an image description) is no box. */
-    if (JSON_NODE_HOLDS_OBJECT (root)) {
-      JsonObjectIter iter;
-      const gchar *name;
-      JsonNode *member;
-
-      json_object_iter_init (&iter, json_node_get_object (root));
-      while (json_object_iter_next (&iter, &name, &member))
-        find_regions (member, name, scale_x, scale_y, regions);
-    } else {
+    if (JSON_NODE_HOLDS_OBJECT (root))
+      find_regions_in_members (json_node_get_object (root), scale_x, scale_y,
+          regions);
+    else
       find_regions (root, NULL, scale_x, scale_y, regions);
-    }
     json_node_unref (root);
   }
   return regions;
@@ -543,13 +551,15 @@ find_any_url (JsonNode * node, gchar ** content_type)
   if (url)
     return url;
   if (JSON_NODE_HOLDS_OBJECT (node)) {
-    JsonObjectIter iter;
-    JsonNode *member;
+    JsonObject *object = json_node_get_object (node);
+    GList *names = json_object_get_members (object), *l;
 
-    json_object_iter_init (&iter, json_node_get_object (node));
-    while (json_object_iter_next (&iter, NULL, &member))
-      if ((url = find_any_url (member, content_type)))
-        return url;
+    for (l = names; l && url == NULL; l = l->next)
+      url = find_any_url (json_object_get_member (object, l->data),
+          content_type);
+    g_list_free (names);
+    if (url)
+      return url;
   } else if (JSON_NODE_HOLDS_ARRAY (node)) {
     JsonArray *array = json_node_get_array (node);
     guint i;
