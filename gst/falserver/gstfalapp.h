@@ -69,4 +69,12 @@ void gst_fal_apps_register_builtin (GstFalAppRegistry * registry);
 gboolean gst_fal_apps_register_from_file (GstFalAppRegistry * registry,
     const gchar * path, GError ** error);
 
+/* Added by the apps (C2): the registered apps sorted by name.
+ * (transfer container) (element-type GstFalAppInfo): valid while the
+ * registry lives. */
+GPtrArray *gst_fal_app_registry_list (GstFalAppRegistry * registry);
+/* The OpenAPI 3 document of an app, built from its input and output schemas,
+ * as served at GET …/{app}/openapi.json. (transfer full) */
+gchar *gst_fal_app_info_get_openapi (const GstFalAppInfo * info);
+
 G_END_DECLS

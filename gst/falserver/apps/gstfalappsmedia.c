@@ -1,1 +1,548 @@
-/* being written */
+/* gst-fal server: the built-in model apps, as GStreamer pipelines
+ *
+ * barcode, face-detection, edge-detection and face-blur are declared as
+ * pipeline descriptions in the same key file format as --apps; text-to-image
+ * and ocr need code around their pipeline.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <dlfcn.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <gst/video/video.h>
+
+#include "gstfalappsmedia-private.h"
+
+/* *INDENT-OFF* */
+/* with the path of the face cascade: faceblur's own default is broken in
+ * 1.22 (its directory is prepended twice) */
+static const gchar builtin_apps_format[] =
+  "[local/barcode]\n"
+  "description=Reads every barcode and QR code in the image (zbar)\n"
+  "pipeline=videoconvert ! zbar name=zbar\n"
+  "output=symbols\n"
+  "\n"
+  "[local/face-detection]\n"
+  "description=Finds the faces in the image (OpenCV Haar cascade)\n"
+  "pipeline=videoconvert ! facedetect name=detect display=false "
+  "updates=every_frame\n"
+  "inputs=min_neighbors=detect.min-neighbors;scale_factor=detect.scale-factor\n"
+  "output=faces\n"
+  "\n"
+  "[local/edge-detection]\n"
+  "description=Draws the edges of the image (OpenCV Canny)\n"
+  "pipeline=videoconvert ! edgedetect name=edges ! videoconvert\n"
+  "inputs=threshold1=edges.threshold1;threshold2=edges.threshold2;"
+  "aperture=edges.aperture\n"
+  "output=image\n"
+  "\n"
+  "[local/face-blur]\n"
+  "description=Blurs the faces in the image (OpenCV Haar cascade)\n"
+  "pipeline=videoconvert ! faceblur name=blur profile=\"%s\" ! videoconvert\n"
+  "inputs=min_neighbors=blur.min-neighbors;scale_factor=blur.scale-factor\n"
+  "output=image\n";
+
+const gchar gst_fal_apps_faces_output_schema[] = "{\"type\": \"object\","
+  "\"required\": [\"faces\", \"width\", \"height\"], \"properties\": {"
+  "\"faces\": {\"type\": \"array\", \"items\": {\"type\": \"object\","
+  " \"required\": [\"box\", \"score\"], \"properties\": {"
+  "\"box\": {\"type\": \"object\", \"description\":"
+  " \"pixels, x y of the top left corner\", \"properties\": {"
+  "\"x\": {\"type\": \"integer\"}, \"y\": {\"type\": \"integer\"},"
+  "\"w\": {\"type\": \"integer\"}, \"h\": {\"type\": \"integer\"}}},"
+  "\"score\": {\"type\": \"number\", \"description\": \"1: a Haar cascade"
+  " gives no confidence\"}}}},"
+  "\"width\": {\"type\": \"integer\"}, \"height\": {\"type\": \"integer\"}}}";
+
+const gchar gst_fal_apps_symbols_output_schema[] = "{\"type\": \"object\","
+  "\"required\": [\"symbols\"], \"properties\": {"
+  "\"symbols\": {\"type\": \"array\", \"items\": {\"type\": \"object\","
+  " \"required\": [\"type\", \"data\"], \"properties\": {"
+  "\"type\": {\"type\": \"string\", \"examples\": [\"QR-Code\", \"EAN-13\"]},"
+  "\"data\": {\"type\": \"string\"},"
+  "\"box\": {\"type\": \"object\", \"description\": \"pixels, x y of the"
+  " top left corner\", \"properties\": {"
+  "\"x\": {\"type\": \"integer\"}, \"y\": {\"type\": \"integer\"},"
+  "\"w\": {\"type\": \"integer\"}, \"h\": {\"type\": \"integer\"}}}}}},"
+  "\"width\": {\"type\": \"integer\"}, \"height\": {\"type\": \"integer\"}}}";
+/* *INDENT-ON* */
+
+static JsonObject *
+box_new (gint x, gint y, gint w, gint h)
+{
+  JsonObject *box = json_object_new ();
+
+  json_object_set_int_member (box, "x", x);
+  json_object_set_int_member (box, "y", y);
+  json_object_set_int_member (box, "w", w);
+  json_object_set_int_member (box, "h", h);
+  return box;
+}
+
+static JsonNode *
+object_node (JsonObject * object)
+{
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+
+  json_node_take_object (node, object);
+  return node;
+}
+
+static void
+add_face (JsonArray * faces, const GstStructure * face)
+{
+  guint x = 0, y = 0, w = 0, h = 0;
+  JsonObject *object;
+
+  if (!gst_structure_get_uint (face, "x", &x)
+      || !gst_structure_get_uint (face, "y", &y)
+      || !gst_structure_get_uint (face, "width", &w)
+      || !gst_structure_get_uint (face, "height", &h))
+    return;
+  object = json_object_new ();
+  json_object_set_object_member (object, "box", box_new (x, y, w, h));
+  json_object_set_double_member (object, "score", 1.0);
+  json_array_add_object_element (faces, object);
+}
+
+JsonNode *
+gst_fal_apps_map_faces (GstFalPipelineRun * run)
+{
+  JsonObject *output = json_object_new ();
+  JsonArray *faces = json_array_new ();
+
+  /* one image, one frame: the last message has its faces */
+  if (run->messages->len > 0) {
+    GstStructure *s = g_ptr_array_index (run->messages,
+        run->messages->len - 1);
+    const GValue *list = gst_structure_get_value (s, "faces");
+    guint i, n = 0;
+
+    if (list && GST_VALUE_HOLDS_LIST (list))
+      n = gst_value_list_get_size (list);
+    for (i = 0; i < n; i++) {
+      const GValue *face = gst_value_list_get_value (list, i);
+      if (GST_VALUE_HOLDS_STRUCTURE (face))
+        add_face (faces, gst_value_get_structure (face));
+    }
+  }
+  json_object_set_array_member (output, "faces", faces);
+  json_object_set_int_member (output, "width", run->input_width);
+  json_object_set_int_member (output, "height", run->input_height);
+  return object_node (output);
+}
+
+/* libzbar's C API, loaded at run time: the zbar element of 1.22 does not
+ * say where a symbol is, the library does. */
+typedef struct {
+  gpointer (*scanner_create) (void);
+  void (*scanner_destroy) (gpointer scanner);
+  int (*scanner_set_config) (gpointer scanner, int symbology, int config,
+      int value);
+  gpointer (*image_create) (void);
+  void (*image_destroy) (gpointer image);
+  void (*image_set_format) (gpointer image, unsigned long format);
+  void (*image_set_size) (gpointer image, unsigned width, unsigned height);
+  void (*image_set_data) (gpointer image, const void *data,
+      unsigned long length, gpointer cleanup);
+  int (*scan_image) (gpointer scanner, gpointer image);
+  gconstpointer (*first_symbol) (gconstpointer image);
+  gconstpointer (*symbol_next) (gconstpointer symbol);
+  const char *(*symbol_get_data) (gconstpointer symbol);
+  int (*symbol_get_type) (gconstpointer symbol);
+  const char *(*get_symbol_name) (int type);
+  unsigned (*symbol_get_loc_size) (gconstpointer symbol);
+  int (*symbol_get_loc_x) (gconstpointer symbol, unsigned index);
+  int (*symbol_get_loc_y) (gconstpointer symbol, unsigned index);
+} ZBarApi;
+
+static const ZBarApi *
+zbar_api (void)
+{
+  static ZBarApi api;
+  static gsize loaded = 0;
+
+  if (g_once_init_enter (&loaded)) {
+    gsize result = 1;
+    gpointer lib = dlopen ("libzbar.so.0", RTLD_NOW | RTLD_LOCAL);
+    gboolean ok = lib != NULL;
+
+#define SYM(field, name) \
+    if (ok && !(*(gpointer *) &api.field = dlsym (lib, name))) ok = FALSE;
+    SYM (scanner_create, "zbar_image_scanner_create");
+    SYM (scanner_destroy, "zbar_image_scanner_destroy");
+    SYM (scanner_set_config, "zbar_image_scanner_set_config");
+    SYM (image_create, "zbar_image_create");
+    SYM (image_destroy, "zbar_image_destroy");
+    SYM (image_set_format, "zbar_image_set_format");
+    SYM (image_set_size, "zbar_image_set_size");
+    SYM (image_set_data, "zbar_image_set_data");
+    SYM (scan_image, "zbar_scan_image");
+    SYM (first_symbol, "zbar_image_first_symbol");
+    SYM (symbol_next, "zbar_symbol_next");
+    SYM (symbol_get_data, "zbar_symbol_get_data");
+    SYM (symbol_get_type, "zbar_symbol_get_type");
+    SYM (get_symbol_name, "zbar_get_symbol_name");
+    SYM (symbol_get_loc_size, "zbar_symbol_get_loc_size");
+    SYM (symbol_get_loc_x, "zbar_symbol_get_loc_x");
+    SYM (symbol_get_loc_y, "zbar_symbol_get_loc_y");
+#undef SYM
+    if (!ok)
+      g_message ("libzbar cannot be loaded: barcodes will have no box");
+    /* the library stays loaded for the life of the process */
+    g_once_init_leave (&loaded, result + ok);
+  }
+  return loaded == 2 ? &api : NULL;
+}
+
+typedef struct {
+  gchar *type;
+  gchar *data;
+  gint x, y, w, h;
+} LocatedSymbol;
+
+static void
+located_symbol_free (LocatedSymbol * symbol)
+{
+  g_free (symbol->type);
+  g_free (symbol->data);
+  g_free (symbol);
+}
+
+/* Scans the grey frame with libzbar for the symbols' locations. */
+static GPtrArray *
+locate_symbols (GstSample * sample)
+{
+  const ZBarApi *api = zbar_api ();
+  GPtrArray *located = g_ptr_array_new_with_free_func (
+      (GDestroyNotify) located_symbol_free);
+  GstVideoInfo info;
+  GstVideoFrame frame;
+  g_autofree guint8 *pixels = NULL;
+  gpointer scanner, image;
+  gconstpointer symbol;
+  guint width, height, row;
+
+  if (api == NULL || sample == NULL
+      || !gst_video_info_from_caps (&info, gst_sample_get_caps (sample))
+      || GST_VIDEO_INFO_FORMAT (&info) != GST_VIDEO_FORMAT_GRAY8
+      || !gst_video_frame_map (&frame, &info, gst_sample_get_buffer (sample),
+          GST_MAP_READ))
+    return located;
+
+  width = GST_VIDEO_INFO_WIDTH (&info);
+  height = GST_VIDEO_INFO_HEIGHT (&info);
+  pixels = g_malloc ((gsize) width * height);
+  for (row = 0; row < height; row++)
+    memcpy (pixels + (gsize) row * width,
+        (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&frame, 0) +
+        (gsize) row * GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0), width);
+  gst_video_frame_unmap (&frame);
+
+  scanner = api->scanner_create ();
+  api->scanner_set_config (scanner, 0, 0, 1);   /* all symbologies on */
+  image = api->image_create ();
+  api->image_set_format (image, GST_MAKE_FOURCC ('Y', '8', '0', '0'));
+  api->image_set_size (image, width, height);
+  api->image_set_data (image, pixels, (gulong) width * height, NULL);
+  api->scan_image (scanner, image);
+
+  for (symbol = api->first_symbol (image); symbol;
+      symbol = api->symbol_next (symbol)) {
+    LocatedSymbol *located_symbol = g_new0 (LocatedSymbol, 1);
+    gint x0 = G_MAXINT, y0 = G_MAXINT, x1 = G_MININT, y1 = G_MININT;
+    guint i, n = api->symbol_get_loc_size (symbol);
+
+    for (i = 0; i < n; i++) {
+      gint x = api->symbol_get_loc_x (symbol, i);
+      gint y = api->symbol_get_loc_y (symbol, i);
+      x0 = MIN (x0, x);
+      y0 = MIN (y0, y);
+      x1 = MAX (x1, x);
+      y1 = MAX (y1, y);
+    }
+    located_symbol->type =
+        g_strdup (api->get_symbol_name (api->symbol_get_type (symbol)));
+    located_symbol->data = g_strdup (api->symbol_get_data (symbol));
+    if (n > 0) {
+      located_symbol->x = x0;
+      located_symbol->y = y0;
+      /* the location points are pixel centres: include the last ones */
+      located_symbol->w = x1 - x0 + 1;
+      located_symbol->h = y1 - y0 + 1;
+    }
+    g_ptr_array_add (located, located_symbol);
+  }
+
+  api->image_destroy (image);
+  api->scanner_destroy (scanner);
+  return located;
+}
+
+static JsonObject *
+take_box (GPtrArray * located, const gchar * type, const gchar * data)
+{
+  guint i;
+
+  for (i = 0; i < located->len; i++) {
+    LocatedSymbol *symbol = g_ptr_array_index (located, i);
+
+    if (g_strcmp0 (symbol->type, type) == 0
+        && g_strcmp0 (symbol->data, data) == 0 && symbol->w > 0) {
+      JsonObject *box = box_new (symbol->x, symbol->y, symbol->w, symbol->h);
+      g_ptr_array_remove_index (located, i);
+      return box;
+    }
+  }
+  return NULL;
+}
+
+JsonNode *
+gst_fal_apps_map_symbols (GstFalPipelineRun * run)
+{
+  g_autoptr (GPtrArray) located = locate_symbols (run->sample);
+  JsonObject *output = json_object_new ();
+  JsonArray *symbols = json_array_new ();
+  guint i;
+
+  for (i = 0; i < run->messages->len; i++) {
+    GstStructure *s = g_ptr_array_index (run->messages, i);
+    const gchar *type = gst_structure_get_string (s, "type");
+    const gchar *data = gst_structure_get_string (s, "symbol");
+    JsonObject *symbol, *box;
+
+    if (type == NULL || data == NULL)
+      continue;
+    symbol = json_object_new ();
+    json_object_set_string_member (symbol, "type", type);
+    json_object_set_string_member (symbol, "data", data);
+    box = take_box (located, type, data);
+    if (box)
+      json_object_set_object_member (symbol, "box", box);
+    json_array_add_object_element (symbols, symbol);
+  }
+  json_object_set_array_member (output, "symbols", symbols);
+  json_object_set_int_member (output, "width", run->input_width);
+  json_object_set_int_member (output, "height", run->input_height);
+  return object_node (output);
+}
+
+/* text-to-image: the prompt rendered with pango over a colour of its own */
+
+static gboolean
+set_prompt (GstBin * pipeline, gpointer data, GError ** error)
+{
+  g_autoptr (GstElement) text = gst_bin_get_by_name (pipeline, "text");
+
+  g_object_set (text, "text", (const gchar *) data, NULL);
+  return TRUE;
+}
+
+static JsonNode *
+text_to_image_run (GstFalAppCall * call, gpointer app_data, GError ** error)
+{
+  JsonNode *input = gst_fal_app_call_get_input (call);
+  const gchar *prompt = gst_fal_apps_get_string (input, "prompt", "");
+  gint64 width = gst_fal_apps_get_int (input, "width", 512);
+  gint64 height = gst_fal_apps_get_int (input, "height", 512);
+  guint hash = g_str_hash (prompt);
+  /* a light background so that the black text stays readable */
+  guint background = 0xff000000 | (0xc0 + (hash & 0x3f)) << 16 |
+      (0xc0 + ((hash >> 8) & 0x3f)) << 8 | (0xc0 + ((hash >> 16) & 0x3f));
+  gint font_size = CLAMP (MIN (width / 16, height / 8), 6, 200);
+  g_autofree gchar *description = NULL;
+  GstFalPipelineRun run;
+  JsonNode *output;
+
+  description = g_strdup_printf ("videotestsrc num-buffers=1 "
+      "pattern=solid-color foreground-color=0x%08x ! "
+      "video/x-raw,format=BGRx,width=%" G_GINT64_FORMAT ",height=%"
+      G_GINT64_FORMAT ",framerate=1/1 ! textoverlay name=text "
+      "halignment=center valignment=center wrap-mode=wordchar "
+      "auto-resize=false draw-shadow=false draw-outline=false "
+      "color=0xff000000 font-desc=\"Sans %d\"" GST_FAL_APPS_PNG_TAIL,
+      background, width, height, font_size);
+
+  if (!gst_fal_apps_run_pipeline (call, description, NULL, NULL, set_prompt,
+          (gpointer) prompt, &run, error)) {
+    gst_fal_pipeline_run_clear (&run);
+    return NULL;
+  }
+  output = gst_fal_apps_answer_image (call, run.sample, error);
+  gst_fal_pipeline_run_clear (&run);
+  return output;
+}
+
+/* ocr: tesseract's command line on the image, decoded and made grey */
+
+static gchar *
+run_tesseract (GstFalAppCall * call, const gchar * path,
+    const gchar * language, GError ** error)
+{
+  GCancellable *cancellable = gst_fal_app_call_get_cancellable (call);
+  g_autoptr (GSubprocess) process = NULL;
+  g_autofree gchar *text = NULL, *errors = NULL;
+
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+      G_SUBPROCESS_FLAGS_STDERR_PIPE, error, "tesseract", path, "stdout",
+      "-l", language, NULL);
+  if (process == NULL) {
+    g_prefix_error (error, "tesseract cannot run: ");
+    return NULL;
+  }
+  if (!g_subprocess_communicate_utf8 (process, NULL, cancellable, &text,
+          &errors, error)) {
+    g_subprocess_force_exit (process);
+    g_subprocess_wait (process, NULL, NULL);
+    return NULL;
+  }
+  if (!g_subprocess_get_successful (process)) {
+    g_set_error (error, GST_FAL_APP_ERROR, 500, "tesseract failed: %s",
+        errors ? g_strstrip (errors) : "");
+    return NULL;
+  }
+  return g_strdup (g_strstrip (text));
+}
+
+static gboolean
+valid_language (const gchar * language)
+{
+  const gchar *c;
+
+  for (c = language; *c; c++)
+    if (!g_ascii_isalnum (*c) && *c != '_' && *c != '+')
+      return FALSE;
+  return *language != '\0';
+}
+
+static JsonNode *
+ocr_run (GstFalAppCall * call, gpointer app_data, GError ** error)
+{
+  JsonNode *input = gst_fal_app_call_get_input (call);
+  const gchar *language = gst_fal_apps_get_string (input, "language", "eng");
+  g_autoptr (GBytes) image = NULL;
+  g_autofree gchar *path = NULL, *text = NULL;
+  GstFalPipelineRun run;
+  GstMapInfo map;
+  gboolean written;
+  gint fd;
+  JsonObject *output;
+
+  if (!valid_language (language)) {
+    g_set_error_literal (error, GST_FAL_APP_ERROR, 422,
+        "language must be tesseract language codes joined with +");
+    return gst_fal_apps_input_error (call, "language", error);
+  }
+  image = gst_fal_apps_fetch_image (call, error);
+  if (image == NULL)
+    return gst_fal_apps_input_error (call, "image_url", error);
+  if (!gst_fal_apps_run_pipeline (call, GST_FAL_APPS_DECODE_HEAD
+          "videoconvert ! video/x-raw,format=GRAY8" GST_FAL_APPS_PNG_TAIL,
+          image, NULL, NULL, NULL, &run, error) || run.sample == NULL) {
+    gst_fal_pipeline_run_clear (&run);
+    if (error && *error == NULL)
+      g_set_error_literal (error, GST_FAL_APP_ERROR, 422,
+          "image_url is not a decodable image");
+    return gst_fal_apps_input_error (call, "image_url", error);
+  }
+
+  fd = g_file_open_tmp ("gst-fal-ocr-XXXXXX.png", &path, error);
+  if (fd < 0) {
+    gst_fal_pipeline_run_clear (&run);
+    return NULL;
+  }
+  gst_buffer_map (gst_sample_get_buffer (run.sample), &map, GST_MAP_READ);
+  written = write (fd, map.data, map.size) == (gssize) map.size;
+  gst_buffer_unmap (gst_sample_get_buffer (run.sample), &map);
+  close (fd);
+  gst_fal_pipeline_run_clear (&run);
+
+  if (written)
+    text = run_tesseract (call, path, language, error);
+  else
+    g_set_error_literal (error, GST_FAL_APP_ERROR, 500,
+        "the image cannot be written for tesseract");
+  g_unlink (path);
+  if (text == NULL)
+    return NULL;
+
+  output = json_object_new ();
+  json_object_set_string_member (output, "text", text);
+  return object_node (output);
+}
+
+/* *INDENT-OFF* */
+static const GstFalAppInfo code_apps[] = {
+  { "local/text-to-image", "Renders the prompt as an image (pango)",
+    "{\"title\": \"TextToImageInput\", \"type\": \"object\","
+    " \"required\": [\"prompt\"], \"properties\": {"
+    "\"prompt\": {\"type\": \"string\", \"description\": \"The text to draw\"},"
+    "\"width\": {\"type\": \"integer\", \"minimum\": 16, \"maximum\": 4096,"
+    " \"default\": 512},"
+    "\"height\": {\"type\": \"integer\", \"minimum\": 16, \"maximum\": 4096,"
+    " \"default\": 512}}}",
+    gst_fal_apps_image_output_schema, text_to_image_run, NULL, NULL },
+  { "local/ocr", "Reads the text in the image (tesseract)",
+    "{\"title\": \"OcrInput\", \"type\": \"object\","
+    " \"required\": [\"image_url\"], \"properties\": {"
+    "\"image_url\": {\"type\": \"string\","
+    " \"description\": \"URL or data URI of the input image\"},"
+    "\"language\": {\"type\": \"string\", \"default\": \"eng\","
+    " \"description\": \"tesseract language codes, e.g. eng or eng+deu\"}}}",
+    "{\"title\": \"OcrOutput\", \"type\": \"object\", \"required\": [\"text\"],"
+    " \"properties\": {\"text\": {\"type\": \"string\"}}}",
+    ocr_run, NULL, NULL },
+};
+/* *INDENT-ON* */
+
+/* The frontal face cascade, as facedetect finds it by default. */
+static gchar *
+face_cascade_path (void)
+{
+  g_autoptr (GstElementFactory) factory = gst_element_factory_find
+      ("facedetect");
+  g_autoptr (GstPluginFeature) loaded = NULL;
+  gchar *path = NULL;
+
+  if (factory)
+    loaded = gst_plugin_feature_load (GST_PLUGIN_FEATURE (factory));
+  if (loaded) {
+    GType type = gst_element_factory_get_element_type (GST_ELEMENT_FACTORY
+        (loaded));
+    GObjectClass *klass = g_type_class_ref (type);
+    GParamSpec *pspec = g_object_class_find_property (klass, "profile");
+
+    if (pspec && G_IS_PARAM_SPEC_STRING (pspec))
+      path = g_strdup (((GParamSpecString *) pspec)->default_value);
+    g_type_class_unref (klass);
+  }
+  if (path == NULL)
+    path = g_strdup ("/usr/share/opencv4/haarcascades/"
+        "haarcascade_frontalface_default.xml");
+  return path;
+}
+
+void
+gst_fal_apps_register_media (GstFalAppRegistry * registry)
+{
+  g_autoptr (GKeyFile) key_file = g_key_file_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *cascade = NULL, *builtin_apps = NULL;
+  guint i;
+
+  if (!gst_is_initialized ())
+    gst_init (NULL, NULL);
+  cascade = face_cascade_path ();
+  builtin_apps = g_strdup_printf (builtin_apps_format, cascade);
+  if (!g_key_file_load_from_data (key_file, builtin_apps, -1,
+          G_KEY_FILE_NONE, &error)
+      || !gst_fal_apps_register_from_key_file (registry, key_file, TRUE,
+          &error))
+    g_warning ("built-in apps: %s", error->message);
+
+  for (i = 0; i < G_N_ELEMENTS (code_apps); i++)
+    gst_fal_app_registry_add (registry, &code_apps[i]);
+}
