@@ -122,7 +122,8 @@ typedef struct
   /* Worker thread. Returns nothing: set job->result or job->error. */
   void (*work) (GstFalJob * job, gpointer user_data);
   /* Push side. @buffer is writable (transfer full); returns the buffer to
-   * push (transfer full) or NULL to drop the frame. */
+   * push (transfer full) or NULL to drop the frame. @buffer is NULL for
+   * results left at EOS in live mode (no frame left to carry them). */
   GstBuffer *(*attach) (GstBuffer * buffer, GstFalJob * job,
       gboolean own_frame, gpointer user_data);
   /* Optional, push side: called for every event (transfer none) just before

@@ -1,1 +1,242 @@
-/* being written */
+/* gst-fal: what the elements of the fal plugin share */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstfalelements.h"
+#include <gst/falserver/gstfalserver.h>
+
+GST_DEBUG_CATEGORY_STATIC (fal_element_debug);
+#define GST_CAT_DEFAULT fal_element_debug
+
+#define CLIENT_DATA "gst-fal-client"
+#define CONTEXT_CLIENT_DATA "gst-fal-context-client"
+#define SERVER_DATA "gst-fal-server"
+
+void
+gst_fal_element_init (GstPlugin * plugin)
+{
+  static gsize done = 0;
+
+  if (g_once_init_enter (&done)) {
+    GST_DEBUG_CATEGORY_INIT (fal_element_debug, "falelement", 0,
+        "fal elements: client sharing and errors");
+    gst_fal_result_meta_get_info ();
+    g_once_init_leave (&done, 1);
+  }
+}
+
+static gboolean
+env_url_set (void)
+{
+  const gchar *url = g_getenv ("GST_FAL_URL");
+  return url && *url;
+}
+
+static GstFalClient *
+client_from_context (GstContext * context)
+{
+  const GstStructure *s;
+  GstFalClient *client = NULL;
+
+  if (!context || g_strcmp0 (gst_context_get_context_type (context),
+          GST_FAL_CLIENT_CONTEXT_TYPE) != 0)
+    return NULL;
+  s = gst_context_get_structure (context);
+  if (!gst_structure_get (s, "client", GST_FAL_TYPE_CLIENT, &client, NULL))
+    return NULL;
+  return client;
+}
+
+void
+gst_fal_element_handle_set_context (GstElement * element,
+    GstContext * context, GstFalClient ** client_slot)
+{
+  GstFalClient *client = client_from_context (context);
+
+  if (!client)
+    return;
+  GST_DEBUG_OBJECT (element, "given a shared client for %s",
+      GST_STR_NULL (gst_fal_client_get_server_url (client)));
+  g_object_set_data_full (G_OBJECT (element), CONTEXT_CLIENT_DATA,
+      g_object_ref (client), g_object_unref);
+  if (client_slot)
+    g_set_object (client_slot, client);
+  g_object_unref (client);
+}
+
+static gboolean
+query_peers (GstElement * element, GstQuery * query)
+{
+  GstIterator *it = gst_element_iterate_pads (element);
+  GValue item = G_VALUE_INIT;
+  gboolean found = FALSE;
+
+  while (!found && gst_iterator_next (it, &item) == GST_ITERATOR_OK) {
+    GstPad *pad = g_value_get_object (&item);
+    found = gst_pad_peer_query (pad, query);
+    g_value_reset (&item);
+  }
+  g_value_unset (&item);
+  gst_iterator_free (it);
+  return found;
+}
+
+/* Runs the context dance: peers, then need-context on the bus. */
+static void
+ask_for_context (GstElement * element)
+{
+  GstQuery *query = gst_query_new_context (GST_FAL_CLIENT_CONTEXT_TYPE);
+
+  if (query_peers (element, query)) {
+    GstContext *context = NULL;
+    gst_query_parse_context (query, &context);
+    if (context)
+      gst_element_set_context (element, context);
+  }
+  gst_query_unref (query);
+
+  if (!g_object_get_data (G_OBJECT (element), CONTEXT_CLIENT_DATA))
+    gst_element_post_message (element,
+        gst_message_new_need_context (GST_OBJECT (element),
+            GST_FAL_CLIENT_CONTEXT_TYPE));
+}
+
+static void
+post_have_context (GstElement * element, GstFalClient * client)
+{
+  GstContext *context = gst_context_new (GST_FAL_CLIENT_CONTEXT_TYPE, FALSE);
+
+  gst_structure_set (gst_context_writable_structure (context), "client",
+      GST_FAL_TYPE_CLIENT, client, NULL);
+  gst_element_post_message (element,
+      gst_message_new_have_context (GST_OBJECT (element), context));
+}
+
+GstFalClient *
+gst_fal_element_acquire_client (GstElement * element,
+    const gchar * server_url, const gchar * key, const gchar * application,
+    GError ** error)
+{
+  g_autofree gchar *wanted_url = NULL;
+  GstFalServer *server = NULL;
+  GstFalClient *shared, *client;
+  gboolean use_env = FALSE;
+
+  if (server_url && *server_url)
+    wanted_url = g_strdup (server_url);
+  else if (env_url_set ())
+    use_env = TRUE;
+  else if (application && g_str_has_prefix (application, "local/")) {
+    server = gst_fal_server_get_default (error);
+    if (!server)
+      return NULL;
+    wanted_url = g_strdup (gst_fal_server_get_url (server));
+    g_object_set_data_full (G_OBJECT (element), SERVER_DATA, server,
+        g_object_unref);
+  } else
+    use_env = TRUE;
+
+  if (use_env)
+    wanted_url = g_strdup (env_url_set ()? g_getenv ("GST_FAL_URL") : NULL);
+
+  /* a key of the element's own is never shared */
+  if (!key || !*key) {
+    if (!g_object_get_data (G_OBJECT (element), CONTEXT_CLIENT_DATA))
+      ask_for_context (element);
+    shared = g_object_get_data (G_OBJECT (element), CONTEXT_CLIENT_DATA);
+    if (shared && g_strcmp0 (gst_fal_client_get_server_url (shared),
+            wanted_url) == 0) {
+      GST_DEBUG_OBJECT (element, "using the shared client");
+      g_object_set_data_full (G_OBJECT (element), CLIENT_DATA,
+          g_object_ref (shared), g_object_unref);
+      return g_object_ref (shared);
+    }
+  }
+
+  if (use_env)
+    client = gst_fal_client_new ();
+  else
+    client = gst_fal_client_new_for_url (wanted_url);
+  if (key && *key)
+    g_object_set (client, "key", key, NULL);
+  GST_DEBUG_OBJECT (element, "new client for %s",
+      GST_STR_NULL (gst_fal_client_get_server_url (client)));
+  g_object_set_data_full (G_OBJECT (element), CLIENT_DATA,
+      g_object_ref (client), g_object_unref);
+  if (!key || !*key)
+    post_have_context (element, client);
+  return client;
+}
+
+static void
+map_error (const GError * error, GQuark * domain, gint * code)
+{
+  *domain = GST_RESOURCE_ERROR;
+  *code = GST_RESOURCE_ERROR_FAILED;
+  if (error->domain == GST_FAL_ERROR) {
+    switch (error->code) {
+      case GST_FAL_ERROR_MISSING_CREDENTIALS:
+      case GST_FAL_ERROR_UNAUTHORIZED:
+        *code = GST_RESOURCE_ERROR_NOT_AUTHORIZED;
+        break;
+      case GST_FAL_ERROR_NOT_FOUND:
+        *code = GST_RESOURCE_ERROR_NOT_FOUND;
+        break;
+      case GST_FAL_ERROR_PROTOCOL:
+        *domain = GST_STREAM_ERROR;
+        *code = GST_STREAM_ERROR_DECODE;
+        break;
+      case GST_FAL_ERROR_ENCODE:
+        *domain = GST_STREAM_ERROR;
+        *code = GST_STREAM_ERROR_ENCODE;
+        break;
+      case GST_FAL_ERROR_INVALID_ARGUMENT:
+        *domain = GST_LIBRARY_ERROR;
+        *code = GST_LIBRARY_ERROR_SETTINGS;
+        break;
+      case GST_FAL_ERROR_SERVER:
+        if (gst_fal_error_get_http_status (error) == 0)
+          *code = GST_RESOURCE_ERROR_OPEN_READ_WRITE;
+        break;
+      default:
+        break;
+    }
+  } else if (error->domain == G_IO_ERROR || error->domain == G_RESOLVER_ERROR
+      || error->domain == G_TLS_ERROR) {
+    *code = GST_RESOURCE_ERROR_OPEN_READ_WRITE;
+  }
+}
+
+void
+gst_fal_element_post_error (GstElement * element, const GError * error,
+    gboolean as_warning)
+{
+  GQuark domain;
+  gint code;
+  GstStructure *details;
+  const gchar *error_type = gst_fal_error_get_error_type (error);
+  const gchar *detail = gst_fal_error_get_detail (error);
+  const gchar *request_id = gst_fal_error_get_request_id (error);
+  guint http_status = gst_fal_error_get_http_status (error);
+  gchar *debug;
+
+  map_error (error, &domain, &code);
+  details = gst_structure_new ("details",
+      "http-status-code", G_TYPE_UINT, http_status, NULL);
+  if (error_type)
+    gst_structure_set (details, "error-type", G_TYPE_STRING, error_type, NULL);
+  if (detail)
+    gst_structure_set (details, "detail", G_TYPE_STRING, detail, NULL);
+  if (request_id)
+    gst_structure_set (details, "request-id", G_TYPE_STRING, request_id,
+        NULL);
+  debug = g_strdup_printf ("HTTP status %u, error type %s, request %s%s%s",
+      http_status, GST_STR_NULL (error_type), GST_STR_NULL (request_id),
+      detail ? ", detail: " : "", detail ? detail : "");
+
+  gst_element_message_full_with_details (element,
+      as_warning ? GST_MESSAGE_WARNING : GST_MESSAGE_ERROR, domain, code,
+      g_strdup (error->message), debug, __FILE__, GST_FUNCTION, __LINE__,
+      details);
+}

@@ -1,1 +1,384 @@
-/* being written */
+/* gst-fal: falinfer, frames in, the same frames out with model results */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstfalelements.h"
+#include "gstfaldispatcher.h"
+#include "gstfalrequestsettings.h"
+
+/**
+ * SECTION:element-falinfer
+ * @title: falinfer
+ *
+ * Sends sampled video frames (or images) to a model on a fal-compatible
+ * server and attaches each result to its frame as a #GstFalResultMeta, with
+ * the boxes it contains (barcodes, faces, detections) also as
+ * #GstVideoRegionOfInterestMeta. Each result is also pushed on the `result`
+ * pad as one `application/json` buffer (an object with `request_id`,
+ * `application`, `pts`, and `result` or `error`), timestamped with the frame
+ * it was computed from; written by filesink this is a JSON Lines file.
+ *
+ * Frames are encoded (JPEG or PNG, scaled down to `max-dimension`) and sent
+ * inline as data URIs when small, or uploaded to the CDN. `arguments` is a
+ * JSON template in which `"{{frame}}"` becomes the frame's URL.
+ *
+ * With `ordering=ordered` (the default) frames wait in an in-order window of
+ * up to `max-in-flight` requests and leave with their own results. With
+ * `ordering=live` frames pass at once and each result rides on the next
+ * frame that leaves, carrying the PTS of its source frame in the meta.
+ *
+ * Applications whose id starts with `local/` run on a local server started
+ * in the process when neither `server-url` nor `GST_FAL_URL` is set.
+ *
+ * Every request posts element messages named `fal-request` with a `state`
+ * field: `queued` (with `position`), `in-progress` (with new `logs`),
+ * `completed` (with `upload-time`, `queue-time`, `run-time`,
+ * `download-time` in ns) or `failed` (with `http-status`, `error-type`,
+ * `detail`), and always `request-id`, `index` and `pts`.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 videotestsrc num-buffers=30 ! qroverlay data=hello ! \
+ *     falinfer application=local/barcode ! fakesink
+ * ]| Reads the QR code drawn on each frame with the local barcode model.
+ * |[
+ * gst-launch-1.0 videotestsrc num-buffers=60 ! falinfer name=f \
+ *     application=local/face-detection interval=10 ordering=live ! \
+ *     faloverlay ! autovideosink f.result ! filesink location=results.jsonl
+ * ]| Detects faces in one frame in ten without holding the video back, and
+ * writes the results as JSON Lines.
+ *
+ * Since: 0.1
+ */
+
+GST_DEBUG_CATEGORY_STATIC (fal_infer_debug);
+#define GST_CAT_DEFAULT fal_infer_debug
+
+#define GST_TYPE_FAL_INFER (gst_fal_infer_get_type ())
+G_DECLARE_FINAL_TYPE (GstFalInfer, gst_fal_infer, GST, FAL_INFER, GstElement);
+
+struct _GstFalInfer
+{
+  GstElement parent;
+
+  GstPad *sinkpad;
+  GstPad *srcpad;
+  GstPad *resultpad;
+  GstFalDispatcher *dispatcher;
+  GstFalRequestSettings settings;
+  GstFalRequestState state;
+};
+
+enum
+{
+  PROP_0,
+  PROP_REQUEST_FIRST,
+};
+
+#define INFER_CAPS "video/x-raw; image/jpeg; image/png"
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS (INFER_CAPS));
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS (INFER_CAPS));
+static GstStaticPadTemplate result_template =
+GST_STATIC_PAD_TEMPLATE ("result", GST_PAD_SRC, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS ("application/json"));
+
+G_DEFINE_TYPE (GstFalInfer, gst_fal_infer, GST_TYPE_ELEMENT);
+GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (falinfer, "falinfer", GST_RANK_NONE,
+    GST_TYPE_FAL_INFER, gst_fal_element_init (plugin));
+
+static void
+infer_work (GstFalJob * job, gpointer user_data)
+{
+  GstFalInfer *self = user_data;
+  GstFalRequestOutput *output;
+
+  output = gst_fal_request_state_run (&self->state, job, &job->error);
+  if (output) {
+    job->result = output;
+    job->result_free = (GDestroyNotify) gst_fal_request_output_free;
+  }
+}
+
+static const gchar *
+job_error_type (GstFalJob * job)
+{
+  const gchar *type = gst_fal_error_get_error_type (job->error);
+
+  if (type)
+    return type;
+  if (g_error_matches (job->error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+      g_error_matches (job->error, GST_FAL_ERROR, GST_FAL_ERROR_CANCELLED))
+    return "cancelled";
+  if (g_error_matches (job->error, GST_FAL_ERROR, GST_FAL_ERROR_TIMEOUT))
+    return "timeout";
+  return NULL;
+}
+
+static void
+push_result_json (GstFalInfer * self, GstFalJob * job)
+{
+  GstFalRequestOutput *output = job->result;
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+  gchar *text;
+  GstBuffer *buffer;
+  gsize len;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "request_id");
+  if (job->request_id)
+    json_builder_add_string_value (builder, job->request_id);
+  else
+    json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "application");
+  json_builder_add_string_value (builder, self->state.settings.application);
+  json_builder_set_member_name (builder, "index");
+  json_builder_add_int_value (builder, job->index);
+  json_builder_set_member_name (builder, "pts");
+  if (GST_CLOCK_TIME_IS_VALID (job->pts))
+    json_builder_add_int_value (builder, job->pts);
+  else
+    json_builder_add_null_value (builder);
+  if (output) {
+    JsonNode *result = json_from_string (output->result_json, NULL);
+    json_builder_set_member_name (builder, "result");
+    if (result)
+      json_builder_add_value (builder, result);
+    else
+      json_builder_add_null_value (builder);
+  } else {
+    const gchar *type = job_error_type (job);
+    json_builder_set_member_name (builder, "error");
+    json_builder_add_string_value (builder, job->error->message);
+    json_builder_set_member_name (builder, "error_type");
+    if (type)
+      json_builder_add_string_value (builder, type);
+    else
+      json_builder_add_null_value (builder);
+    json_builder_set_member_name (builder, "http_status");
+    json_builder_add_int_value (builder,
+        gst_fal_error_get_http_status (job->error));
+  }
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  text = json_to_string (root, FALSE);
+  len = strlen (text);
+  text[len] = '\n';             /* replaces the NUL: one JSON line */
+  buffer = gst_buffer_new_wrapped (text, len + 1);
+  GST_BUFFER_PTS (buffer) = job->pts;
+  GST_BUFFER_DURATION (buffer) = job->duration;
+  /* unlinked or flushing is fine: the result pad is optional */
+  gst_pad_push (self->resultpad, buffer);
+}
+
+static GstBuffer *
+infer_attach (GstBuffer * buffer, GstFalJob * job, gboolean own_frame,
+    gpointer user_data)
+{
+  GstFalInfer *self = user_data;
+  GstFalRequestOutput *output = job->result;
+
+  if (buffer) {
+    gst_buffer_add_fal_result_meta (buffer, job->request_id,
+        self->state.settings.application,
+        output ? output->result_json : NULL,
+        job->error ? job->error->message : NULL,
+        job->error ? job_error_type (job) : NULL,
+        job->error ? gst_fal_error_get_http_status (job->error) : 0,
+        job->pts, &job->timings);
+    if (output) {
+      GPtrArray *regions = gst_fal_result_find_regions (output->result_json,
+          output->scale_x, output->scale_y);
+      if (regions) {
+        gst_fal_buffer_add_regions (buffer, regions);
+        g_ptr_array_unref (regions);
+      }
+    }
+  }
+  push_result_json (self, job);
+  return buffer;
+}
+
+/* Mirrors the stream events of the main src pad on the result pad. */
+static void
+infer_src_event (GstEvent * event, gpointer user_data)
+{
+  GstFalInfer *self = user_data;
+  GstEvent *mirror = NULL;
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_STREAM_START:{
+      gchar *id = gst_pad_create_stream_id (self->resultpad,
+          GST_ELEMENT (self), "result");
+      guint group;
+      mirror = gst_event_new_stream_start (id);
+      if (gst_event_parse_group_id (event, &group))
+        gst_event_set_group_id (mirror, group);
+      g_free (id);
+      break;
+    }
+    case GST_EVENT_CAPS:{
+      GstCaps *caps = gst_caps_new_empty_simple ("application/json");
+      mirror = gst_event_new_caps (caps);
+      gst_caps_unref (caps);
+      break;
+    }
+    case GST_EVENT_SEGMENT:
+    case GST_EVENT_EOS:
+    case GST_EVENT_FLUSH_START:
+    case GST_EVENT_FLUSH_STOP:
+    case GST_EVENT_GAP:
+      mirror = gst_event_ref (event);
+      break;
+    default:
+      break;
+  }
+  if (mirror)
+    gst_pad_push_event (self->resultpad, mirror);
+}
+
+static GstStateChangeReturn
+gst_fal_infer_change_state (GstElement * element, GstStateChange transition)
+{
+  GstFalInfer *self = GST_FAL_INFER (element);
+  GstStateChangeReturn ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_NULL_TO_READY:
+      if (!gst_fal_request_state_start (&self->state, element,
+              &self->settings))
+        return GST_STATE_CHANGE_FAILURE;
+      break;
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      gst_fal_dispatcher_start (self->dispatcher);
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      gst_fal_dispatcher_stop (self->dispatcher);
+      break;
+    default:
+      break;
+  }
+
+  ret = GST_ELEMENT_CLASS (gst_fal_infer_parent_class)->change_state (element,
+      transition);
+
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_NULL:
+      gst_fal_request_state_stop (&self->state);
+      break;
+    default:
+      break;
+  }
+  return ret;
+}
+
+static void
+gst_fal_infer_set_context (GstElement * element, GstContext * context)
+{
+  gst_fal_element_handle_set_context (element, context, NULL);
+  GST_ELEMENT_CLASS (gst_fal_infer_parent_class)->set_context (element,
+      context);
+}
+
+static void
+gst_fal_infer_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstFalInfer *self = GST_FAL_INFER (object);
+
+  if (gst_fal_request_settings_set_property (GST_ELEMENT (self),
+          &self->settings, PROP_REQUEST_FIRST, prop_id, value, pspec))
+    return;
+  if (gst_fal_dispatcher_set_property (self->dispatcher, prop_id, value,
+          pspec))
+    return;
+  G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+}
+
+static void
+gst_fal_infer_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  GstFalInfer *self = GST_FAL_INFER (object);
+
+  if (gst_fal_request_settings_get_property (GST_ELEMENT (self),
+          &self->settings, PROP_REQUEST_FIRST, prop_id, value, pspec))
+    return;
+  if (gst_fal_dispatcher_get_property (self->dispatcher, prop_id, value,
+          pspec))
+    return;
+  G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+}
+
+static void
+gst_fal_infer_finalize (GObject * object)
+{
+  GstFalInfer *self = GST_FAL_INFER (object);
+
+  gst_fal_dispatcher_free (self->dispatcher);
+  gst_fal_request_state_stop (&self->state);
+  gst_fal_request_settings_clear (&self->settings);
+  G_OBJECT_CLASS (gst_fal_infer_parent_class)->finalize (object);
+}
+
+static void
+gst_fal_infer_class_init (GstFalInferClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  guint next;
+
+  GST_DEBUG_CATEGORY_INIT (fal_infer_debug, "falinfer", 0,
+      "fal inference on video frames");
+
+  gobject_class->set_property = gst_fal_infer_set_property;
+  gobject_class->get_property = gst_fal_infer_get_property;
+  gobject_class->finalize = gst_fal_infer_finalize;
+
+  next = gst_fal_request_settings_install_properties (gobject_class,
+      PROP_REQUEST_FIRST);
+  gst_fal_dispatcher_install_properties (gobject_class, next);
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_add_static_pad_template (element_class, &result_template);
+  gst_element_class_set_static_metadata (element_class, "fal inference",
+      "Filter/Analyzer/Video", "Runs a model on sampled frames through the "
+      "fal protocol and attaches the results to the frames",
+      "gst-fal developers");
+
+  element_class->change_state = gst_fal_infer_change_state;
+  element_class->set_context = gst_fal_infer_set_context;
+}
+
+static void
+gst_fal_infer_init (GstFalInfer * self)
+{
+  static const GstFalDispatcherFuncs funcs = {
+    .work = infer_work,
+    .attach = infer_attach,
+    .src_event = infer_src_event,
+  };
+
+  self->sinkpad = gst_pad_new_from_static_template (&sink_template, "sink");
+  GST_PAD_SET_PROXY_CAPS (self->sinkpad);
+  GST_PAD_SET_PROXY_ALLOCATION (self->sinkpad);
+  gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
+
+  self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
+  GST_PAD_SET_PROXY_CAPS (self->srcpad);
+  gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
+
+  self->resultpad = gst_pad_new_from_static_template (&result_template,
+      "result");
+  gst_pad_use_fixed_caps (self->resultpad);
+  gst_element_add_pad (GST_ELEMENT (self), self->resultpad);
+
+  gst_fal_request_settings_init (&self->settings);
+  self->dispatcher = gst_fal_dispatcher_new (GST_ELEMENT (self),
+      self->sinkpad, self->srcpad, &funcs, self);
+}

@@ -1,0 +1,89 @@
+/* gst-fal: the request properties shared by falinfer and falfilter, and
+ * the work of one request (encode, upload or inline, submit, follow) */
+#pragma once
+
+#include "gstfaldispatcher.h"
+
+G_BEGIN_DECLS
+
+/**
+ * GstFalUploadMode:
+ * @GST_FAL_UPLOAD_MODE_AUTO: a data URI below 256 KiB, else the CDN
+ * @GST_FAL_UPLOAD_MODE_CDN: always upload to the CDN
+ * @GST_FAL_UPLOAD_MODE_DATA_URI: always inline as a data URI
+ */
+typedef enum {
+  GST_FAL_UPLOAD_MODE_AUTO,
+  GST_FAL_UPLOAD_MODE_CDN,
+  GST_FAL_UPLOAD_MODE_DATA_URI,
+} GstFalUploadMode;
+
+GType gst_fal_upload_mode_get_type (void);
+#define GST_FAL_TYPE_UPLOAD_MODE (gst_fal_upload_mode_get_type ())
+
+/* Frames encoded to fewer bytes than this go inline with upload=auto. */
+#define GST_FAL_DATA_URI_THRESHOLD (256 * 1024)
+
+typedef struct
+{
+  gchar *application;
+  gchar *arguments;
+  gchar *server_url;
+  gchar *key;
+  GstFalPriority priority;
+  gchar *hint;
+  gchar *webhook_url;
+  gdouble start_timeout;
+  GstFalStatusMode status_mode;
+  gdouble poll_interval;
+  GstFalUploadMode upload;
+  GstFalImageFormat image_format;
+  guint quality;
+  guint max_dimension;
+} GstFalRequestSettings;
+
+/* What a running element uses, built by gst_fal_request_state_start(). */
+typedef struct
+{
+  GstFalRequestSettings settings;       /* snapshot */
+  GstFalClient *client;
+  GstFalArgumentsTemplate *tmpl;
+  GstFalFrameEncoder *encoder;
+  GstFalOptions *options;
+} GstFalRequestState;
+
+/* What the work of one request gives (job->result of falinfer). */
+typedef struct
+{
+  gchar *result_json;
+  gdouble scale_x, scale_y;     /* frame size / size of the image sent */
+} GstFalRequestOutput;
+
+void gst_fal_request_output_free (GstFalRequestOutput * output);
+
+void gst_fal_request_settings_init (GstFalRequestSettings * settings);
+void gst_fal_request_settings_clear (GstFalRequestSettings * settings);
+
+/* Installs application, arguments, server-url, key, priority, hint,
+ * webhook-url, start-timeout, status, poll-interval, upload, image-format,
+ * quality and max-dimension from @first_prop_id; returns the next free id. */
+guint gst_fal_request_settings_install_properties (GObjectClass * klass,
+    guint first_prop_id);
+gboolean gst_fal_request_settings_set_property (GstElement * element,
+    GstFalRequestSettings * settings, guint first_prop_id, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+gboolean gst_fal_request_settings_get_property (GstElement * element,
+    GstFalRequestSettings * settings, guint first_prop_id, guint prop_id,
+    GValue * value, GParamSpec * pspec);
+
+/* NULL→READY: snapshot, client, template, encoder. Posts the error. */
+gboolean gst_fal_request_state_start (GstFalRequestState * state,
+    GstElement * element, GstFalRequestSettings * settings);
+void gst_fal_request_state_stop (GstFalRequestState * state);
+
+/* Worker thread: encodes job's frame, uploads or inlines it, submits and
+ * follows the request. Returns the output or NULL with @error set. */
+GstFalRequestOutput *gst_fal_request_state_run (GstFalRequestState * state,
+    GstFalJob * job, GError ** error);
+
+G_END_DECLS
