@@ -1,1 +1,2008 @@
-/* being written */
+/* gst-fal server: GstFalServer, the local fal-compatible server.
+ *
+ * A SoupServer runs on its own thread and main context and owns every HTTP
+ * message; worker threads take requests from the queue and run the apps;
+ * request changes reach the HTTP side as idle sources on the server context.
+ */
+#include <string.h>
+#include <libsoup/soup.h>
+#include "gstfalserver.h"
+#include "gstfalserver-private.h"
+
+#define DEFAULT_BIND_ADDRESS "127.0.0.1"
+#define DEFAULT_PORT 0
+#define DEFAULT_WORKERS 2
+#define DEFAULT_MAX_BODY (256 * 1024 * 1024)
+#define KEEPALIVE_SECONDS 15
+#define EXPIRE_SECONDS 30
+#define TOKEN_SECONDS 3600
+#define WEBHOOK_ATTEMPTS 4
+
+enum {
+  PROP_0,
+  PROP_BIND_ADDRESS,
+  PROP_PORT,
+  PROP_WORKERS,
+  PROP_KEY,
+  PROP_STORAGE_DIR,
+  PROP_APPS_FILE,
+  PROP_MAX_BODY,
+  PROP_URL,
+  N_PROPERTIES
+};
+
+static GParamSpec *properties[N_PROPERTIES];
+
+typedef enum {
+  WATCH_STATUS,                 /* GET …/status/stream */
+  WATCH_RUN,                    /* POST /run/{ID} */
+  WATCH_STREAM,                 /* POST /run/{ID}/stream */
+} WatchKind;
+
+typedef struct {
+  GstFalServer *server;
+  WatchKind kind;
+  GstFalRequest *request;
+  SoupServerMessage *msg;
+  gulong finished_id;
+  gboolean with_logs;
+  gboolean responded;           /* nothing more is written */
+  gboolean started;             /* SSE headers set */
+  gchar *last;                  /* last status event sent */
+  GSource *keepalive;
+} Watcher;
+
+struct _GstFalServer {
+  GObject parent;
+
+  gchar *bind_address;
+  guint port;
+  guint n_workers;
+  gchar *key;
+  gchar *storage_dir;
+  gchar *apps_file;
+  guint64 max_body;
+  gchar *url;
+
+  GMutex lock;                  /* faults, tokens, requests, rand */
+  GstFalServerFaults faults;
+  GRand *rand;
+  GHashTable *tokens;           /* token → expiry (monotonic µs) */
+  GHashTable *requests;         /* id → GstFalRequest */
+
+  GstFalAppRegistry *registry;
+  GstFalStorage *storage;
+  GstFalQueue *queue;
+  GPtrArray *workers;
+  GThreadPool *webhooks;
+
+  GMainContext *context;
+  GMainLoop *loop;
+  GThread *thread;
+  SoupServer *soup;
+  GList *watchers;              /* server thread only */
+  GSource *expire_source;
+  gboolean started;
+  gboolean stopped;
+};
+
+G_DEFINE_TYPE (GstFalServer, gst_fal_server, G_TYPE_OBJECT);
+
+/* ---------------------------------------------------------------- JSON */
+
+static void
+respond_json (SoupServerMessage * msg, guint status, JsonNode * node)
+{
+  gchar *text = json_to_string (node, FALSE);
+
+  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_response (msg, "application/json",
+      SOUP_MEMORY_TAKE, text, strlen (text));
+}
+
+static void
+respond_json_take (SoupServerMessage * msg, guint status, JsonNode * node)
+{
+  respond_json (msg, status, node);
+  json_node_unref (node);
+}
+
+static JsonNode *
+detail_node (const gchar * detail, const gchar * error_type)
+{
+  JsonObject *object = json_object_new ();
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+
+  json_object_set_string_member (object, "detail", detail);
+  if (error_type)
+    json_object_set_string_member (object, "error_type", error_type);
+  json_node_take_object (node, object);
+  return node;
+}
+
+static void
+respond_detail (SoupServerMessage * msg, guint status, const gchar * detail,
+    const gchar * error_type)
+{
+  if (error_type)
+    soup_message_headers_replace (soup_server_message_get_response_headers
+        (msg), "X-Fal-Error-Type", error_type);
+  respond_json_take (msg, status, detail_node (detail, error_type));
+}
+
+static void
+respond_status_only (SoupServerMessage * msg, guint status,
+    const gchar * value)
+{
+  JsonObject *object = json_object_new ();
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+
+  json_object_set_string_member (object, "status", value);
+  json_node_take_object (node, object);
+  respond_json_take (msg, status, node);
+}
+
+static void
+set_request_id (SoupServerMessage * msg, GstFalRequest * request)
+{
+  soup_message_headers_replace (soup_server_message_get_response_headers
+      (msg), "x-fal-request-id", request->id);
+}
+
+/* Parses the request body as JSON; an empty body is {}. */
+static JsonNode *
+parse_body (SoupServerMessage * msg, GError ** error)
+{
+  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+  g_autoptr (GBytes) bytes = soup_message_body_flatten (body);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  gsize size;
+  const gchar *data = g_bytes_get_data (bytes, &size);
+
+  if (size == 0) {
+    JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+
+    json_node_take_object (node, json_object_new ());
+    return node;
+  }
+  if (!json_parser_load_from_data (parser, data, size, error))
+    return NULL;
+  return json_node_copy (json_parser_get_root (parser));
+}
+
+static gchar *
+base_url (GstFalServer * self, SoupServerMessage * msg)
+{
+  const gchar *host =
+      soup_message_headers_get_one (soup_server_message_get_request_headers
+      (msg), "Host");
+
+  if (host && *host && !strpbrk (host, "/ \\\"'"))
+    return g_strdup_printf ("http://%s", host);
+  return g_strdup (self->url);
+}
+
+/* ---------------------------------------------------------------- auth */
+
+static gboolean
+token_valid (GstFalServer * self, const gchar * token)
+{
+  gpointer expiry;
+  gboolean valid;
+
+  if (!token || !*token)
+    return FALSE;
+  g_mutex_lock (&self->lock);
+  valid = g_hash_table_lookup_extended (self->tokens, token, NULL, &expiry)
+      && *(gint64 *) expiry > g_get_monotonic_time ();
+  g_mutex_unlock (&self->lock);
+  return valid;
+}
+
+static gchar *
+issue_token (GstFalServer * self, gint64 seconds)
+{
+  g_autofree gchar *uuid = g_uuid_string_random ();
+  gchar *token = g_compute_checksum_for_string (G_CHECKSUM_SHA256, uuid, -1);
+  gint64 *expiry = g_new (gint64, 1);
+
+  *expiry = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
+  g_mutex_lock (&self->lock);
+  g_hash_table_insert (self->tokens, g_strdup (token), expiry);
+  g_mutex_unlock (&self->lock);
+  return token;
+}
+
+/* Key K, Bearer K or an issued token, or ?fal_jwt_token=; with
+ * @cdn_only, only an issued token or the key. */
+static gboolean
+authorized (GstFalServer * self, SoupServerMessage * msg, GHashTable * query)
+{
+  const gchar *auth;
+
+  if (!self->key)
+    return TRUE;
+  auth = soup_message_headers_get_one (soup_server_message_get_request_headers
+      (msg), "Authorization");
+  if (auth) {
+    if (g_str_has_prefix (auth, "Key ") && !strcmp (auth + 4, self->key))
+      return TRUE;
+    if (g_ascii_strncasecmp (auth, "Bearer ", 7) == 0
+        && (!strcmp (auth + 7, self->key) || token_valid (self, auth + 7)))
+      return TRUE;
+  }
+  if (query && token_valid (self, g_hash_table_lookup (query,
+              "fal_jwt_token")))
+    return TRUE;
+  return FALSE;
+}
+
+/* ---------------------------------------------------------------- watchers */
+
+static void watcher_finished (SoupServerMessage * msg, Watcher * watcher);
+
+static Watcher *
+watcher_new (GstFalServer * self, WatchKind kind, GstFalRequest * request,
+    SoupServerMessage * msg)
+{
+  Watcher *watcher = g_new0 (Watcher, 1);
+
+  watcher->server = self;
+  watcher->kind = kind;
+  watcher->request = gst_fal_request_ref (request);
+  watcher->msg = g_object_ref (msg);
+  watcher->finished_id = g_signal_connect (msg, "finished",
+      G_CALLBACK (watcher_finished), watcher);
+  self->watchers = g_list_append (self->watchers, watcher);
+  g_object_set_data (G_OBJECT (msg), "gst-fal-deferred", watcher);
+  soup_server_message_pause (msg);
+  return watcher;
+}
+
+static void
+watcher_free (Watcher * watcher)
+{
+  GstFalServer *self = watcher->server;
+
+  self->watchers = g_list_remove (self->watchers, watcher);
+  if (watcher->keepalive) {
+    g_source_destroy (watcher->keepalive);
+    g_source_unref (watcher->keepalive);
+  }
+  g_signal_handler_disconnect (watcher->msg, watcher->finished_id);
+  g_object_unref (watcher->msg);
+  gst_fal_request_unref (watcher->request);
+  g_free (watcher->last);
+  g_free (watcher);
+}
+
+static void
+watcher_finished (SoupServerMessage * msg, Watcher * watcher)
+{
+  GstFalRequest *request = watcher->request;
+
+  /* the client of a sync run went away: the run is cancelled */
+  if (watcher->kind != WATCH_STATUS && !watcher->responded) {
+    g_mutex_lock (&request->lock);
+    request->cancel_requested = TRUE;
+    g_mutex_unlock (&request->lock);
+    g_cancellable_cancel (request->cancellable);
+    if (gst_fal_queue_remove (watcher->server->queue, request))
+      gst_fal_request_fail (request, 499, "Client disconnected",
+          "client_disconnected");
+  }
+  watcher_free (watcher);
+}
+
+static void
+sse_start (SoupServerMessage * msg)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_message_headers_set_content_type (headers, "text/event-stream", NULL);
+  soup_message_headers_replace (headers, "Cache-Control", "no-cache");
+  soup_message_headers_set_encoding (headers, SOUP_ENCODING_CHUNKED);
+}
+
+static void
+sse_write (SoupServerMessage * msg, const gchar * text)
+{
+  soup_message_body_append (soup_server_message_get_response_body (msg),
+      SOUP_MEMORY_COPY, text, strlen (text));
+  soup_server_message_unpause (msg);
+}
+
+static void
+sse_close (SoupServerMessage * msg)
+{
+  soup_message_body_complete (soup_server_message_get_response_body (msg));
+  soup_server_message_unpause (msg);
+}
+
+/* The completed request's result onto @msg: the app's status and body. */
+static void
+respond_result (SoupServerMessage * msg, GstFalRequest * request)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+  g_autofree gchar *error_type = NULL;
+  JsonNode *body = NULL;
+  guint status = gst_fal_request_get_result (request, &body, &error_type);
+
+  set_request_id (msg, request);
+  if (error_type) {
+    soup_message_headers_replace (headers, "X-Fal-Error-Type", error_type);
+    if (!strcmp (error_type, "request_timeout"))
+      soup_message_headers_replace (headers, "X-Fal-Request-Timeout-Type",
+          "user");
+  }
+  if (!body)
+    body = json_node_init_null (json_node_alloc ());
+  respond_json_take (msg, status, body);
+}
+
+static void
+watcher_update_status (Watcher * watcher)
+{
+  GstFalServer *self = watcher->server;
+  GstFalRequest *request = watcher->request;
+  GstFalRequestState state = gst_fal_request_get_state (request);
+  gint position = gst_fal_queue_position (self->queue, request);
+  g_autoptr (JsonNode) status = NULL;
+  g_autofree gchar *json = NULL;
+
+  /* popped but not yet started: still waiting, first in line */
+  if (state == GST_FAL_REQUEST_IN_QUEUE && position < 0)
+    position = 0;
+  status = gst_fal_request_build_status (request, watcher->with_logs, position);
+  json = json_to_string (status, FALSE);
+  if (g_strcmp0 (json, watcher->last)) {
+    g_autofree gchar *event = g_strdup_printf ("data: %s\n\n", json);
+
+    sse_write (watcher->msg, event);
+    g_free (watcher->last);
+    watcher->last = g_steal_pointer (&json);
+  }
+  if (state == GST_FAL_REQUEST_COMPLETED) {
+    sse_close (watcher->msg);
+    watcher->responded = TRUE;
+  }
+}
+
+static void
+watcher_update (Watcher * watcher, GstFalRequest * changed,
+    const gchar * partial)
+{
+  GstFalRequest *request = watcher->request;
+  JsonNode *body = NULL;
+  g_autofree gchar *error_type = NULL;
+  g_autofree gchar *event = NULL;
+  guint status;
+
+  if (watcher->responded)
+    return;
+  if (watcher->kind == WATCH_STATUS) {
+    /* any change may move the positions of waiting requests */
+    if (!partial)
+      watcher_update_status (watcher);
+    return;
+  }
+  if (changed != request)
+    return;
+  if (partial) {
+    if (watcher->kind != WATCH_STREAM)
+      return;
+    if (!watcher->started) {
+      sse_start (watcher->msg);
+      set_request_id (watcher->msg, request);
+      watcher->started = TRUE;
+    }
+    event = g_strdup_printf ("data: %s\n\n", partial);
+    sse_write (watcher->msg, event);
+    return;
+  }
+  if (gst_fal_request_get_state (request) != GST_FAL_REQUEST_COMPLETED)
+    return;
+  watcher->responded = TRUE;
+  if (watcher->kind == WATCH_RUN || !watcher->started) {
+    status = gst_fal_request_get_result (request, &body, &error_type);
+    if (watcher->kind == WATCH_RUN || status != SOUP_STATUS_OK) {
+      if (body)
+        json_node_unref (body);
+      respond_result (watcher->msg, request);
+      soup_server_message_unpause (watcher->msg);
+      return;
+    }
+    json_node_unref (body);
+    body = NULL;
+    g_clear_pointer (&error_type, g_free);
+    sse_start (watcher->msg);
+    set_request_id (watcher->msg, request);
+  }
+  status = gst_fal_request_get_result (request, &body, &error_type);
+  if (body) {
+    g_autofree gchar *json = json_to_string (body, FALSE);
+
+    event = g_strdup_printf (status == SOUP_STATUS_OK ? "data: %s\n\n" :
+        "event: error\ndata: %s\n\n", json);
+    soup_message_body_append (soup_server_message_get_response_body
+        (watcher->msg), SOUP_MEMORY_COPY, event, strlen (event));
+    json_node_unref (body);
+  }
+  sse_close (watcher->msg);
+}
+
+typedef struct {
+  GstFalServer *server;
+  GstFalRequest *request;
+  gchar *partial;
+} Notification;
+
+static void
+notification_free (Notification * notification)
+{
+  gst_fal_request_unref (notification->request);
+  g_free (notification->partial);
+  g_free (notification);
+}
+
+static gboolean
+notification_dispatch (Notification * notification)
+{
+  GstFalServer *self = notification->server;
+  g_autoptr (GList) snapshot = g_list_copy (self->watchers);
+  GList *l;
+
+  for (l = snapshot; l; l = l->next)
+    if (g_list_find (self->watchers, l->data))
+      watcher_update (l->data, notification->request, notification->partial);
+  return G_SOURCE_REMOVE;
+}
+
+/* Any thread: hands the change over to the server thread. */
+static void
+request_notify (GstFalRequest * request, const gchar * partial,
+    gpointer user_data)
+{
+  GstFalServer *self = user_data;
+  Notification *notification = g_new0 (Notification, 1);
+  GSource *source = g_idle_source_new ();
+
+  notification->server = self;
+  notification->request = gst_fal_request_ref (request);
+  notification->partial = g_strdup (partial);
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, (GSourceFunc) notification_dispatch,
+      notification, (GDestroyNotify) notification_free);
+  g_source_attach (source, self->context);
+  g_source_unref (source);
+}
+
+static gboolean
+keepalive_cb (Watcher * watcher)
+{
+  if (!watcher->responded)
+    sse_write (watcher->msg, ": keepalive\n\n");
+  return G_SOURCE_CONTINUE;
+}
+
+/* ---------------------------------------------------------------- workers */
+
+typedef struct {
+  gchar *url;
+  gchar *payload;
+  gchar *request_id;
+} Webhook;
+
+static void
+webhook_free (Webhook * webhook)
+{
+  g_free (webhook->url);
+  g_free (webhook->payload);
+  g_free (webhook->request_id);
+  g_free (webhook);
+}
+
+static gboolean
+webhook_post (Webhook * webhook)
+{
+  g_autoptr (SoupSession) session =
+      soup_session_new_with_options ("timeout", 15, NULL);
+  guint attempt;
+
+  for (attempt = 0; attempt < WEBHOOK_ATTEMPTS; attempt++) {
+    g_autoptr (SoupMessage) msg = soup_message_new (SOUP_METHOD_POST,
+        webhook->url);
+    g_autoptr (GBytes) body = g_bytes_new (webhook->payload,
+        strlen (webhook->payload));
+    g_autoptr (GBytes) answer = NULL;
+    g_autofree gchar *timestamp = g_strdup_printf ("%" G_GINT64_FORMAT,
+        g_get_real_time () / G_USEC_PER_SEC);
+    SoupMessageHeaders *headers;
+
+    if (!msg)
+      return FALSE;
+    headers = soup_message_get_request_headers (msg);
+    soup_message_headers_replace (headers, "X-Fal-Webhook-Request-Id",
+        webhook->request_id);
+    soup_message_headers_replace (headers, "X-Fal-Webhook-User-Id", "local");
+    soup_message_headers_replace (headers, "X-Fal-Webhook-Timestamp",
+        timestamp);
+    soup_message_set_request_body_from_bytes (msg, "application/json", body);
+    answer = soup_session_send_and_read (session, msg, NULL, NULL);
+    if (answer && SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (msg)))
+      return TRUE;
+    g_debug ("webhook for %s: attempt %u failed", webhook->request_id,
+        attempt + 1);
+    if (attempt + 1 < WEBHOOK_ATTEMPTS)
+      g_usleep ((G_USEC_PER_SEC / 2) << attempt);
+  }
+  return FALSE;
+}
+
+static void
+webhook_deliver (Webhook * webhook, GstFalServer * self)
+{
+  if (!webhook_post (webhook))
+    g_debug ("webhook for %s not delivered", webhook->request_id);
+  webhook_free (webhook);
+}
+
+static void
+queue_webhook (GstFalServer * self, GstFalRequest * request)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree gchar *error_type = NULL;
+  JsonNode *body = NULL;
+  guint status = gst_fal_request_get_result (request, &body, &error_type);
+  Webhook *webhook = g_new0 (Webhook, 1);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "request_id");
+  json_builder_add_string_value (builder, request->id);
+  json_builder_set_member_name (builder, "gateway_request_id");
+  json_builder_add_string_value (builder, request->id);
+  json_builder_set_member_name (builder, "status");
+  json_builder_add_string_value (builder, status == 200 ? "OK" : "ERROR");
+  json_builder_set_member_name (builder, "payload");
+  json_builder_add_value (builder, body ? body :
+      json_node_init_null (json_node_alloc ()));
+  if (status != 200) {
+    g_autofree gchar *error = g_strdup_printf ("Invalid status code: %u",
+        status);
+
+    json_builder_set_member_name (builder, "error");
+    json_builder_add_string_value (builder, error);
+  }
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  webhook->url = g_strdup (request->webhook);
+  webhook->payload = json_to_string (root, FALSE);
+  webhook->request_id = g_strdup (request->id);
+  g_thread_pool_push (self->webhooks, webhook, NULL);
+}
+
+static gpointer
+worker_main (gpointer data)
+{
+  GstFalServer *self = data;
+  GstFalRequest *request;
+
+  while ((request = gst_fal_queue_pop (self->queue))) {
+    gboolean cancelled;
+
+    if (request->start_deadline
+        && g_get_monotonic_time () > request->start_deadline) {
+      gst_fal_request_fail (request, 504, "Request timed out",
+          "request_timeout");
+    } else if (gst_fal_request_start (request)) {
+      g_mutex_lock (&request->lock);
+      cancelled = request->cancel_requested;
+      g_mutex_unlock (&request->lock);
+      if (cancelled) {
+        gst_fal_request_fail (request, 499, "Request was cancelled",
+            "client_cancelled");
+      } else {
+        GstFalAppCall *call = gst_fal_app_call_new (request);
+
+        gst_fal_app_call_run (call);
+        gst_fal_app_call_free (call);
+      }
+    }
+    if (request->webhook
+        && gst_fal_request_get_state (request) == GST_FAL_REQUEST_COMPLETED)
+      queue_webhook (self, request);
+    gst_fal_request_unref (request);
+  }
+  return NULL;
+}
+
+/* ---------------------------------------------------------------- queue API */
+
+static gboolean
+start_timeout_cb (GstFalRequest * request)
+{
+  GstFalServer *self = request->notify_data;
+
+  if (gst_fal_queue_remove (self->queue, request)
+      && gst_fal_request_fail (request, 504, "Request timed out",
+          "request_timeout") && request->webhook)
+    queue_webhook (self, request);
+  return G_SOURCE_REMOVE;
+}
+
+/* APP of an endpoint id: owner/alias, or namespace/owner/alias. */
+static gboolean
+split_endpoint (const gchar * endpoint, gchar ** app_name, gchar ** path)
+{
+  g_auto (GStrv) segments = g_strsplit (endpoint, "/", -1);
+  guint n = g_strv_length (segments), keep, i;
+  GString *app;
+
+  keep = n > 0 && (!strcmp (segments[0], "workflows")
+      || !strcmp (segments[0], "comfy")) ? 3 : 2;
+  if (n < keep)
+    return FALSE;
+  app = g_string_new (NULL);
+  for (i = 0; i < keep; i++) {
+    if (!*segments[i]) {
+      g_string_free (app, TRUE);
+      return FALSE;
+    }
+    g_string_append_printf (app, "%s%s", i ? "/" : "", segments[i]);
+  }
+  *app_name = g_string_free (app, FALSE);
+  *path = g_strjoinv ("/", segments + keep);
+  return TRUE;
+}
+
+static GstFalRequest *
+lookup_request (GstFalServer * self, const gchar * app_name, const gchar * id)
+{
+  GstFalRequest *request;
+
+  g_mutex_lock (&self->lock);
+  request = g_hash_table_lookup (self->requests, id);
+  if (request && strcmp (request->app_name, app_name))
+    request = NULL;
+  if (request)
+    gst_fal_request_ref (request);
+  g_mutex_unlock (&self->lock);
+  return request;
+}
+
+/* Submit (queue) or run/stream (sync): the request enters the queue. */
+static void
+handle_submit (GstFalServer * self, SoupServerMessage * msg,
+    const gchar * endpoint, GHashTable * query, GstFalRequestKind kind)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  g_autofree gchar *app_name = NULL;
+  g_autofree gchar *path = NULL;
+  g_autofree gchar *base = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) input = NULL;
+  g_autoptr (GstFalRequest) request = NULL;
+  g_autoptr (JsonNode) submitted = NULL;
+  const GstFalAppInfo *app;
+  const gchar *value;
+  gdouble timeout = 0;
+  guint max_waiting = 0;
+
+  if (!split_endpoint (endpoint, &app_name, &path)
+      || !(app = gst_fal_app_registry_lookup (self->registry, app_name))) {
+    g_autofree gchar *detail = g_strdup_printf ("Application '%s' not found",
+        endpoint);
+
+    respond_detail (msg, SOUP_STATUS_NOT_FOUND, detail, NULL);
+    return;
+  }
+  input = parse_body (msg, &error);
+  if (!input) {
+    g_autofree gchar *detail = g_strdup_printf ("Invalid JSON body: %s",
+        error->message);
+
+    respond_detail (msg, SOUP_STATUS_BAD_REQUEST, detail, "bad_request");
+    return;
+  }
+  if (!JSON_NODE_HOLDS_OBJECT (input)) {
+    g_autoptr (JsonNode) detail =
+        json_from_string ("{\"detail\": [{\"loc\": [\"body\"], \"msg\": "
+        "\"Input should be a valid dictionary\", \"type\": \"dict_type\"}]}",
+        NULL);
+
+    respond_json (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY, detail);
+    return;
+  }
+  value = soup_message_headers_get_one (headers, "X-Fal-Request-Timeout");
+  if (value) {
+    gchar *end = NULL;
+
+    timeout = g_ascii_strtod (value, &end);
+    if (!end || *end || end == value || timeout <= 0) {
+      respond_detail (msg, SOUP_STATUS_BAD_REQUEST,
+          "Invalid X-Fal-Request-Timeout header", "bad_request");
+      return;
+    }
+  }
+  if (query && (value = g_hash_table_lookup (query, "fal_max_queue_length")))
+    max_waiting = MAX (1, g_ascii_strtoull (value, NULL, 10));
+
+  base = base_url (self, msg);
+  request = gst_fal_request_new (endpoint, app_name, path, base, app, input,
+      kind);
+  value = soup_message_headers_get_one (headers, "X-Fal-Queue-Priority");
+  request->low_priority = value && !g_ascii_strcasecmp (value, "low");
+  request->lifecycle = g_strdup (soup_message_headers_get_one (headers,
+          "X-Fal-Object-Lifecycle-Preference"));
+  if (!request->lifecycle)
+    request->lifecycle = g_strdup (soup_message_headers_get_one (headers,
+            "X-Fal-Object-Lifecycle"));
+  if (kind == GST_FAL_REQUEST_KIND_QUEUE && query)
+    request->webhook = g_strdup (g_hash_table_lookup (query, "fal_webhook"));
+  if (timeout > 0)
+    request->start_deadline = g_get_monotonic_time () +
+        (gint64) (timeout * G_USEC_PER_SEC);
+  request->storage = self->storage;
+  request->notify = request_notify;
+  request->notify_data = self;
+
+  if (kind != GST_FAL_REQUEST_KIND_QUEUE)
+    watcher_new (self, kind == GST_FAL_REQUEST_KIND_RUN ? WATCH_RUN :
+        WATCH_STREAM, request, msg);
+
+  g_mutex_lock (&self->lock);
+  g_hash_table_insert (self->requests, request->id,
+      gst_fal_request_ref (request));
+  g_mutex_unlock (&self->lock);
+
+  /* the answer to a submit always shows the request waiting */
+  if (kind == GST_FAL_REQUEST_KIND_QUEUE)
+    submitted = gst_fal_request_build_status (request, FALSE,
+        gst_fal_queue_length (self->queue));
+  if (!gst_fal_queue_push (self->queue, request, max_waiting)) {
+    g_mutex_lock (&self->lock);
+    g_hash_table_remove (self->requests, request->id);
+    g_mutex_unlock (&self->lock);
+    gst_fal_request_fail (request, 429, "Queue is full", "queue_full");
+    if (kind == GST_FAL_REQUEST_KIND_QUEUE)
+      respond_detail (msg, 429, self->stopped ? "Server is stopping" :
+          "Queue is full", "queue_full");
+    return;
+  }
+  if (timeout > 0) {
+    GSource *source = g_timeout_source_new ((guint) (timeout * 1000));
+
+    g_source_set_callback (source, (GSourceFunc) start_timeout_cb,
+        gst_fal_request_ref (request), (GDestroyNotify) gst_fal_request_unref);
+    g_source_attach (source, self->context);
+    g_source_unref (source);
+  }
+  if (kind == GST_FAL_REQUEST_KIND_QUEUE) {
+    set_request_id (msg, request);
+    respond_json (msg, SOUP_STATUS_OK, submitted);
+  }
+}
+
+static gboolean
+logs_wanted (GHashTable * query)
+{
+  const gchar *logs = query ? g_hash_table_lookup (query, "logs") : NULL;
+
+  return logs && (!strcmp (logs, "1") || !g_ascii_strcasecmp (logs, "true"));
+}
+
+static void
+respond_unknown_request (SoupServerMessage * msg)
+{
+  respond_detail (msg, SOUP_STATUS_NOT_FOUND, "Request not found", NULL);
+}
+
+static void
+handle_status (GstFalServer * self, SoupServerMessage * msg,
+    GstFalRequest * request, GHashTable * query)
+{
+  GstFalRequestState state = gst_fal_request_get_state (request);
+  gint position = gst_fal_queue_position (self->queue, request);
+  g_autoptr (JsonNode) status = NULL;
+
+  if (state == GST_FAL_REQUEST_IN_QUEUE && position < 0)
+    position = 0;
+  status = gst_fal_request_build_status (request, logs_wanted (query),
+      position);
+  set_request_id (msg, request);
+  respond_json (msg, state == GST_FAL_REQUEST_COMPLETED ? SOUP_STATUS_OK :
+      SOUP_STATUS_ACCEPTED, status);
+}
+
+static void
+handle_status_stream (GstFalServer * self, SoupServerMessage * msg,
+    GstFalRequest * request, GHashTable * query)
+{
+  Watcher *watcher = watcher_new (self, WATCH_STATUS, request, msg);
+
+  watcher->with_logs = logs_wanted (query);
+  sse_start (msg);
+  set_request_id (msg, request);
+  watcher->started = TRUE;
+  watcher->keepalive = g_timeout_source_new_seconds (KEEPALIVE_SECONDS);
+  g_source_set_callback (watcher->keepalive, (GSourceFunc) keepalive_cb,
+      watcher, NULL);
+  g_source_attach (watcher->keepalive, self->context);
+  watcher_update_status (watcher);
+}
+
+static void
+handle_result (GstFalServer * self, SoupServerMessage * msg,
+    GstFalRequest * request)
+{
+  if (gst_fal_request_get_state (request) != GST_FAL_REQUEST_COMPLETED) {
+    set_request_id (msg, request);
+    respond_detail (msg, SOUP_STATUS_BAD_REQUEST,
+        "Request is still in progress", NULL);
+    return;
+  }
+  respond_result (msg, request);
+}
+
+static void
+handle_cancel (GstFalServer * self, SoupServerMessage * msg,
+    GstFalRequest * request)
+{
+  set_request_id (msg, request);
+  if (gst_fal_request_get_state (request) == GST_FAL_REQUEST_COMPLETED) {
+    respond_status_only (msg, SOUP_STATUS_BAD_REQUEST, "ALREADY_COMPLETED");
+    return;
+  }
+  if (gst_fal_queue_remove (self->queue, request)) {
+    if (gst_fal_request_fail (request, 499, "Request was cancelled",
+            "client_cancelled") && request->webhook)
+      queue_webhook (self, request);
+  } else {
+    g_mutex_lock (&request->lock);
+    request->cancel_requested = TRUE;
+    g_mutex_unlock (&request->lock);
+    g_cancellable_cancel (request->cancellable);
+  }
+  respond_status_only (msg, SOUP_STATUS_ACCEPTED, "CANCELLATION_REQUESTED");
+}
+
+static void
+handle_openapi (GstFalServer * self, SoupServerMessage * msg,
+    const gchar * endpoint)
+{
+  g_autofree gchar *app_name = NULL;
+  g_autofree gchar *path = NULL;
+  g_autofree gchar *text = NULL;
+  const GstFalAppInfo *app;
+
+  if (!split_endpoint (endpoint, &app_name, &path)
+      || !(app = gst_fal_app_registry_lookup (self->registry, app_name))) {
+    respond_detail (msg, SOUP_STATUS_NOT_FOUND, "Application not found", NULL);
+    return;
+  }
+  text = gst_fal_app_info_get_openapi (app);
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE,
+      g_steal_pointer (&text), strlen (text));
+}
+
+static void
+route_queue (GstFalServer * self, SoupServerMessage * msg, const gchar * rest,
+    GHashTable * query)
+{
+  const gchar *method = soup_server_message_get_method (msg);
+  const gchar *requests = strstr (rest, "/requests/");
+  g_autofree gchar *app_name = NULL;
+  g_auto (GStrv) tail = NULL;
+  g_autoptr (GstFalRequest) request = NULL;
+  guint n;
+
+  if (!requests) {
+    if (method == SOUP_METHOD_GET && g_str_has_suffix (rest, "/openapi.json")) {
+      g_autofree gchar *endpoint = g_strndup (rest, strlen (rest) -
+          strlen ("/openapi.json"));
+
+      handle_openapi (self, msg, endpoint);
+    } else if (method == SOUP_METHOD_POST) {
+      handle_submit (self, msg, rest, query, GST_FAL_REQUEST_KIND_QUEUE);
+    } else {
+      respond_detail (msg, SOUP_STATUS_METHOD_NOT_ALLOWED,
+          "Method not allowed", NULL);
+    }
+    return;
+  }
+  app_name = g_strndup (rest, requests - rest);
+  tail = g_strsplit (requests + strlen ("/requests/"), "/", -1);
+  n = g_strv_length (tail);
+  request = n ? lookup_request (self, app_name, tail[0]) : NULL;
+  if (!request) {
+    respond_unknown_request (msg);
+    return;
+  }
+  if (n == 1 && method == SOUP_METHOD_GET)
+    handle_result (self, msg, request);
+  else if (n == 2 && !strcmp (tail[1], "status") && method == SOUP_METHOD_GET)
+    handle_status (self, msg, request, query);
+  else if (n == 3 && !strcmp (tail[1], "status") && !strcmp (tail[2], "stream")
+      && method == SOUP_METHOD_GET)
+    handle_status_stream (self, msg, request, query);
+  else if (n == 2 && !strcmp (tail[1], "cancel")
+      && (method == SOUP_METHOD_PUT || method == SOUP_METHOD_POST))
+    handle_cancel (self, msg, request);
+  else
+    respond_detail (msg, SOUP_STATUS_NOT_FOUND, "Not found", NULL);
+}
+
+static void
+route_run (GstFalServer * self, SoupServerMessage * msg, const gchar * rest,
+    GHashTable * query)
+{
+  const gchar *method = soup_server_message_get_method (msg);
+
+  if (method == SOUP_METHOD_GET && g_str_has_suffix (rest, "/openapi.json")) {
+    g_autofree gchar *endpoint = g_strndup (rest, strlen (rest) -
+        strlen ("/openapi.json"));
+
+    handle_openapi (self, msg, endpoint);
+  } else if (method != SOUP_METHOD_POST) {
+    respond_detail (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "Method not allowed",
+        NULL);
+  } else if (g_str_has_suffix (rest, "/stream")) {
+    g_autofree gchar *endpoint = g_strndup (rest, strlen (rest) -
+        strlen ("/stream"));
+
+    handle_submit (self, msg, endpoint, query, GST_FAL_REQUEST_KIND_STREAM);
+  } else {
+    handle_submit (self, msg, rest, query, GST_FAL_REQUEST_KIND_RUN);
+  }
+}
+
+/* ---------------------------------------------------------------- storage */
+
+static GBytes *
+request_bytes (SoupServerMessage * msg)
+{
+  return soup_message_body_flatten (soup_server_message_get_request_body
+      (msg));
+}
+
+static const gchar *
+request_content_type (SoupServerMessage * msg)
+{
+  return soup_message_headers_get_content_type
+      (soup_server_message_get_request_headers (msg), NULL);
+}
+
+static gint64
+request_lifecycle (SoupServerMessage * msg)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  const gchar *value = soup_message_headers_get_one (headers,
+      "X-Fal-Object-Lifecycle-Preference");
+
+  if (!value)
+    value = soup_message_headers_get_one (headers, "X-Fal-Object-Lifecycle");
+  return gst_fal_storage_parse_lifecycle (value);
+}
+
+/* POST /rest/storage/upload/initiate[-multipart] */
+static void
+handle_initiate (GstFalServer * self, SoupServerMessage * msg,
+    gboolean multipart)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) body = parse_body (msg, &error);
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autofree gchar *base = base_url (self, msg);
+  g_autofree gchar *path = NULL;
+  g_autofree gchar *upload_url = NULL;
+  g_autofree gchar *file_url = NULL;
+  const gchar *content_type = NULL, *file_name = NULL;
+  gchar *slash;
+
+  if (!body || !JSON_NODE_HOLDS_OBJECT (body)) {
+    respond_detail (msg, SOUP_STATUS_BAD_REQUEST, "Invalid JSON body",
+        "bad_request");
+    return;
+  }
+  content_type = json_object_get_string_member_with_default
+      (json_node_get_object (body), "content_type", NULL);
+  file_name = json_object_get_string_member_with_default
+      (json_node_get_object (body), "file_name", NULL);
+  path = gst_fal_storage_reserve (self->storage, content_type, file_name,
+      request_lifecycle (msg));
+  file_url = g_strdup_printf ("%s/files/%s", base, path);
+  slash = strchr (path, '/');
+  *slash = '\0';
+  upload_url = g_strdup_printf ("%s/storage/%s/%s", base,
+      multipart ? "multipart" : "upload", path);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "upload_url");
+  json_builder_add_string_value (builder, upload_url);
+  json_builder_set_member_name (builder, "file_url");
+  json_builder_add_string_value (builder, file_url);
+  json_builder_end_object (builder);
+  respond_json_take (msg, SOUP_STATUS_OK, json_builder_get_root (builder));
+}
+
+static void
+respond_storage_error (SoupServerMessage * msg, GError * error)
+{
+  respond_detail (msg, g_error_matches (error, G_IO_ERROR,
+          G_IO_ERROR_NOT_FOUND) ? SOUP_STATUS_NOT_FOUND :
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT) ?
+      SOUP_STATUS_BAD_REQUEST : SOUP_STATUS_INTERNAL_SERVER_ERROR,
+      error->message, NULL);
+}
+
+static void
+handle_part (GstFalServer * self, SoupServerMessage * msg, const gchar * id,
+    const gchar * part)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) data = request_bytes (msg);
+  g_autofree gchar *etag = NULL;
+  g_autofree gchar *quoted = NULL;
+  JsonObject *object;
+  JsonNode *node;
+  guint64 number;
+
+  if (!g_ascii_string_to_unsigned (part, 10, 1, 10000, &number, NULL)) {
+    respond_detail (msg, SOUP_STATUS_BAD_REQUEST, "Invalid part number",
+        NULL);
+    return;
+  }
+  etag = gst_fal_storage_write_part (self->storage, id, number, data, &error);
+  if (!etag) {
+    respond_storage_error (msg, error);
+    return;
+  }
+  quoted = g_strdup_printf ("\"%s\"", etag);
+  soup_message_headers_replace (soup_server_message_get_response_headers
+      (msg), "ETag", quoted);
+  object = json_object_new ();
+  json_object_set_int_member (object, "partNumber", number);
+  json_object_set_string_member (object, "etag", etag);
+  node = json_node_new (JSON_NODE_OBJECT);
+  json_node_take_object (node, object);
+  respond_json_take (msg, SOUP_STATUS_OK, node);
+}
+
+static void
+handle_complete (GstFalServer * self, SoupServerMessage * msg,
+    const gchar * id, gboolean v3)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) body = parse_body (msg, &error);
+  g_autoptr (GArray) numbers = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr (GPtrArray) etags = g_ptr_array_new ();
+  g_autofree gchar *path = NULL;
+  g_autofree gchar *base = NULL;
+  g_autofree gchar *url = NULL;
+  JsonArray *parts;
+  JsonObject *object;
+  guint i;
+
+  if (!body || !JSON_NODE_HOLDS_OBJECT (body)
+      || !json_object_has_member (json_node_get_object (body), "parts")
+      || !JSON_NODE_HOLDS_ARRAY (json_object_get_member (json_node_get_object
+              (body), "parts"))) {
+    respond_detail (msg, SOUP_STATUS_BAD_REQUEST, "Expected {\"parts\": [...]}",
+        NULL);
+    return;
+  }
+  parts = json_object_get_array_member (json_node_get_object (body), "parts");
+  for (i = 0; i < json_array_get_length (parts); i++) {
+    JsonNode *element = json_array_get_element (parts, i);
+    guint number;
+
+    if (!JSON_NODE_HOLDS_OBJECT (element)) {
+      respond_detail (msg, SOUP_STATUS_BAD_REQUEST, "Invalid part", NULL);
+      return;
+    }
+    object = json_node_get_object (element);
+    number = json_object_get_int_member_with_default (object, "partNumber", 0);
+    g_array_append_val (numbers, number);
+    g_ptr_array_add (etags, (gpointer)
+        json_object_get_string_member_with_default (object, "etag", NULL));
+  }
+  if (!gst_fal_storage_complete_multipart (self->storage, id, numbers, etags,
+          &error)) {
+    respond_storage_error (msg, error);
+    return;
+  }
+  path = gst_fal_storage_get_path (self->storage, id);
+  base = base_url (self, msg);
+  url = g_strdup_printf ("%s/files/%s", base, path);
+  object = json_object_new ();
+  json_object_set_string_member (object, v3 ? "access_url" : "file_url", url);
+  {
+    JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+
+    json_node_take_object (node, object);
+    respond_json_take (msg, SOUP_STATUS_OK, node);
+  }
+}
+
+/* PUT /storage/upload/ID, PUT|POST /storage/multipart/ID/(N|complete) */
+static void
+route_storage (GstFalServer * self, SoupServerMessage * msg,
+    const gchar * rest)
+{
+  const gchar *method = soup_server_message_get_method (msg);
+  g_auto (GStrv) segments = g_strsplit (rest, "/", -1);
+  guint n = g_strv_length (segments);
+
+  if (n == 2 && !strcmp (segments[0], "upload") && method == SOUP_METHOD_PUT) {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GBytes) data = request_bytes (msg);
+
+    if (!gst_fal_storage_write (self->storage, segments[1], data,
+            request_content_type (msg), &error))
+      respond_storage_error (msg, error);
+    else
+      soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  } else if (n == 3 && !strcmp (segments[0], "multipart")
+      && !strcmp (segments[2], "complete") && method == SOUP_METHOD_POST) {
+    handle_complete (self, msg, segments[1], FALSE);
+  } else if (n == 3 && !strcmp (segments[0], "multipart")
+      && method == SOUP_METHOD_PUT) {
+    handle_part (self, msg, segments[1], segments[2]);
+  } else {
+    respond_detail (msg, SOUP_STATUS_NOT_FOUND, "Not found", NULL);
+  }
+}
+
+static void
+handle_cdn_token (GstFalServer * self, SoupServerMessage * msg)
+{
+  g_autofree gchar *token = issue_token (self, TOKEN_SECONDS);
+  g_autofree gchar *base = base_url (self, msg);
+  g_autofree gchar *cdn = g_strdup_printf ("%s/cdn", base);
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autoptr (GDateTime) expiry = g_date_time_add_seconds (now, TOKEN_SECONDS);
+  g_autofree gchar *expires_at = g_date_time_format_iso8601 (expiry);
+  JsonObject *object = json_object_new ();
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+
+  json_object_set_string_member (object, "token", token);
+  json_object_set_string_member (object, "token_type", "Bearer");
+  json_object_set_string_member (object, "base_url", cdn);
+  json_object_set_string_member (object, "expires_at", expires_at);
+  json_node_take_object (node, object);
+  respond_json_take (msg, SOUP_STATUS_OK, node);
+}
+
+static void
+handle_realtime_token (GstFalServer * self, SoupServerMessage * msg)
+{
+  g_autoptr (JsonNode) body = parse_body (msg, NULL);
+  gint64 seconds = 120;
+  g_autofree gchar *token = NULL;
+
+  if (body && JSON_NODE_HOLDS_OBJECT (body))
+    seconds = json_object_get_int_member_with_default (json_node_get_object
+        (body), "token_expiration", 120);
+  token = issue_token (self, CLAMP (seconds, 1, 24 * 3600));
+  respond_json_take (msg, SOUP_STATUS_OK,
+      json_node_init_string (json_node_alloc (), token));
+}
+
+static void
+route_rest (GstFalServer * self, SoupServerMessage * msg, const gchar * rest)
+{
+  if (soup_server_message_get_method (msg) != SOUP_METHOD_POST)
+    respond_detail (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "Method not allowed",
+        NULL);
+  else if (!strcmp (rest, "storage/upload/initiate"))
+    handle_initiate (self, msg, FALSE);
+  else if (!strcmp (rest, "storage/upload/initiate-multipart"))
+    handle_initiate (self, msg, TRUE);
+  else if (!strcmp (rest, "storage/auth/token"))
+    handle_cdn_token (self, msg);
+  else if (!strcmp (rest, "tokens") || !strcmp (rest, "tokens/"))
+    handle_realtime_token (self, msg);
+  else
+    respond_detail (msg, SOUP_STATUS_NOT_FOUND, "Not found", NULL);
+}
+
+/* POST /cdn/files/upload and /cdn/files/upload/multipart (v3 CDN) */
+static void
+route_cdn (GstFalServer * self, SoupServerMessage * msg, const gchar * rest)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  const gchar *file_name = soup_message_headers_get_one (headers,
+      "X-Fal-File-Name");
+  g_autofree gchar *base = base_url (self, msg);
+  g_autofree gchar *path = NULL;
+  g_autofree gchar *url = NULL;
+  JsonObject *object;
+  JsonNode *node;
+
+  if (soup_server_message_get_method (msg) != SOUP_METHOD_POST) {
+    respond_detail (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "Method not allowed",
+        NULL);
+    return;
+  }
+  if (!strcmp (rest, "files/upload")) {
+    g_autoptr (GBytes) data = request_bytes (msg);
+
+    path = gst_fal_storage_put (self->storage, data,
+        request_content_type (msg), file_name, request_lifecycle (msg));
+    if (!path) {
+      respond_detail (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR,
+          "Cannot store the file", "internal_error");
+      return;
+    }
+  } else if (!strcmp (rest, "files/upload/multipart")) {
+    path = gst_fal_storage_reserve (self->storage, request_content_type (msg),
+        file_name, request_lifecycle (msg));
+  } else {
+    respond_detail (msg, SOUP_STATUS_NOT_FOUND, "Not found", NULL);
+    return;
+  }
+  url = g_strdup_printf ("%s/files/%s", base, path);
+  object = json_object_new ();
+  json_object_set_string_member (object, "access_url", url);
+  if (g_str_has_suffix (rest, "/multipart")) {
+    *strchr (path, '/') = '\0';
+    json_object_set_string_member (object, "uploadId", path);
+  }
+  node = json_node_new (JSON_NODE_OBJECT);
+  json_node_take_object (node, object);
+  respond_json_take (msg, SOUP_STATUS_OK, node);
+}
+
+/* GET|HEAD /files/ID/NAME; PUT|POST /files/ID/NAME/multipart/UID/(N|complete) */
+static void
+route_files (GstFalServer * self, SoupServerMessage * msg, const gchar * rest)
+{
+  const gchar *method = soup_server_message_get_method (msg);
+  g_auto (GStrv) segments = g_strsplit (rest, "/", -1);
+  guint n = g_strv_length (segments);
+
+  if (n == 2 && (method == SOUP_METHOD_GET || method == SOUP_METHOD_HEAD)) {
+    g_autofree gchar *content_type = NULL;
+    g_autofree gchar *path = g_uri_unescape_string (rest, NULL);
+    GBytes *data = path ? gst_fal_storage_read (self->storage, path,
+        &content_type) : NULL;
+    SoupMessageBody *body;
+
+    if (!data) {
+      respond_detail (msg, SOUP_STATUS_NOT_FOUND, "File not found", NULL);
+      return;
+    }
+    soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+    soup_message_headers_set_content_type
+        (soup_server_message_get_response_headers (msg), content_type, NULL);
+    soup_message_headers_replace (soup_server_message_get_response_headers
+        (msg), "Accept-Ranges", "bytes");
+    body = soup_server_message_get_response_body (msg);
+    soup_message_body_append_bytes (body, data);
+    g_bytes_unref (data);
+  } else if (n == 5 && !strcmp (segments[2], "multipart")
+      && !strcmp (segments[3], segments[0])) {
+    if (!strcmp (segments[4], "complete") && method == SOUP_METHOD_POST)
+      handle_complete (self, msg, segments[0], TRUE);
+    else if (method == SOUP_METHOD_PUT)
+      handle_part (self, msg, segments[0], segments[4]);
+    else
+      respond_detail (msg, SOUP_STATUS_METHOD_NOT_ALLOWED,
+          "Method not allowed", NULL);
+  } else {
+    respond_detail (msg, SOUP_STATUS_NOT_FOUND, "File not found", NULL);
+  }
+}
+
+/* ---------------------------------------------------------------- faults */
+
+static JsonNode *
+faults_to_json (const GstFalServerFaults * faults)
+{
+  JsonObject *object = json_object_new ();
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+
+  json_object_set_double_member (object, "rate_429", faults->rate_429);
+  json_object_set_double_member (object, "rate_500", faults->rate_500);
+  json_object_set_double_member (object, "rate_503", faults->rate_503);
+  json_object_set_double_member (object, "rate_drop", faults->rate_drop);
+  json_object_set_double_member (object, "rate_truncate",
+      faults->rate_truncate);
+  json_object_set_int_member (object, "retry_after", faults->retry_after);
+  json_object_set_int_member (object, "latency_ms", faults->latency_ms);
+  json_node_take_object (node, object);
+  return node;
+}
+
+static gdouble
+get_rate (JsonObject * object, const gchar * name)
+{
+  return CLAMP (json_object_get_double_member_with_default (object, name, 0),
+      0.0, 1.0);
+}
+
+static void
+handle_admin_faults (GstFalServer * self, SoupServerMessage * msg)
+{
+  GstFalServerFaults faults;
+
+  if (soup_server_message_get_method (msg) == SOUP_METHOD_POST) {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (JsonNode) body = parse_body (msg, &error);
+    JsonObject *object;
+
+    if (!body || !JSON_NODE_HOLDS_OBJECT (body)) {
+      respond_detail (msg, SOUP_STATUS_BAD_REQUEST, "Invalid JSON body",
+          "bad_request");
+      return;
+    }
+    object = json_node_get_object (body);
+    faults.rate_429 = get_rate (object, "rate_429");
+    faults.rate_500 = get_rate (object, "rate_500");
+    faults.rate_503 = get_rate (object, "rate_503");
+    faults.rate_drop = get_rate (object, "rate_drop");
+    faults.rate_truncate = get_rate (object, "rate_truncate");
+    faults.retry_after = json_object_get_int_member_with_default (object,
+        "retry_after", 1);
+    faults.latency_ms = json_object_get_int_member_with_default (object,
+        "latency_ms", 0);
+    gst_fal_server_set_faults (self, &faults);
+  }
+  g_mutex_lock (&self->lock);
+  faults = self->faults;
+  g_mutex_unlock (&self->lock);
+  respond_json_take (msg, SOUP_STATUS_OK, faults_to_json (&faults));
+}
+
+typedef enum {
+  FAULT_NONE,
+  FAULT_429,
+  FAULT_500,
+  FAULT_503,
+  FAULT_DROP,
+  FAULT_TRUNCATE,
+} Fault;
+
+static Fault
+draw_fault (GstFalServer * self, guint * latency_ms, guint * retry_after)
+{
+  Fault fault = FAULT_NONE;
+  gdouble x;
+
+  g_mutex_lock (&self->lock);
+  *latency_ms = self->faults.latency_ms;
+  *retry_after = self->faults.retry_after;
+  x = g_rand_double (self->rand);
+  if ((x -= self->faults.rate_429) < 0)
+    fault = FAULT_429;
+  else if ((x -= self->faults.rate_500) < 0)
+    fault = FAULT_500;
+  else if ((x -= self->faults.rate_503) < 0)
+    fault = FAULT_503;
+  else if ((x -= self->faults.rate_drop) < 0)
+    fault = FAULT_DROP;
+  else if ((x -= self->faults.rate_truncate) < 0)
+    fault = FAULT_TRUNCATE;
+  g_mutex_unlock (&self->lock);
+  return fault;
+}
+
+static void
+drop_connection (SoupServerMessage * msg)
+{
+  GIOStream *stream = soup_server_message_steal_connection (msg);
+
+  if (stream) {
+    g_io_stream_close (stream, NULL, NULL);
+    g_object_unref (stream);
+  }
+}
+
+static void
+append_header (const char *name, const char *value, gpointer data)
+{
+  GString *head = data;
+
+  if (g_ascii_strcasecmp (name, "Content-Length")
+      && g_ascii_strcasecmp (name, "Connection")
+      && g_ascii_strcasecmp (name, "Transfer-Encoding"))
+    g_string_append_printf (head, "%s: %s\r\n", name, value);
+}
+
+/* Writes the complete response's headers and half of its body, then closes. */
+static void
+truncate_response (SoupServerMessage * msg)
+{
+  SoupMessageBody *body = soup_server_message_get_response_body (msg);
+  g_autoptr (GBytes) bytes = soup_message_body_flatten (body);
+  GString *head = g_string_new (NULL);
+  guint status = soup_server_message_get_status (msg);
+  GIOStream *stream;
+  gsize size;
+  const gchar *data = g_bytes_get_data (bytes, &size);
+
+  g_string_append_printf (head, "HTTP/1.1 %u %s\r\n", status,
+      soup_status_get_phrase (status));
+  soup_message_headers_foreach (soup_server_message_get_response_headers
+      (msg), append_header, head);
+  g_string_append_printf (head, "Content-Length: %" G_GSIZE_FORMAT
+      "\r\nConnection: close\r\n\r\n", size);
+  g_string_append_len (head, data, size / 2);
+  stream = soup_server_message_steal_connection (msg);
+  if (stream) {
+    g_output_stream_write_all (g_io_stream_get_output_stream (stream),
+        head->str, head->len, NULL, NULL, NULL);
+    g_io_stream_close (stream, NULL, NULL);
+    g_object_unref (stream);
+  }
+  g_string_free (head, TRUE);
+}
+
+/* ---------------------------------------------------------------- dispatch */
+
+static gboolean
+is_public (const gchar * method, const gchar * path)
+{
+  return g_str_has_prefix (path, "/files/")
+      || g_str_has_prefix (path, "/storage/");
+}
+
+static void
+route (GstFalServer * self, SoupServerMessage * msg, const gchar * path,
+    GHashTable * query)
+{
+  const gchar *method = soup_server_message_get_method (msg);
+  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+
+  if ((guint64) body->length > self->max_body) {
+    respond_detail (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+        "Request body too large", NULL);
+    return;
+  }
+  if (!is_public (method, path) && !authorized (self, msg, query)) {
+    respond_detail (msg, SOUP_STATUS_UNAUTHORIZED,
+        "No user found for Key ID and Secret", NULL);
+    return;
+  }
+  if (g_str_has_prefix (path, "/queue/"))
+    route_queue (self, msg, path + strlen ("/queue/"), query);
+  else if (g_str_has_prefix (path, "/run/"))
+    route_run (self, msg, path + strlen ("/run/"), query);
+  else if (g_str_has_prefix (path, "/rest/"))
+    route_rest (self, msg, path + strlen ("/rest/"));
+  else if (g_str_has_prefix (path, "/storage/"))
+    route_storage (self, msg, path + strlen ("/storage/"));
+  else if (g_str_has_prefix (path, "/cdn/"))
+    route_cdn (self, msg, path + strlen ("/cdn/"));
+  else if (g_str_has_prefix (path, "/files/"))
+    route_files (self, msg, path + strlen ("/files/"));
+  else if (!strcmp (path, "/_admin/faults"))
+    handle_admin_faults (self, msg);
+  else {
+    g_autofree gchar *detail = g_strdup_printf ("Path %s not found", path);
+
+    respond_detail (msg, SOUP_STATUS_NOT_FOUND, detail, NULL);
+  }
+}
+
+static void
+route_with_fault (GstFalServer * self, SoupServerMessage * msg,
+    const gchar * path, GHashTable * query, Fault fault, guint retry_after)
+{
+  switch (fault) {
+    case FAULT_429:{
+      g_autofree gchar *value = g_strdup_printf ("%u", retry_after);
+
+      soup_message_headers_replace (soup_server_message_get_response_headers
+          (msg), "Retry-After", value);
+      respond_detail (msg, 429, "Too many requests (injected)", NULL);
+      return;
+    }
+    case FAULT_500:
+      respond_detail (msg, 500, "Internal Server Error (injected)",
+          "internal_error");
+      return;
+    case FAULT_503:
+      respond_detail (msg, 503, "Service unavailable (injected)",
+          "runner_scheduling_failure");
+      return;
+    case FAULT_DROP:
+      drop_connection (msg);
+      return;
+    default:
+      break;
+  }
+  route (self, msg, path, query);
+  /* only a response complete now can be cut short */
+  if (fault == FAULT_TRUNCATE && soup_server_message_get_status (msg)
+      && !g_object_get_data (G_OBJECT (msg), "gst-fal-deferred")
+      && soup_server_message_get_response_body (msg)->length > 1)
+    truncate_response (msg);
+}
+
+typedef struct {
+  GstFalServer *server;
+  SoupServerMessage *msg;
+  gchar *path;
+  GHashTable *query;
+  Fault fault;
+  guint retry_after;
+} Delayed;
+
+static gboolean
+delayed_route (Delayed * delayed)
+{
+  soup_server_message_unpause (delayed->msg);
+  route_with_fault (delayed->server, delayed->msg, delayed->path,
+      delayed->query, delayed->fault, delayed->retry_after);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+delayed_free (Delayed * delayed)
+{
+  g_object_unref (delayed->msg);
+  g_free (delayed->path);
+  if (delayed->query)
+    g_hash_table_unref (delayed->query);
+  g_free (delayed);
+}
+
+static void
+server_callback (SoupServer * soup, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer user_data)
+{
+  GstFalServer *self = user_data;
+  const gchar *method = soup_server_message_get_method (msg);
+  guint latency_ms, retry_after;
+  Fault fault = FAULT_NONE;
+
+  latency_ms = 0;
+  retry_after = 1;
+  /* faults hit the API, not the CDN downloads nor the admin endpoint */
+  if (!(g_str_has_prefix (path, "/files/") && (method == SOUP_METHOD_GET
+              || method == SOUP_METHOD_HEAD))
+      && !g_str_has_prefix (path, "/_admin/"))
+    fault = draw_fault (self, &latency_ms, &retry_after);
+
+  if (latency_ms > 0) {
+    Delayed *delayed = g_new0 (Delayed, 1);
+    GSource *source = g_timeout_source_new (latency_ms);
+
+    delayed->server = self;
+    delayed->msg = g_object_ref (msg);
+    delayed->path = g_strdup (path);
+    delayed->query = query ? g_hash_table_ref (query) : NULL;
+    delayed->fault = fault;
+    delayed->retry_after = retry_after;
+    soup_server_message_pause (msg);
+    g_source_set_callback (source, (GSourceFunc) delayed_route, delayed,
+        (GDestroyNotify) delayed_free);
+    g_source_attach (source, self->context);
+    g_source_unref (source);
+    return;
+  }
+  route_with_fault (self, msg, path, query, fault, retry_after);
+}
+
+/* Rejects an oversize body before it is read. */
+static void
+early_callback (SoupServer * soup, SoupServerMessage * msg, const char *path,
+    GHashTable * query, gpointer user_data)
+{
+  GstFalServer *self = user_data;
+  goffset length =
+      soup_message_headers_get_content_length
+      (soup_server_message_get_request_headers (msg));
+
+  if (length > 0 && (guint64) length > self->max_body)
+    respond_detail (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+        "Request body too large", NULL);
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+static gboolean
+expire_cb (GstFalServer * self)
+{
+  gst_fal_storage_expire (self->storage);
+  return G_SOURCE_CONTINUE;
+}
+
+static gpointer
+server_thread (gpointer data)
+{
+  GstFalServer *self = data;
+
+  g_main_context_push_thread_default (self->context);
+  g_main_loop_run (self->loop);
+  g_main_context_pop_thread_default (self->context);
+  return NULL;
+}
+
+static gboolean
+is_loopback (const gchar * address)
+{
+  g_autoptr (GInetAddress) inet = g_inet_address_new_from_string (address);
+
+  if (!inet)
+    return !g_ascii_strcasecmp (address, "localhost");
+  return g_inet_address_get_is_loopback (inet);
+}
+
+gboolean
+gst_fal_server_start (GstFalServer * self, GError ** error)
+{
+  g_autoptr (GInetAddress) inet = NULL;
+  g_autoptr (GSocketAddress) address = NULL;
+  GSList *uris;
+  GUri *uri;
+  guint i;
+  gboolean listening;
+
+  g_return_val_if_fail (GST_FAL_IS_SERVER (self), FALSE);
+  if (self->started || self->stopped) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+        "The server was already started");
+    return FALSE;
+  }
+  if (!is_loopback (self->bind_address) && !self->key) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+        "Refusing to listen on %s without a key", self->bind_address);
+    return FALSE;
+  }
+  inet = g_inet_address_new_from_string (self->bind_address);
+  if (!inet && !g_ascii_strcasecmp (self->bind_address, "localhost"))
+    inet = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  if (!inet) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+        "Invalid bind address %s", self->bind_address);
+    return FALSE;
+  }
+
+  self->registry = gst_fal_app_registry_new ();
+  gst_fal_apps_register_builtin (self->registry);
+  if (self->apps_file && !gst_fal_apps_register_from_file (self->registry,
+          self->apps_file, error))
+    return FALSE;
+  self->storage = gst_fal_storage_new (self->storage_dir, error);
+  if (!self->storage)
+    return FALSE;
+
+  self->soup = soup_server_new ("server-header", "gst-fal ", NULL);
+  soup_server_add_handler (self->soup, NULL, server_callback, self, NULL);
+  soup_server_add_early_handler (self->soup, NULL, early_callback, self, NULL);
+  address = g_inet_socket_address_new (inet, self->port);
+  g_main_context_push_thread_default (self->context);
+  listening = soup_server_listen (self->soup, address, 0, error);
+  g_main_context_pop_thread_default (self->context);
+  if (!listening) {
+    g_clear_object (&self->soup);
+    return FALSE;
+  }
+  uris = soup_server_get_uris (self->soup);
+  uri = uris->data;
+  self->port = g_uri_get_port (uri);
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  if (g_inet_address_get_is_any (inet))
+    self->url = g_strdup_printf ("http://127.0.0.1:%u", self->port);
+  else if (g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV6)
+    self->url = g_strdup_printf ("http://[%s]:%u", self->bind_address,
+        self->port);
+  else
+    self->url = g_strdup_printf ("http://%s:%u", self->bind_address,
+        self->port);
+
+  self->expire_source = g_timeout_source_new_seconds (EXPIRE_SECONDS);
+  g_source_set_callback (self->expire_source, (GSourceFunc) expire_cb, self,
+      NULL);
+  g_source_attach (self->expire_source, self->context);
+
+  self->webhooks = g_thread_pool_new ((GFunc) webhook_deliver, self, 4,
+      FALSE, NULL);
+  self->workers = g_ptr_array_new ();
+  for (i = 0; i < MAX (self->n_workers, 1); i++)
+    g_ptr_array_add (self->workers, g_thread_new ("fal-worker", worker_main,
+            self));
+  self->thread = g_thread_new ("fal-server", server_thread, self);
+  self->started = TRUE;
+  g_debug ("listening on %s with %u workers", self->url, self->workers->len);
+  return TRUE;
+}
+
+static gboolean
+quit_cb (GstFalServer * self)
+{
+  soup_server_disconnect (self->soup);
+  g_main_loop_quit (self->loop);
+  return G_SOURCE_REMOVE;
+}
+
+void
+gst_fal_server_stop (GstFalServer * self)
+{
+  GHashTableIter iter;
+  GstFalRequest *request;
+  GList *waiting, *l;
+  guint i;
+
+  g_return_if_fail (GST_FAL_IS_SERVER (self));
+  if (!self->started || self->stopped)
+    return;
+  self->stopped = TRUE;
+
+  waiting = gst_fal_queue_close (self->queue);
+  for (l = waiting; l; l = l->next)
+    gst_fal_request_fail (l->data, 499, "Server stopped", "client_cancelled");
+  g_list_free_full (waiting, (GDestroyNotify) gst_fal_request_unref);
+
+  g_mutex_lock (&self->lock);
+  g_hash_table_iter_init (&iter, self->requests);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & request)) {
+    g_mutex_lock (&request->lock);
+    if (request->state != GST_FAL_REQUEST_COMPLETED)
+      request->cancel_requested = TRUE;
+    g_mutex_unlock (&request->lock);
+    g_cancellable_cancel (request->cancellable);
+  }
+  g_mutex_unlock (&self->lock);
+
+  for (i = 0; i < self->workers->len; i++)
+    g_thread_join (g_ptr_array_index (self->workers, i));
+  g_ptr_array_set_size (self->workers, 0);
+  g_thread_pool_free (self->webhooks, FALSE, TRUE);
+  self->webhooks = NULL;
+
+  g_main_context_invoke (self->context, (GSourceFunc) quit_cb, self);
+  g_thread_join (self->thread);
+  self->thread = NULL;
+  while (self->watchers)
+    watcher_free (self->watchers->data);
+  g_source_destroy (self->expire_source);
+  g_clear_pointer (&self->expire_source, g_source_unref);
+  g_clear_object (&self->soup);
+}
+
+const gchar *
+gst_fal_server_get_url (GstFalServer * self)
+{
+  g_return_val_if_fail (GST_FAL_IS_SERVER (self), NULL);
+  return self->url;
+}
+
+GstFalServer *
+gst_fal_server_new (void)
+{
+  return g_object_new (GST_FAL_TYPE_SERVER, NULL);
+}
+
+GstFalServer *
+gst_fal_server_get_default (GError ** error)
+{
+  static GMutex lock;
+  static GstFalServer *server;
+  GstFalServer *result = NULL;
+
+  g_mutex_lock (&lock);
+  if (!server) {
+    GstFalServer *candidate = g_object_new (GST_FAL_TYPE_SERVER,
+        "key", NULL, NULL);
+
+    if (gst_fal_server_start (candidate, error))
+      server = candidate;
+    else
+      g_object_unref (candidate);
+  }
+  if (server)
+    result = g_object_ref (server);
+  g_mutex_unlock (&lock);
+  return result;
+}
+
+GPtrArray *
+gst_fal_server_list_apps (GstFalServer * self)
+{
+  GstFalAppRegistry *registry = self->registry;
+  g_autoptr (GPtrArray) apps = NULL;
+  GPtrArray *lines = g_ptr_array_new_with_free_func (g_free);
+  guint i;
+
+  g_return_val_if_fail (GST_FAL_IS_SERVER (self), lines);
+  if (!registry) {
+    registry = gst_fal_app_registry_new ();
+    gst_fal_apps_register_builtin (registry);
+    if (self->apps_file)
+      gst_fal_apps_register_from_file (registry, self->apps_file, NULL);
+  }
+  apps = gst_fal_app_registry_list (registry);
+  for (i = 0; i < apps->len; i++) {
+    const GstFalAppInfo *info = g_ptr_array_index (apps, i);
+
+    g_ptr_array_add (lines, g_strdup_printf ("%s\t%s", info->name,
+            info->description ? info->description : ""));
+  }
+  g_clear_pointer (&apps, g_ptr_array_unref);
+  if (registry != self->registry)
+    gst_fal_app_registry_free (registry);
+  return lines;
+}
+
+void
+gst_fal_server_set_faults (GstFalServer * self,
+    const GstFalServerFaults * faults)
+{
+  g_return_if_fail (GST_FAL_IS_SERVER (self));
+  g_mutex_lock (&self->lock);
+  if (faults)
+    self->faults = *faults;
+  else
+    memset (&self->faults, 0, sizeof (self->faults));
+  g_mutex_unlock (&self->lock);
+}
+
+/* ---------------------------------------------------------------- GObject */
+
+static void
+gst_fal_server_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstFalServer *self = GST_FAL_SERVER (object);
+
+  if (self->started) {
+    g_warning ("GstFalServer: property %s set after start is ignored",
+        pspec->name);
+    return;
+  }
+  switch (prop_id) {
+    case PROP_BIND_ADDRESS:
+      g_free (self->bind_address);
+      self->bind_address = g_value_dup_string (value);
+      if (!self->bind_address)
+        self->bind_address = g_strdup (DEFAULT_BIND_ADDRESS);
+      break;
+    case PROP_PORT:
+      self->port = g_value_get_uint (value);
+      break;
+    case PROP_WORKERS:
+      self->n_workers = g_value_get_uint (value);
+      break;
+    case PROP_KEY:
+      g_free (self->key);
+      self->key = g_value_dup_string (value);
+      if (self->key && !*self->key)
+        g_clear_pointer (&self->key, g_free);
+      break;
+    case PROP_STORAGE_DIR:
+      g_free (self->storage_dir);
+      self->storage_dir = g_value_dup_string (value);
+      break;
+    case PROP_APPS_FILE:
+      g_free (self->apps_file);
+      self->apps_file = g_value_dup_string (value);
+      break;
+    case PROP_MAX_BODY:
+      self->max_body = g_value_get_uint64 (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_fal_server_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  GstFalServer *self = GST_FAL_SERVER (object);
+
+  switch (prop_id) {
+    case PROP_BIND_ADDRESS:
+      g_value_set_string (value, self->bind_address);
+      break;
+    case PROP_PORT:
+      g_value_set_uint (value, self->port);
+      break;
+    case PROP_WORKERS:
+      g_value_set_uint (value, self->n_workers);
+      break;
+    case PROP_STORAGE_DIR:
+      g_value_set_string (value, self->storage ?
+          gst_fal_storage_get_dir (self->storage) : self->storage_dir);
+      break;
+    case PROP_APPS_FILE:
+      g_value_set_string (value, self->apps_file);
+      break;
+    case PROP_MAX_BODY:
+      g_value_set_uint64 (value, self->max_body);
+      break;
+    case PROP_URL:
+      g_value_set_string (value, self->url);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_fal_server_finalize (GObject * object)
+{
+  GstFalServer *self = GST_FAL_SERVER (object);
+
+  gst_fal_server_stop (self);
+  g_hash_table_unref (self->requests);
+  g_hash_table_unref (self->tokens);
+  g_clear_pointer (&self->workers, g_ptr_array_unref);
+  g_clear_pointer (&self->queue, gst_fal_queue_free);
+  g_clear_pointer (&self->storage, gst_fal_storage_free);
+  g_clear_pointer (&self->registry, gst_fal_app_registry_free);
+  g_main_loop_unref (self->loop);
+  g_main_context_unref (self->context);
+  g_rand_free (self->rand);
+  g_mutex_clear (&self->lock);
+  g_free (self->bind_address);
+  g_free (self->key);
+  g_free (self->storage_dir);
+  g_free (self->apps_file);
+  g_free (self->url);
+  G_OBJECT_CLASS (gst_fal_server_parent_class)->finalize (object);
+}
+
+static void
+gst_fal_server_class_init (GstFalServerClass * klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->set_property = gst_fal_server_set_property;
+  object_class->get_property = gst_fal_server_get_property;
+  object_class->finalize = gst_fal_server_finalize;
+
+  properties[PROP_BIND_ADDRESS] = g_param_spec_string ("bind-address",
+      "Bind address", "Address to listen on", DEFAULT_BIND_ADDRESS,
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_PORT] = g_param_spec_uint ("port", "Port",
+      "Port to listen on (0 = ephemeral)", 0, 65535, DEFAULT_PORT,
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_WORKERS] = g_param_spec_uint ("workers", "Workers",
+      "Number of worker threads running apps", 1, 1024, DEFAULT_WORKERS,
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_KEY] = g_param_spec_string ("key", "Key",
+      "API key required for API calls (default: FAL_KEY)", NULL,
+      G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_STORAGE_DIR] = g_param_spec_string ("storage-dir",
+      "Storage directory", "Directory of stored files (default: temporary)",
+      NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_APPS_FILE] = g_param_spec_string ("apps-file", "Apps file",
+      "Key file declaring extra apps", NULL,
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_MAX_BODY] = g_param_spec_uint64 ("max-body", "Max body",
+      "Largest accepted request body in bytes", 1, G_MAXUINT64,
+      DEFAULT_MAX_BODY, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_URL] = g_param_spec_string ("url", "URL",
+      "Base URL once started", NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPERTIES, properties);
+}
+
+static void
+gst_fal_server_init (GstFalServer * self)
+{
+  const gchar *key = g_getenv ("FAL_KEY");
+
+  self->bind_address = g_strdup (DEFAULT_BIND_ADDRESS);
+  self->port = DEFAULT_PORT;
+  self->n_workers = DEFAULT_WORKERS;
+  self->key = key && *key ? g_strdup (key) : NULL;
+  self->max_body = DEFAULT_MAX_BODY;
+  g_mutex_init (&self->lock);
+  self->rand = g_rand_new ();
+  self->tokens = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      g_free);
+  self->requests = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+      (GDestroyNotify) gst_fal_request_unref);
+  self->queue = gst_fal_queue_new ();
+  self->context = g_main_context_new ();
+  self->loop = g_main_loop_new (self->context, FALSE);
+}

@@ -1,0 +1,158 @@
+/* gst-fal server: requests, the queue and storage (server-internal) */
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+#include "gstfalapp.h"
+
+G_BEGIN_DECLS
+
+/* ---- storage (gstfalstorage.c) ---- */
+
+typedef struct _GstFalStorage GstFalStorage;
+
+/* @dir: an existing or new directory, or NULL for a new temporary one that is
+ * removed by gst_fal_storage_free(). */
+GstFalStorage *gst_fal_storage_new (const gchar * dir, GError ** error);
+void gst_fal_storage_free (GstFalStorage * storage);
+const gchar *gst_fal_storage_get_dir (GstFalStorage * storage);
+
+/* Seconds until expiry from a lifecycle preference header (JSON with
+ * "expiration_duration_seconds"), or -1 for never. */
+gint64 gst_fal_storage_parse_lifecycle (const gchar * header);
+
+/* Reserves a file not yet written; returns its public path "ID/NAME". */
+gchar *gst_fal_storage_reserve (GstFalStorage * storage,
+    const gchar * content_type, const gchar * file_name, gint64 expires_in);
+/* Writes the whole content of a reserved file. */
+gboolean gst_fal_storage_write (GstFalStorage * storage, const gchar * id,
+    GBytes * data, const gchar * content_type, GError ** error);
+/* Reserves and writes at once; returns the public path "ID/NAME". */
+gchar *gst_fal_storage_put (GstFalStorage * storage, GBytes * data,
+    const gchar * content_type, const gchar * file_name, gint64 expires_in);
+/* Multipart: parts are numbered from 1; the etag is returned. */
+gchar *gst_fal_storage_write_part (GstFalStorage * storage, const gchar * id,
+    guint part_number, GBytes * data, GError ** error);
+/* @parts: array of part numbers, @etags: the matching etags (may be NULL). */
+gboolean gst_fal_storage_complete_multipart (GstFalStorage * storage,
+    const gchar * id, GArray * parts, GPtrArray * etags, GError ** error);
+/* Public path "ID/NAME" of a reserved or stored file, NULL if unknown. */
+gchar *gst_fal_storage_get_path (GstFalStorage * storage, const gchar * id);
+/* Reads a complete, unexpired file (mapped). @path is "ID/NAME". */
+GBytes *gst_fal_storage_read (GstFalStorage * storage, const gchar * path,
+    gchar ** content_type);
+/* Removes expired files; returns how many. */
+guint gst_fal_storage_expire (GstFalStorage * storage);
+
+/* ---- requests (gstfalqueue.c) ---- */
+
+typedef enum {
+  GST_FAL_REQUEST_IN_QUEUE,
+  GST_FAL_REQUEST_IN_PROGRESS,
+  GST_FAL_REQUEST_COMPLETED,
+} GstFalRequestState;
+
+typedef enum {
+  GST_FAL_REQUEST_KIND_QUEUE,
+  GST_FAL_REQUEST_KIND_RUN,
+  GST_FAL_REQUEST_KIND_STREAM,
+} GstFalRequestKind;
+
+typedef struct _GstFalRequest GstFalRequest;
+
+/* Called from any thread after a change; @partial is a serialized partial
+ * output (GST_FAL_REQUEST_KIND_STREAM) or NULL for a state/log change. */
+typedef void (*GstFalRequestNotify) (GstFalRequest * request,
+    const gchar * partial, gpointer user_data);
+
+struct _GstFalRequest {
+  gatomicrefcount ref;
+
+  /* immutable after creation */
+  gchar *id;
+  gchar *endpoint;              /* full endpoint id, owner/alias[/path] */
+  gchar *app_name;              /* [namespace/]owner/alias */
+  gchar *path;                  /* sub-path, "" if none */
+  gchar *base_url;              /* http://host:port the client used */
+  const GstFalAppInfo *app;
+  JsonNode *input;
+  GstFalRequestKind kind;
+  gboolean low_priority;
+  gchar *lifecycle;             /* X-Fal-Object-Lifecycle-Preference */
+  gchar *webhook;
+  gint64 start_deadline;        /* monotonic µs; 0 = none */
+  GCancellable *cancellable;
+  GstFalStorage *storage;
+  GstFalRequestNotify notify;
+  gpointer notify_data;
+
+  /* server-thread only */
+  GList *watchers;
+  GSource *timeout_source;
+
+  GMutex lock;                  /* protects what follows */
+  GstFalRequestState state;
+  gboolean cancel_requested;
+  GPtrArray *logs;              /* JsonNode objects */
+  guint status_code;
+  JsonNode *body;               /* output or error body */
+  gchar *error;
+  gchar *error_type;
+  gint64 started_at;
+  gint64 completed_at;
+};
+
+GstFalRequest *gst_fal_request_new (const gchar * endpoint, const gchar * app_name,
+    const gchar * path, const gchar * base_url, const GstFalAppInfo * app,
+    JsonNode * input, GstFalRequestKind kind);
+GstFalRequest *gst_fal_request_ref (GstFalRequest * request);
+void gst_fal_request_unref (GstFalRequest * request);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GstFalRequest, gst_fal_request_unref);
+
+GstFalRequestState gst_fal_request_get_state (GstFalRequest * request);
+/* IN_QUEUE → IN_PROGRESS; FALSE if the request is no longer queued. */
+gboolean gst_fal_request_start (GstFalRequest * request);
+/* → COMPLETED; FALSE if it already was. @body: (transfer full) */
+gboolean gst_fal_request_complete (GstFalRequest * request, guint status_code,
+    JsonNode * body, const gchar * error, const gchar * error_type);
+/* Completes with an infrastructure error {"detail","error_type"}. */
+gboolean gst_fal_request_fail (GstFalRequest * request, guint status_code,
+    const gchar * detail, const gchar * error_type);
+void gst_fal_request_add_log (GstFalRequest * request, const gchar * level,
+    const gchar * message);
+void gst_fal_request_emit_partial (GstFalRequest * request, const gchar * json);
+/* The status object of §3.2. @queue_position: -1 when not queued. */
+JsonNode *gst_fal_request_build_status (GstFalRequest * request,
+    gboolean with_logs, gint queue_position);
+gchar *gst_fal_request_build_url (GstFalRequest * request, const gchar * suffix);
+/* The replayed result: status code and body (transfer full). */
+guint gst_fal_request_get_result (GstFalRequest * request, JsonNode ** body,
+    gchar ** error_type);
+
+/* ---- queue (gstfalqueue.c) ---- */
+
+typedef struct _GstFalQueue GstFalQueue;
+
+GstFalQueue *gst_fal_queue_new (void);
+void gst_fal_queue_free (GstFalQueue * queue);
+/* FALSE if @max_waiting > 0 and that many are already waiting, or closed. */
+gboolean gst_fal_queue_push (GstFalQueue * queue, GstFalRequest * request,
+    guint max_waiting);
+/* Blocks until a request is waiting (normal before low); NULL once closed. */
+GstFalRequest *gst_fal_queue_pop (GstFalQueue * queue);
+/* TRUE if the request was waiting and is now removed. */
+gboolean gst_fal_queue_remove (GstFalQueue * queue, GstFalRequest * request);
+/* Count of requests ahead of @request, -1 when not waiting. */
+gint gst_fal_queue_position (GstFalQueue * queue, GstFalRequest * request);
+guint gst_fal_queue_length (GstFalQueue * queue);
+/* Wakes every pop with NULL; returns the requests still waiting. */
+GList *gst_fal_queue_close (GstFalQueue * queue);
+
+/* ---- app calls (gstfalappcall.c) ---- */
+
+GstFalAppCall *gst_fal_app_call_new (GstFalRequest * request);
+void gst_fal_app_call_free (GstFalAppCall * call);
+/* Runs the app on the current thread and completes the request. */
+void gst_fal_app_call_run (GstFalAppCall * call);
+
+G_END_DECLS
