@@ -358,9 +358,7 @@ gst_fal_upload_element_change_state (GstElement * element,
 static void
 gst_fal_upload_element_set_context (GstElement * element, GstContext * context)
 {
-  GstFalUploadElement *self = GST_FAL_UPLOAD_ELEMENT (element);
-
-  gst_fal_element_handle_set_context (element, context, &self->client);
+  gst_fal_element_handle_set_context (element, context, NULL);
   GST_ELEMENT_CLASS (gst_fal_upload_element_parent_class)->set_context
       (element, context);
 }
@@ -519,7 +517,10 @@ gst_fal_upload_element_init (GstFalUploadElement * self)
   };
 
   self->sinkpad = gst_pad_new_from_static_template (&sink_template, "sink");
+  GST_PAD_SET_PROXY_CAPS (self->sinkpad);
+  GST_PAD_SET_PROXY_ALLOCATION (self->sinkpad);
   self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
+  GST_PAD_SET_PROXY_CAPS (self->srcpad);
   self->dispatcher = gst_fal_dispatcher_new (GST_ELEMENT (self),
       self->sinkpad, self->srcpad, &funcs, self);
   gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
