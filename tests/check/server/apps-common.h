@@ -184,7 +184,7 @@ decode_rgb (GBytes * image)
       g_bytes_ref (image));
 }
 
-static GBytes *
+G_GNUC_UNUSED static GBytes *
 read_test_file (const gchar * name)
 {
   const gchar *root = g_getenv ("GST_FAL_SOURCE_ROOT");
