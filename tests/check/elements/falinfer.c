@@ -1,0 +1,784 @@
+/* gst-fal: tests of falinfer against the in-process local server */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
+#include <gst/app/gstappsink.h>
+#include <gst/video/video.h>
+#include <gst/fal/gstfal.h>
+#include <gst/falserver/gstfalserver.h>
+
+#define WIDTH 64
+#define HEIGHT 48
+#define FRAME_CAPS "video/x-raw,format=RGB,width=64,height=48,framerate=30/1"
+#define FRAME_DURATION (GST_SECOND / 30)
+#define WAIT_LIMIT_US (90 * G_USEC_PER_SEC)
+
+static GstFalServer *server;
+static const gchar *server_url;
+
+static void
+server_setup (void)
+{
+  GError *error = NULL;
+
+  server = gst_fal_server_new ();
+  fail_unless (gst_fal_server_start (server, &error), "%s",
+      error ? error->message : "");
+  server_url = gst_fal_server_get_url (server);
+}
+
+static void
+server_teardown (void)
+{
+  gst_fal_server_stop (server);
+  g_clear_object (&server);
+  server_url = NULL;
+}
+
+static GstHarness *
+harness_new (const gchar * application, const gchar * arguments,
+    const gchar * first_property, ...)
+{
+  GstElement *element = gst_element_factory_make ("falinfer", NULL);
+  GstHarness *h;
+  va_list args;
+
+  fail_unless (element != NULL);
+  g_object_set (element, "application", application, "server-url",
+      server_url, NULL);
+  if (arguments)
+    g_object_set (element, "arguments", arguments, NULL);
+  if (first_property) {
+    va_start (args, first_property);
+    g_object_set_valist (G_OBJECT (element), first_property, args);
+    va_end (args);
+  }
+  h = gst_harness_new_with_element (element, "sink", "src");
+  gst_object_unref (element);
+  gst_harness_set_src_caps_str (h, FRAME_CAPS);
+  gst_harness_play (h);
+  return h;
+}
+
+static GstBuffer *
+frame_new (GstHarness * h, guint i)
+{
+  GstBuffer *buffer = gst_harness_create_buffer (h, WIDTH * HEIGHT * 3);
+
+  gst_buffer_memset (buffer, 0, (guint8) (i * 7), WIDTH * HEIGHT * 3);
+  GST_BUFFER_PTS (buffer) = i * FRAME_DURATION;
+  GST_BUFFER_DURATION (buffer) = FRAME_DURATION;
+  return buffer;
+}
+
+static guint64
+get_counter (GstElement * element, const gchar * name)
+{
+  guint64 value;
+  g_object_get (element, name, &value, NULL);
+  return value;
+}
+
+static void
+wait_counter_at_least (GstElement * element, const gchar * name,
+    guint64 value)
+{
+  gint64 deadline = g_get_monotonic_time () + WAIT_LIMIT_US;
+
+  while (get_counter (element, name) < value) {
+    fail_unless (g_get_monotonic_time () < deadline,
+        "%s never reached %" G_GUINT64_FORMAT, name, value);
+    g_usleep (5000);
+  }
+}
+
+static void
+wait_in_flight (GstElement * element, guint value)
+{
+  gint64 deadline = g_get_monotonic_time () + WAIT_LIMIT_US;
+  guint in_flight;
+
+  for (;;) {
+    g_object_get (element, "in-flight", &in_flight, NULL);
+    if (in_flight == value)
+      return;
+    fail_unless (g_get_monotonic_time () < deadline,
+        "in-flight stayed %u, not %u", in_flight, value);
+    g_usleep (5000);
+  }
+}
+
+static guint
+count_result_metas (GstBuffer * buffer)
+{
+  gpointer state = NULL;
+  guint n = 0;
+
+  while (gst_buffer_iterate_meta_filtered (buffer, &state,
+          GST_FAL_RESULT_META_API_TYPE))
+    n++;
+  return n;
+}
+
+static gint64
+result_index (GstFalResultMeta * meta)
+{
+  g_autoptr (JsonNode) node = NULL;
+  JsonObject *object;
+
+  fail_unless (meta->result_json != NULL, "error: %s", meta->error);
+  node = json_from_string (meta->result_json, NULL);
+  fail_unless (node && JSON_NODE_HOLDS_OBJECT (node));
+  object = json_node_get_object (node);
+  fail_unless (json_object_has_member (object, "index"));
+  return json_object_get_int_member (object, "index");
+}
+
+GST_START_TEST (test_caps_negotiation)
+{
+  GstHarness *h = harness_new ("local/echo", "{\"index\": \"{{index}}\"}",
+      NULL);
+  GstHarness *hr = gst_harness_new_with_element (h->element, NULL, "result");
+  GstCaps *caps, *expected;
+  GstBuffer *out;
+
+  gst_harness_play (hr);
+  fail_unless_equals_int (gst_harness_push (h, frame_new (h, 0)),
+      GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  fail_unless (out != NULL);
+  gst_buffer_unref (out);
+
+  caps = gst_pad_get_current_caps (h->sinkpad);
+  expected = gst_caps_from_string (FRAME_CAPS);
+  fail_unless (gst_caps_is_equal (caps, expected));
+  gst_caps_unref (caps);
+  gst_caps_unref (expected);
+
+  out = gst_harness_pull (hr);
+  fail_unless (out != NULL);
+  gst_buffer_unref (out);
+  caps = gst_pad_get_current_caps (hr->sinkpad);
+  expected = gst_caps_from_string ("application/json");
+  fail_unless (gst_caps_is_equal (caps, expected));
+  gst_caps_unref (caps);
+  gst_caps_unref (expected);
+
+  /* caps the element cannot take are refused */
+  caps = gst_caps_from_string ("audio/x-raw");
+  fail_if (gst_pad_query_accept_caps (GST_PAD_PEER (h->srcpad), caps));
+  gst_caps_unref (caps);
+
+  gst_harness_teardown (hr);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_ordered_keeps_order)
+{
+  GstHarness *h = harness_new ("local/echo", "{\"index\": \"{{index}}\"}",
+      "max-in-flight", 8, NULL);
+  GstHarness *hr = gst_harness_new_with_element (h->element, NULL, "result");
+  const guint n = 40;
+  guint i;
+
+  gst_harness_play (hr);
+  for (i = 0; i < n; i++)
+    fail_unless_equals_int (gst_harness_push (h, frame_new (h, i)),
+        GST_FLOW_OK);
+
+  for (i = 0; i < n; i++) {
+    GstBuffer *out = gst_harness_pull (h);
+    GstFalResultMeta *meta;
+
+    fail_unless (out != NULL);
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (out), i * FRAME_DURATION);
+    fail_unless_equals_int (count_result_metas (out), 1);
+    meta = gst_buffer_get_fal_result_meta (out);
+    fail_unless_equals_int64 (result_index (meta), i);
+    fail_unless_equals_uint64 (meta->source_pts, GST_BUFFER_PTS (out));
+    fail_unless_equals_string (meta->application, "local/echo");
+    fail_unless (meta->request_id != NULL);
+    gst_buffer_unref (out);
+  }
+
+  /* one JSON line per result, timestamped with its frame */
+  for (i = 0; i < n; i++) {
+    GstBuffer *json = gst_harness_pull (hr);
+    GstMapInfo map;
+
+    fail_unless (json != NULL);
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (json), i * FRAME_DURATION);
+    fail_unless (gst_buffer_map (json, &map, GST_MAP_READ));
+    fail_unless (map.size > 2 && map.data[map.size - 1] == '\n');
+    fail_unless (g_strstr_len ((gchar *) map.data, map.size,
+            "\"request_id\"") != NULL);
+    fail_unless (g_strstr_len ((gchar *) map.data, map.size,
+            "\"result\"") != NULL);
+    gst_buffer_unmap (json, &map);
+    gst_buffer_unref (json);
+  }
+  fail_unless_equals_uint64 (get_counter (h->element, "submitted"), n);
+  fail_unless_equals_uint64 (get_counter (h->element, "completed"), n);
+  fail_unless_equals_uint64 (get_counter (h->element, "failed"), 0);
+
+  gst_harness_teardown (hr);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_interval_one_result_each)
+{
+  GstHarness *h = harness_new ("local/echo", "{\"index\": \"{{index}}\"}",
+      "interval", 3, NULL);
+  const guint n = 20;
+  guint i;
+
+  for (i = 0; i < n; i++)
+    fail_unless_equals_int (gst_harness_push (h, frame_new (h, i)),
+        GST_FLOW_OK);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+
+  for (i = 0; i < n; i++) {
+    GstBuffer *out = gst_harness_pull (h);
+
+    if (i % 3 == 0) {
+      fail_unless_equals_int (count_result_metas (out), 1);
+      fail_unless_equals_int64 (result_index (gst_buffer_get_fal_result_meta
+              (out)), i / 3);
+    } else {
+      fail_unless_equals_int (count_result_metas (out), 0);
+    }
+    gst_buffer_unref (out);
+  }
+  fail_unless_equals_uint64 (get_counter (h->element, "submitted"),
+      (n + 2) / 3);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_live_never_blocks)
+{
+  GstHarness *h = harness_new ("local/sleep", "{\"seconds\": 600}",
+      "ordering", 1, "max-in-flight", 2, "when-full", 1, NULL);
+  const guint n = 10;
+  guint i;
+
+  /* every push returns while the requests sleep on the server */
+  for (i = 0; i < n; i++) {
+    GstBuffer *out;
+
+    fail_unless_equals_int (gst_harness_push (h, frame_new (h, i)),
+        GST_FLOW_OK);
+    out = gst_harness_pull (h);
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (out), i * FRAME_DURATION);
+    fail_unless_equals_int (count_result_metas (out), 0);
+    gst_buffer_unref (out);
+  }
+  fail_unless_equals_uint64 (get_counter (h->element, "submitted"), 2);
+  fail_unless_equals_uint64 (get_counter (h->element, "skipped"), n - 2);
+  /* tearing down cancels the sleeping requests */
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_live_results_carry_source_pts)
+{
+  GstHarness *h = harness_new ("local/echo", "{\"index\": \"{{index}}\"}",
+      "ordering", 1, "max-in-flight", 4, NULL);
+  GstBuffer *out;
+  GstFalResultMeta *meta;
+
+  fail_unless_equals_int (gst_harness_push (h, frame_new (h, 0)),
+      GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  fail_unless_equals_int (count_result_metas (out), 0);
+  gst_buffer_unref (out);
+  wait_counter_at_least (h->element, "completed", 1);
+
+  /* the result of frame 0 rides on frame 5 */
+  fail_unless_equals_int (gst_harness_push (h, frame_new (h, 5)),
+      GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (out), 5 * FRAME_DURATION);
+  fail_unless_equals_int (count_result_metas (out), 1);
+  meta = gst_buffer_get_fal_result_meta (out);
+  fail_unless_equals_uint64 (meta->source_pts, 0);
+  fail_unless_equals_int64 (result_index (meta), 0);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* Every sampled frame gets exactly one result, none twice (live mode:
+ * results on frames and on the result pad, the rest at EOS). */
+GST_START_TEST (test_live_exactly_one_result_each)
+{
+  GstHarness *h = harness_new ("local/echo", "{\"index\": \"{{index}}\"}",
+      "ordering", 1, "max-in-flight", 4, NULL);
+  GstHarness *hr = gst_harness_new_with_element (h->element, NULL, "result");
+  const guint n = 30;
+  gboolean seen[30] = { FALSE, };
+  GstBuffer *out;
+  guint i, results = 0;
+
+  gst_harness_play (hr);
+  for (i = 0; i < n; i++)
+    fail_unless_equals_int (gst_harness_push (h, frame_new (h, i)),
+        GST_FLOW_OK);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+
+  while ((out = gst_harness_try_pull (h))) {
+    gpointer state = NULL;
+    GstMeta *m;
+
+    while ((m = gst_buffer_iterate_meta_filtered (out, &state,
+                GST_FAL_RESULT_META_API_TYPE))) {
+      GstFalResultMeta *meta = (GstFalResultMeta *) m;
+      gint64 index = result_index (meta);
+
+      fail_unless (index >= 0 && index < n);
+      fail_if (seen[index], "result %" G_GINT64_FORMAT " twice", index);
+      seen[index] = TRUE;
+      fail_unless_equals_uint64 (meta->source_pts, index * FRAME_DURATION);
+      fail_unless (meta->source_pts <= GST_BUFFER_PTS (out));
+    }
+    gst_buffer_unref (out);
+  }
+  while ((out = gst_harness_try_pull (hr))) {
+    results++;
+    gst_buffer_unref (out);
+  }
+  fail_unless_equals_int (results, n);
+  fail_unless_equals_uint64 (get_counter (h->element, "completed"), n);
+  gst_harness_teardown (hr);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_eos_drains)
+{
+  GstHarness *h = harness_new ("local/sleep", "{\"seconds\": 0.2}",
+      "max-in-flight", 4, NULL);
+  const guint n = 6;
+  GstEvent *event;
+  guint i;
+
+  for (i = 0; i < n; i++)
+    fail_unless_equals_int (gst_harness_push (h, frame_new (h, i)),
+        GST_FLOW_OK);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  for (i = 0; i < n; i++) {
+    GstBuffer *out = gst_harness_pull (h);
+    GstFalResultMeta *meta = gst_buffer_get_fal_result_meta (out);
+
+    fail_unless (meta != NULL);
+    fail_unless (meta->result_json != NULL, "error: %s", meta->error);
+    gst_buffer_unref (out);
+  }
+  while ((event = gst_harness_pull_event (h))) {
+    GstEventType type = GST_EVENT_TYPE (event);
+    gst_event_unref (event);
+    if (type == GST_EVENT_EOS)
+      break;
+  }
+  fail_unless_equals_uint64 (get_counter (h->element, "completed"), n);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+static gboolean
+server_sees_cancel (GstFalClient * client, const gchar * application,
+    const gchar * request_id)
+{
+  gint64 deadline = g_get_monotonic_time () + WAIT_LIMIT_US;
+
+  while (g_get_monotonic_time () < deadline) {
+    GError *error = NULL;
+    GstFalStatus *status = gst_fal_client_status (client, application,
+        request_id, FALSE, NULL, &error);
+
+    if (!status) {
+      gboolean gone = g_error_matches (error, GST_FAL_ERROR,
+          GST_FAL_ERROR_NOT_FOUND);
+      g_clear_error (&error);
+      if (gone)
+        return TRUE;
+    } else {
+      gboolean done = gst_fal_status_get_kind (status) ==
+          GST_FAL_STATUS_COMPLETED;
+      gst_fal_status_unref (status);
+      if (done)
+        return TRUE;
+    }
+    g_usleep (20000);
+  }
+  return FALSE;
+}
+
+/* The request ids of the "queued" messages on @bus. */
+static GPtrArray *
+collect_request_ids (GstBus * bus, guint n)
+{
+  GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
+  gint64 deadline = g_get_monotonic_time () + WAIT_LIMIT_US;
+
+  while (ids->len < n && g_get_monotonic_time () < deadline) {
+    GstMessage *msg = gst_bus_timed_pop_filtered (bus, 100 * GST_MSECOND,
+        GST_MESSAGE_ELEMENT);
+    const GstStructure *s;
+
+    if (!msg)
+      continue;
+    s = gst_message_get_structure (msg);
+    if (gst_structure_has_name (s, "fal-request") &&
+        g_strcmp0 (gst_structure_get_string (s, "state"), "queued") == 0)
+      g_ptr_array_add (ids, g_strdup (gst_structure_get_string (s,
+                  "request-id")));
+    gst_message_unref (msg);
+  }
+  fail_unless_equals_int (ids->len, n);
+  return ids;
+}
+
+static void
+check_cancelled_on_server (GPtrArray * ids)
+{
+  GstFalClient *client = gst_fal_client_new_for_url (server_url);
+  guint i;
+
+  for (i = 0; i < ids->len; i++)
+    fail_unless (server_sees_cancel (client, "local/sleep",
+            g_ptr_array_index (ids, i)), "request %s still runs",
+        (gchar *) g_ptr_array_index (ids, i));
+  g_object_unref (client);
+}
+
+GST_START_TEST (test_eos_timeout_cancels)
+{
+  GstHarness *h = harness_new ("local/sleep", "{\"seconds\": 600}",
+      "max-in-flight", 3, "eos-timeout", 0.3, NULL);
+  GstBus *bus = gst_bus_new ();
+  GPtrArray *ids;
+  guint i;
+
+  gst_element_set_bus (h->element, bus);
+  for (i = 0; i < 3; i++)
+    fail_unless_equals_int (gst_harness_push (h, frame_new (h, i)),
+        GST_FLOW_OK);
+  ids = collect_request_ids (bus, 3);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  for (i = 0; i < 3; i++) {
+    GstBuffer *out = gst_harness_pull (h);
+    GstFalResultMeta *meta = gst_buffer_get_fal_result_meta (out);
+
+    fail_unless (meta != NULL);
+    fail_unless (meta->result_json == NULL);
+    fail_unless (meta->error != NULL);
+    fail_unless_equals_uint64 (meta->source_pts, i * FRAME_DURATION);
+    gst_buffer_unref (out);
+  }
+  check_cancelled_on_server (ids);
+  g_ptr_array_unref (ids);
+  gst_harness_teardown (h);
+  gst_object_unref (bus);
+}
+
+GST_END_TEST;
+
+static void
+flush_or_stop_with_32_in_flight (gboolean flush)
+{
+  GstHarness *h = harness_new ("local/sleep", "{\"seconds\": 600}",
+      "max-in-flight", 32, NULL);
+  GstBus *bus = gst_bus_new ();
+  GPtrArray *ids;
+  GstBuffer *out;
+  guint i;
+
+  gst_element_set_bus (h->element, bus);
+  for (i = 0; i < 32; i++)
+    fail_unless_equals_int (gst_harness_push (h, frame_new (h, i)),
+        GST_FLOW_OK);
+  ids = collect_request_ids (bus, 32);
+  wait_in_flight (h->element, 32);
+
+  if (flush) {
+    fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
+    fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
+  } else {
+    gst_element_set_state (h->element, GST_STATE_NULL);
+  }
+  wait_in_flight (h->element, 0);
+  check_cancelled_on_server (ids);
+  /* nothing of before the flush leaves */
+  out = gst_harness_try_pull (h);
+  fail_unless (out == NULL);
+  fail_unless_equals_uint64 (get_counter (h->element, "completed"), 0);
+
+  g_ptr_array_unref (ids);
+  gst_element_set_bus (h->element, NULL);
+  gst_harness_teardown (h);
+  gst_object_unref (bus);
+}
+
+GST_START_TEST (test_flush_with_32_in_flight)
+{
+  flush_or_stop_with_32_in_flight (TRUE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_stop_with_32_in_flight)
+{
+  flush_or_stop_with_32_in_flight (FALSE);
+}
+
+GST_END_TEST;
+
+/* live mode: a result computed before a flush never rides on a frame
+ * after it */
+GST_START_TEST (test_live_no_stale_result_after_flush)
+{
+  GstHarness *h = harness_new ("local/sleep", "{\"seconds\": 0.3}",
+      "ordering", 1, NULL);
+  GstBuffer *out;
+
+  fail_unless_equals_int (gst_harness_push (h, frame_new (h, 0)),
+      GST_FLOW_OK);
+  gst_buffer_unref (gst_harness_pull (h));
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
+  fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
+  wait_in_flight (h->element, 0);
+  gst_harness_set_src_caps_str (h, FRAME_CAPS);
+  fail_unless_equals_int (gst_harness_push (h, frame_new (h, 1)),
+      GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  fail_unless_equals_int (count_result_metas (out), 0);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* Error cases: status expected, on-error fail or skip. */
+static void
+check_error (const gchar * application, const gchar * arguments,
+    const gchar * server_key, guint expected_status, gboolean skip)
+{
+  GstHarness *h;
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  const GstStructure *details = NULL;
+  guint status = 0;
+  GError *error = NULL;
+
+  if (server_key) {
+    GError *err = NULL;
+    gst_fal_server_stop (server);
+    g_object_unref (server);
+    server = gst_fal_server_new ();
+    g_object_set (server, "key", server_key, NULL);
+    fail_unless (gst_fal_server_start (server, &err));
+    server_url = gst_fal_server_get_url (server);
+  }
+  h = harness_new (application, arguments, "on-error", skip ? 1 : 0, NULL);
+  gst_element_set_bus (h->element, bus);
+  gst_harness_push (h, frame_new (h, 0));
+
+  msg = gst_bus_timed_pop_filtered (bus, 90 * GST_SECOND,
+      skip ? GST_MESSAGE_WARNING : GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL);
+  if (skip)
+    gst_message_parse_warning_details (msg, &details);
+  else
+    gst_message_parse_error_details (msg, &details);
+  fail_unless (details != NULL);
+  fail_unless (gst_structure_get_uint (details, "http-status-code",
+          &status));
+  fail_unless_equals_int (status, expected_status);
+  if (skip)
+    gst_message_parse_warning (msg, &error, NULL);
+  else
+    gst_message_parse_error (msg, &error, NULL);
+  if (expected_status == 401)
+    fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
+            GST_RESOURCE_ERROR_NOT_AUTHORIZED));
+  if (expected_status == 404)
+    fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
+            GST_RESOURCE_ERROR_NOT_FOUND));
+  g_clear_error (&error);
+  gst_message_unref (msg);
+
+  if (skip) {
+    GstBuffer *out = gst_harness_pull (h);
+    GstFalResultMeta *meta = gst_buffer_get_fal_result_meta (out);
+
+    fail_unless (meta != NULL);
+    fail_unless (meta->error != NULL);
+    fail_unless (meta->result_json == NULL);
+    fail_unless_equals_int (meta->http_status, expected_status);
+    gst_buffer_unref (out);
+    /* the stream goes on */
+    fail_unless_equals_int (gst_harness_push (h, frame_new (h, 1)),
+        GST_FLOW_OK);
+  } else {
+    gint64 deadline = g_get_monotonic_time () + WAIT_LIMIT_US;
+    GstFlowReturn ret = GST_FLOW_OK;
+    /* the stream stops */
+    while (ret == GST_FLOW_OK && g_get_monotonic_time () < deadline) {
+      ret = gst_harness_push (h, frame_new (h, 1));
+      if (ret == GST_FLOW_OK)
+        g_usleep (10000);
+    }
+    fail_unless_equals_int (ret, GST_FLOW_ERROR);
+    fail_unless (gst_harness_try_pull (h) == NULL);
+  }
+  gst_element_set_bus (h->element, NULL);
+  gst_harness_teardown (h);
+  gst_object_unref (bus);
+}
+
+GST_START_TEST (test_error_401)
+{
+  check_error ("local/echo", NULL, "secret-key", 401, FALSE);
+  check_error ("local/echo", NULL, "secret-key", 401, TRUE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_error_404)
+{
+  check_error ("local/does-not-exist", NULL, NULL, 404, FALSE);
+  check_error ("local/does-not-exist", NULL, NULL, 404, TRUE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_error_422)
+{
+  check_error ("local/sleep", "{\"seconds\": \"long\"}", NULL, 422, FALSE);
+  check_error ("local/sleep", "{\"seconds\": \"long\"}", NULL, 422, TRUE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_error_500)
+{
+  check_error ("local/fail", "{\"status\": 500}", NULL, 500, FALSE);
+  check_error ("local/fail", "{\"status\": 500}", NULL, 500, TRUE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_latency_query)
+{
+  GstHarness *h = harness_new ("local/echo", NULL, "latency",
+      (guint64) (200 * GST_MSECOND), NULL);
+  GstQuery *query = gst_query_new_latency ();
+  GstClockTime min, max;
+  gboolean live;
+
+  gst_harness_set_upstream_latency (h, 10 * GST_MSECOND);
+  fail_unless (gst_pad_peer_query (h->sinkpad, query));
+  gst_query_parse_latency (query, &live, &min, &max);
+  fail_unless_equals_uint64 (min, 210 * GST_MSECOND);
+  gst_query_unref (query);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* A QR code drawn by qroverlay, read back by local/barcode on the
+ * embedded default server (no server-url, GST_FAL_URL empty). */
+GST_START_TEST (test_qr_roundtrip_default_server)
+{
+  GstElement *pipeline, *sink;
+  GError *error = NULL;
+  GstSample *sample;
+  guint found = 0, frames = 0;
+  gchar *last = NULL;
+
+  if (!gst_registry_check_feature_version (gst_registry_get (), "qroverlay",
+          1, 0, 0)) {
+    GST_INFO ("qroverlay missing, skipping");
+    return;
+  }
+  pipeline = gst_parse_launch ("videotestsrc num-buffers=3 pattern=white ! "
+      "video/x-raw,width=320,height=240 ! qroverlay data=hello "
+      "pixel-size=6 ! falinfer application=local/barcode ! "
+      "appsink name=sink sync=false", &error);
+  fail_unless (pipeline != NULL, "%s", error ? error->message : "");
+  sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  fail_unless_equals_int (gst_element_set_state (pipeline,
+          GST_STATE_PLAYING), GST_STATE_CHANGE_ASYNC);
+
+  while ((sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
+              90 * GST_SECOND))) {
+    GstBuffer *buffer = gst_sample_get_buffer (sample);
+    GstFalResultMeta *meta = gst_buffer_get_fal_result_meta (buffer);
+    gchar *lower;
+
+    frames++;
+    fail_unless (meta != NULL);
+    fail_unless (meta->result_json != NULL, "error: %s", meta->error);
+    /* qroverlay encodes in QR alphanumeric mode, which is upper case */
+    lower = g_ascii_strdown (meta->result_json, -1);
+    if (strstr (lower, "hello") &&
+        gst_buffer_get_video_region_of_interest_meta (buffer))
+      found++;
+    g_free (lower);
+    g_free (last);
+    last = g_strdup (meta->result_json);
+    gst_sample_unref (sample);
+  }
+  fail_unless_equals_int (frames, 3);
+  fail_unless (found > 0, "last result: %s", last);
+  g_free (last);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (sink);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+static Suite *
+falinfer_suite (void)
+{
+  Suite *s = suite_create ("falinfer");
+  TCase *tc = tcase_create ("general");
+
+  tcase_add_checked_fixture (tc, server_setup, server_teardown);
+  tcase_set_timeout (tc, 240);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_caps_negotiation);
+  tcase_add_test (tc, test_ordered_keeps_order);
+  tcase_add_test (tc, test_interval_one_result_each);
+  tcase_add_test (tc, test_live_never_blocks);
+  tcase_add_test (tc, test_live_results_carry_source_pts);
+  tcase_add_test (tc, test_live_exactly_one_result_each);
+  tcase_add_test (tc, test_eos_drains);
+  tcase_add_test (tc, test_eos_timeout_cancels);
+  tcase_add_test (tc, test_flush_with_32_in_flight);
+  tcase_add_test (tc, test_stop_with_32_in_flight);
+  tcase_add_test (tc, test_live_no_stale_result_after_flush);
+  tcase_add_test (tc, test_error_401);
+  tcase_add_test (tc, test_error_404);
+  tcase_add_test (tc, test_error_422);
+  tcase_add_test (tc, test_error_500);
+  tcase_add_test (tc, test_latency_query);
+  tcase_add_test (tc, test_qr_roundtrip_default_server);
+  return s;
+}
+
+GST_CHECK_MAIN (falinfer);
