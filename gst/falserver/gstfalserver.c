@@ -90,12 +90,25 @@ G_DEFINE_TYPE (GstFalServer, gst_fal_server, G_TYPE_OBJECT);
 
 /* ---------------------------------------------------------------- JSON */
 
+static const gchar *
+reason_phrase (guint status)
+{
+  switch (status) {
+    case 429:
+      return "Too Many Requests";
+    case 499:
+      return "Client Closed Request";
+    default:
+      return NULL;
+  }
+}
+
 static void
 respond_json (SoupServerMessage * msg, guint status, JsonNode * node)
 {
   gchar *text = json_to_string (node, FALSE);
 
-  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_status (msg, status, reason_phrase (status));
   soup_server_message_set_response (msg, "application/json",
       SOUP_MEMORY_TAKE, text, strlen (text));
 }
@@ -240,6 +253,7 @@ authorized (GstFalServer * self, SoupServerMessage * msg, GHashTable * query)
 /* ---------------------------------------------------------------- watchers */
 
 static void watcher_finished (SoupServerMessage * msg, Watcher * watcher);
+static void truncate_response (SoupServerMessage * msg);
 
 static Watcher *
 watcher_new (GstFalServer * self, WatchKind kind, GstFalRequest * request,
@@ -410,7 +424,10 @@ watcher_update (Watcher * watcher, GstFalRequest * changed,
       if (body)
         json_node_unref (body);
       respond_result (watcher->msg, request);
-      soup_server_message_unpause (watcher->msg);
+      if (g_object_get_data (G_OBJECT (watcher->msg), "gst-fal-truncate"))
+        truncate_response (watcher->msg);
+      else
+        soup_server_message_unpause (watcher->msg);
       return;
     }
     json_node_unref (body);
@@ -1516,9 +1533,12 @@ route_with_fault (GstFalServer * self, SoupServerMessage * msg,
       break;
   }
   route (self, msg, path, query);
-  /* only a response complete now can be cut short */
-  if (fault == FAULT_TRUNCATE && soup_server_message_get_status (msg)
-      && !g_object_get_data (G_OBJECT (msg), "gst-fal-deferred")
+  if (fault != FAULT_TRUNCATE)
+    return;
+  /* a sync run is cut short when it answers; streams are not */
+  if (g_object_get_data (G_OBJECT (msg), "gst-fal-deferred"))
+    g_object_set_data (G_OBJECT (msg), "gst-fal-truncate", GINT_TO_POINTER (1));
+  else if (soup_server_message_get_status (msg)
       && soup_server_message_get_response_body (msg)->length > 1)
     truncate_response (msg);
 }
