@@ -227,3 +227,60 @@ fetch_output_image (JsonObject * output, gint * width, gint * height)
   g_free (content_type);
   return sample;
 }
+
+static const gchar *
+request_state (const gchar * status_path)
+{
+  guint status = 0;
+  JsonNode *node = http_json ("GET", status_path, NULL, &status);
+  const gchar *state = g_intern_string (json_object_get_string_member
+      (json_node_get_object (node), "status"));
+
+  json_node_unref (node);
+  return state;
+}
+
+/* Submits @input_json to @app on the queue, waits until it runs, cancels it
+ * and waits until it is completed: this only ends if the app stops. Returns
+ * the status code of the result. */
+G_GNUC_UNUSED static guint
+cancel_while_running (const gchar * app, const gchar * input_json)
+{
+  JsonNode *input = json_from_string (input_json, NULL);
+  gchar *submit_path = g_strconcat ("/queue/", app, NULL);
+  JsonNode *answer, *result;
+  gchar *status_path, *cancel_path, *result_path;
+  const gchar *request_id, *state = "";
+  guint status = 0;
+
+  answer = http_json ("POST", submit_path, input, &status);
+  fail_unless (status == 200 || status == 202, "submit answered %u", status);
+  request_id = json_object_get_string_member (json_node_get_object (answer),
+      "request_id");
+  status_path = g_strdup_printf ("/queue/%s/requests/%s/status", app,
+      request_id);
+  cancel_path = g_strdup_printf ("/queue/%s/requests/%s/cancel", app,
+      request_id);
+  result_path = g_strdup_printf ("/queue/%s/requests/%s", app, request_id);
+
+  while (!g_str_equal (state, "IN_PROGRESS")) {
+    state = request_state (status_path);
+    fail_if (g_str_equal (state, "COMPLETED"), "%s completed by itself", app);
+    g_usleep (20 * 1000);
+  }
+  json_node_unref (http_json ("PUT", cancel_path, NULL, &status));
+  while (!g_str_equal (state, "COMPLETED")) {
+    g_usleep (20 * 1000);
+    state = request_state (status_path);
+  }
+  result = http_json ("GET", result_path, NULL, &status);
+
+  json_node_unref (result);
+  g_free (status_path);
+  g_free (cancel_path);
+  g_free (result_path);
+  g_free (submit_path);
+  json_node_unref (answer);
+  json_node_unref (input);
+  return status;
+}

@@ -20,6 +20,10 @@ static const gchar apps_file[] =
     "pipeline=videoconvert ! zbar\n"
     "output=messages:barcode\n"
     "\n"
+    "[test/stuck]\n"
+    "description=Never ends: the valve drops the frame and the end of stream\n"
+    "pipeline=valve drop=true\n"
+    "\n"
     "[local/echo]\n"
     "description=Replaced: a flipped image\n"
     "pipeline=videoflip method=horizontal-flip\n"
@@ -265,6 +269,19 @@ GST_START_TEST (test_openapi_and_list)
 
 GST_END_TEST;
 
+/* A cancel stops a pipeline that would run for ever. */
+GST_START_TEST (test_cancel_pipeline)
+{
+  GBytes *png = make_colour_png ();
+  gchar *input = input_with (png, NULL);
+
+  fail_unless_equals_int (cancel_while_running ("test/stuck", input), 499);
+  g_free (input);
+  g_bytes_unref (png);
+}
+
+GST_END_TEST;
+
 static void
 check_rejected (const gchar * contents, const gchar * expected)
 {
@@ -314,7 +331,7 @@ GST_START_TEST (test_registry)
   fail_unless_equals_string (((GstFalAppInfo *) g_ptr_array_index (list,
               0))->name, "local/barcode");
   fail_unless_equals_string (((GstFalAppInfo *) g_ptr_array_index (list,
-              list->len - 1))->name, "test/grey");
+              list->len - 1))->name, "test/stuck");
   g_ptr_array_unref (list);
 
   fail_unless (gst_fal_app_registry_lookup (registry, "test/nothing") == NULL);
@@ -347,6 +364,7 @@ appsfile_suite (void)
   tcase_add_test (tc, test_messages_app);
   tcase_add_test (tc, test_replaces_builtin);
   tcase_add_test (tc, test_openapi_and_list);
+  tcase_add_test (tc, test_cancel_pipeline);
   tcase_add_test (tc, test_bad_files);
   tcase_add_test (tc, test_registry);
   return s;
