@@ -43,6 +43,9 @@ typedef struct {
   gdouble timeout;
   /* For error messages: the request id this exchange is about (nullable). */
   const gchar *request_id;
+  /* For error messages: what is called, e.g. "local/echo" (nullable: the
+   * URL's path). */
+  const gchar *label;
 } GstFalHttpRequest;
 
 typedef struct {
@@ -64,6 +67,24 @@ void gst_fal_client_http_async (GstFalClient * client,
 GstFalHttpResponse *gst_fal_client_http_finish (GstFalClient * client,
     GAsyncResult * result, GError ** error);
 
+/* Like gst_fal_client_http_async(), but a 2xx body is not collected: each
+ * chunk goes to @on_chunk, in the caller's context, in order, before the
+ * callback; the response's body is then empty. A non-2xx answer is read
+ * whole and fails as above. The per-exchange timeout counts from the last
+ * byte received. Retries happen only before the first chunk. */
+typedef void (*GstFalHttpChunkFunc) (GBytes * chunk, gpointer user_data);
+void gst_fal_client_http_stream_async (GstFalClient * client,
+    const GstFalHttpRequest * request, GstFalHttpChunkFunc on_chunk,
+    gpointer chunk_data, GDestroyNotify chunk_data_free,
+    GCancellable * cancellable, GAsyncReadyCallback callback,
+    gpointer user_data);
+
+/* The GST_FAL_ERROR for a non-2xx answer: code from the status, detail and
+ * error type from the body (or X-Fal-Error-Type), request id from
+ * x-fal-request-id (else @request_id). */
+GError *gst_fal_http_error_new (const gchar * label, guint status,
+    SoupMessageHeaders * headers, GBytes * body, const gchar * request_id);
+
 /* Parses a JSON body, GST_FAL_ERROR_PROTOCOL when it is not JSON. */
 JsonNode *gst_fal_http_response_parse_json (GstFalHttpResponse * response,
     GError ** error);
@@ -79,5 +100,67 @@ typedef void (*GstFalAsyncStarter) (gpointer data, GCancellable * cancellable,
     GAsyncReadyCallback callback, gpointer user_data);
 GAsyncResult *gst_fal_run_sync (GstFalAsyncStarter start, gpointer data,
     GCancellable * cancellable);
+
+/* Runs @func once in @context, always from an idle source (never at once,
+ * so it is safe from a GCancellable::cancelled handler). */
+void gst_fal_idle_add (GMainContext * context, GSourceFunc func,
+    gpointer data, GDestroyNotify notify);
+
+/* Internal helpers of the other library files. */
+GstFalStatus *gst_fal_status_new_from_json (JsonNode * node,
+    const gchar * request_id, GError ** error);
+GstFalStatus *gst_fal_status_new_queued (const gchar * request_id,
+    gint queue_position, const gchar * response_url, const gchar * status_url,
+    const gchar * cancel_url);
+void gst_fal_options_append_headers (const GstFalOptions * options,
+    GPtrArray * headers);
+void gst_fal_options_append_query (const GstFalOptions * options,
+    GString * url);
+
+/* A snapshot of the client's settings, taken at the start of a call. */
+typedef struct {
+  gdouble timeout;
+  guint max_retries;
+  gdouble retry_base_delay;
+  gdouble retry_max_delay;
+  GstFalStatusMode status_mode;
+  gdouble poll_interval;
+} GstFalClientSettings;
+
+void gst_fal_client_get_settings (GstFalClient * client,
+    GstFalClientSettings * settings);
+
+/* A request handle (the application is the endpoint id as submitted). */
+GstFalRequest *gst_fal_request_new (GstFalClient * client,
+    const gchar * application, const gchar * request_id,
+    const gchar * response_url, const gchar * status_url,
+    const gchar * cancel_url, GError ** error);
+
+/* Follows @request until COMPLETED (wait), then with @fetch_result fetches
+ * its result (get). @deadline: seconds, <= 0 = none. Finish gives the final
+ * status and, with @fetch_result, the result. */
+void gst_fal_request_follow_async (GstFalRequest * request,
+    GstFalOptions * options, gdouble deadline, gboolean fetch_result,
+    GstFalStatusFunc on_status, gpointer status_data,
+    GDestroyNotify status_data_free, GCancellable * cancellable,
+    GAsyncReadyCallback callback, gpointer user_data);
+gboolean gst_fal_request_follow_finish (GstFalRequest * request,
+    GAsyncResult * result, GstFalStatus ** status, JsonNode ** node,
+    GError ** error);
+
+/* The Queued status answered by the submit (NULL for a handle made from an
+ * id). */
+GstFalStatus *gst_fal_request_get_submit_status (GstFalRequest * request);
+void gst_fal_request_set_submit_status (GstFalRequest * request,
+    GstFalStatus * status);
+
+/* Request headers common to run, submit and stream, as name/value pairs
+ * (NULL-terminated GStrv). */
+GStrv gst_fal_options_build_headers (const GstFalOptions * options,
+    gboolean submit);
+
+/* The whole-call deadline: the options' timeout, else the client's. */
+gdouble gst_fal_client_call_deadline (GstFalClient * client,
+    const GstFalOptions * options);
 
 G_END_DECLS

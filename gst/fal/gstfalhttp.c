@@ -1,1 +1,765 @@
-/* being written */
+/* gst-fal: one HTTP exchange, on the client's session thread, with retries,
+ * a per-exchange timeout and the credentials rule */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstfalclient-private.h"
+#include "gstfalendpoint-private.h"
+
+#include <string.h>
+
+#define DEFAULT_EXCHANGE_TIMEOUT 60.0
+#define MAX_RETRY_AFTER 300.0
+#define READ_CHUNK_SIZE 16384
+#define MAX_DETAIL_TEXT 400
+
+typedef struct
+{
+  /* the request, copied */
+  gchar *method;
+  gchar *url;
+  GBytes *body;
+  gchar *content_type;
+  gchar *accept;
+  GStrv headers;
+  GstFalRetryPolicy retry;
+  gdouble timeout;
+  gchar *request_id;
+  gchar *label;
+  gchar *authorization;
+  gchar *user_agent;
+  GstFalClientSettings settings;
+
+  /* streaming */
+  GstFalHttpChunkFunc on_chunk;
+  gpointer chunk_data;
+  GDestroyNotify chunk_data_free;
+  gboolean chunks_delivered;
+
+  /* cancellation: the caller's cancellable, watched from any thread */
+  GCancellable *cancellable;
+  gulong cancelled_id;
+  gint cancelled;
+
+  /* the current attempt, session thread only */
+  guint attempt;
+  gboolean done;
+  gboolean timed_out;
+  GCancellable *attempt_cancellable;
+  SoupMessage *msg;
+  GInputStream *stream;
+  GByteArray *buffer;
+  GSource *timer;
+  GSource *retry_timer;
+} Exchange;
+
+void
+gst_fal_http_response_free (GstFalHttpResponse * response)
+{
+  if (response == NULL)
+    return;
+  g_clear_pointer (&response->headers, soup_message_headers_unref);
+  g_clear_pointer (&response->body, g_bytes_unref);
+  g_free (response);
+}
+
+static void
+exchange_free (Exchange * ex)
+{
+  g_free (ex->method);
+  g_free (ex->url);
+  g_clear_pointer (&ex->body, g_bytes_unref);
+  g_free (ex->content_type);
+  g_free (ex->accept);
+  g_strfreev (ex->headers);
+  g_free (ex->request_id);
+  g_free (ex->label);
+  if (ex->authorization) {
+    memset (ex->authorization, 0, strlen (ex->authorization));
+    g_free (ex->authorization);
+  }
+  g_free (ex->user_agent);
+  if (ex->chunk_data_free)
+    ex->chunk_data_free (ex->chunk_data);
+  g_clear_object (&ex->cancellable);
+  g_clear_object (&ex->attempt_cancellable);
+  g_clear_object (&ex->msg);
+  g_clear_object (&ex->stream);
+  if (ex->buffer)
+    g_byte_array_unref (ex->buffer);
+  g_free (ex);
+}
+
+/* error mapping */
+
+static const gchar *
+code_name (GstFalError code)
+{
+  switch (code) {
+    case GST_FAL_ERROR_UNAUTHORIZED:
+      return "unauthorized";
+    case GST_FAL_ERROR_NOT_FOUND:
+      return "not found";
+    case GST_FAL_ERROR_VALIDATION:
+      return "validation";
+    case GST_FAL_ERROR_RATE_LIMITED:
+      return "rate limited";
+    case GST_FAL_ERROR_TIMEOUT:
+      return "timeout";
+    case GST_FAL_ERROR_CANCELLED:
+      return "cancelled";
+    case GST_FAL_ERROR_PROTOCOL:
+      return "protocol error";
+    default:
+      return "server error";
+  }
+}
+
+static gchar *
+detail_from_body (GBytes * body, gchar ** error_type)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  gsize size = 0;
+  const gchar *data = body ? g_bytes_get_data (body, &size) : NULL;
+  JsonObject *object;
+  JsonNode *detail;
+
+  if (data == NULL || size == 0)
+    return NULL;
+  if (json_parser_load_from_data (parser, data, size, NULL)
+      && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))) {
+    object = json_node_get_object (json_parser_get_root (parser));
+    if (json_object_has_member (object, "error_type")
+        && JSON_NODE_HOLDS_VALUE (json_object_get_member (object,
+                "error_type")))
+      *error_type = g_strdup (json_object_get_string_member (object,
+              "error_type"));
+    detail = json_object_get_member (object, "detail");
+    if (detail == NULL)
+      return json_to_string (json_parser_get_root (parser), FALSE);
+    if (JSON_NODE_HOLDS_VALUE (detail)
+        && json_node_get_value_type (detail) == G_TYPE_STRING)
+      return g_strdup (json_node_get_string (detail));
+    return json_to_string (detail, FALSE);
+  }
+  if (!g_utf8_validate (data, size, NULL))
+    return NULL;
+  {
+    g_autofree gchar *text = g_strndup (data, MIN (size, MAX_DETAIL_TEXT));
+
+    return g_strstrip (g_strdup (text));
+  }
+}
+
+GError *
+gst_fal_http_error_new (const gchar * label, guint status,
+    SoupMessageHeaders * headers, GBytes * body, const gchar * request_id)
+{
+  g_autofree gchar *error_type = NULL;
+  g_autofree gchar *detail = NULL;
+  g_autoptr (GString) message = g_string_new (NULL);
+  const gchar *timeout_type = NULL, *header_id = NULL;
+  GstFalError code;
+
+  detail = detail_from_body (body, &error_type);
+  if (headers) {
+    timeout_type = soup_message_headers_get_one (headers,
+        "X-Fal-Request-Timeout-Type");
+    header_id = soup_message_headers_get_one (headers, "x-fal-request-id");
+    if (error_type == NULL)
+      error_type = g_strdup (soup_message_headers_get_one (headers,
+              "X-Fal-Error-Type"));
+  }
+  if (header_id && *header_id)
+    request_id = header_id;
+  if (detail && *detail == '\0')
+    g_clear_pointer (&detail, g_free);
+
+  if (status == 401 || status == 403)
+    code = GST_FAL_ERROR_UNAUTHORIZED;
+  else if (status == 404)
+    code = GST_FAL_ERROR_NOT_FOUND;
+  else if (status == 400 || status == 413 || status == 422)
+    code = GST_FAL_ERROR_VALIDATION;
+  else if (status == 429)
+    code = GST_FAL_ERROR_RATE_LIMITED;
+  else if (status == 408 || (status == 504
+          && g_strcmp0 (timeout_type, "user") == 0))
+    code = GST_FAL_ERROR_TIMEOUT;
+  else if (status == 499 || g_strcmp0 (error_type, "client_cancelled") == 0)
+    code = GST_FAL_ERROR_CANCELLED;
+  else
+    code = GST_FAL_ERROR_SERVER;
+
+  g_string_append_printf (message, "%s: HTTP %u %s", label ? label : "fal",
+      status, error_type ? error_type : code_name (code));
+  if (detail)
+    g_string_append_printf (message, ": %s", detail);
+  else if (soup_status_get_phrase (status))
+    g_string_append_printf (message, ": %s", soup_status_get_phrase (status));
+  if (request_id)
+    g_string_append_printf (message, " (request %s)", request_id);
+  return gst_fal_error_new_full (code, status, error_type, detail, request_id,
+      "%s", message->str);
+}
+
+JsonNode *
+gst_fal_http_response_parse_json (GstFalHttpResponse * response,
+    GError ** error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) parse_error = NULL;
+  gsize size;
+  const gchar *data = g_bytes_get_data (response->body, &size);
+
+  if (size == 0 || !json_parser_load_from_data (parser, data, size,
+          &parse_error)) {
+    g_set_error (error, GST_FAL_ERROR, GST_FAL_ERROR_PROTOCOL,
+        "the server answered HTTP %u with a body that is not JSON: %s",
+        response->status, parse_error ? parse_error->message : "empty body");
+    return NULL;
+  }
+  return json_node_copy (json_parser_get_root (parser));
+}
+
+/* the exchange, on the session thread */
+
+static void start_attempt (GTask * task);
+
+static GstFalClient *
+task_client (GTask * task)
+{
+  return GST_FAL_CLIENT (g_task_get_source_object (task));
+}
+
+static void
+clear_attempt (Exchange * ex)
+{
+  if (ex->timer) {
+    g_source_destroy (ex->timer);
+    g_clear_pointer (&ex->timer, g_source_unref);
+  }
+  g_clear_object (&ex->attempt_cancellable);
+  g_clear_object (&ex->msg);
+  g_clear_object (&ex->stream);
+  g_clear_pointer (&ex->buffer, g_byte_array_unref);
+  ex->timed_out = FALSE;
+}
+
+/* Completes the exchange and drops the session thread's task reference. */
+static void
+complete (GTask * task, GstFalHttpResponse * response, GError * error)
+{
+  Exchange *ex = g_task_get_task_data (task);
+
+  g_assert (!ex->done);
+  ex->done = TRUE;
+  if (ex->retry_timer) {
+    g_source_destroy (ex->retry_timer);
+    g_clear_pointer (&ex->retry_timer, g_source_unref);
+  }
+  if (ex->cancelled_id) {
+    g_cancellable_disconnect (ex->cancellable, ex->cancelled_id);
+    ex->cancelled_id = 0;
+  }
+  if (error)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, response,
+        (GDestroyNotify) gst_fal_http_response_free);
+  clear_attempt (ex);
+  g_object_unref (task);
+}
+
+static GError *
+cancelled_error (Exchange * ex)
+{
+  return gst_fal_error_new_full (GST_FAL_ERROR_CANCELLED, 0, NULL, NULL,
+      ex->request_id, "%s: cancelled", ex->label);
+}
+
+static gdouble
+backoff_delay (Exchange * ex)
+{
+  gdouble delay = ex->settings.retry_base_delay * (1 << MIN (ex->attempt - 1,
+          20));
+
+  delay = MIN (delay, ex->settings.retry_max_delay);
+  delay *= g_random_double_range (0.5, 1.5);
+  return MIN (delay, ex->settings.retry_max_delay);
+}
+
+static gboolean
+on_retry_timer (gpointer user_data)
+{
+  GTask *task = user_data;
+  Exchange *ex = g_task_get_task_data (task);
+
+  g_clear_pointer (&ex->retry_timer, g_source_unref);
+  start_attempt (task);
+  return G_SOURCE_REMOVE;
+}
+
+/* Schedules another attempt after @delay seconds; FALSE when out of retries. */
+static gboolean
+schedule_retry (GTask * task, gdouble delay, const gchar * why)
+{
+  Exchange *ex = g_task_get_task_data (task);
+
+  if (ex->attempt > ex->settings.max_retries || g_atomic_int_get
+      (&ex->cancelled))
+    return FALSE;
+  if (delay < 0)
+    delay = backoff_delay (ex);
+  g_debug ("%s %s: %s, retry %u/%u in %.3f s", ex->method, ex->label, why,
+      ex->attempt, ex->settings.max_retries, delay);
+  clear_attempt (ex);
+  ex->retry_timer = g_timeout_source_new ((guint) (delay * 1000));
+  g_source_set_callback (ex->retry_timer, on_retry_timer, task, NULL);
+  g_source_attach (ex->retry_timer, g_main_context_get_thread_default ());
+  return TRUE;
+}
+
+static gdouble
+retry_after (SoupMessageHeaders * headers)
+{
+  const gchar *value = soup_message_headers_get_one (headers, "Retry-After");
+  gchar *end = NULL;
+  gdouble seconds;
+
+  if (value == NULL)
+    return -1;
+  seconds = g_ascii_strtod (value, &end);
+  if (end != value && *end == '\0' && seconds >= 0)
+    return MIN (seconds, MAX_RETRY_AFTER);
+  {
+    g_autoptr (GDateTime) date = soup_date_time_new_from_http_string (value);
+    g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+
+    if (date == NULL)
+      return -1;
+    seconds = g_date_time_difference (date, now) / (gdouble) G_TIME_SPAN_SECOND;
+    return CLAMP (seconds, 0, MAX_RETRY_AFTER);
+  }
+}
+
+static gboolean
+status_is_retryable (Exchange * ex, guint status, SoupMessageHeaders * headers)
+{
+  switch (ex->retry) {
+    case GST_FAL_RETRY_NONE:
+      return FALSE;
+    case GST_FAL_RETRY_SAFE:
+      return status == 429 || (status == 503
+          && soup_message_headers_get_one (headers, "x-fal-request-id") ==
+          NULL);
+    case GST_FAL_RETRY_IDEMPOTENT:
+      if (status == 504 && soup_message_headers_get_one (headers,
+              "X-Fal-Request-Timeout-Type"))
+        return FALSE;
+      return status == 408 || status == 409 || status == 429 || status == 502
+          || status == 503 || status == 504;
+  }
+  return FALSE;
+}
+
+static void
+handle_response (GTask * task)
+{
+  Exchange *ex = g_task_get_task_data (task);
+  guint status = soup_message_get_status (ex->msg);
+  SoupMessageHeaders *headers = soup_message_get_response_headers (ex->msg);
+  g_autoptr (GBytes) body = g_byte_array_free_to_bytes (ex->buffer);
+  GstFalHttpResponse *response;
+  g_autofree gchar *why = NULL;
+
+  ex->buffer = NULL;
+  if (SOUP_STATUS_IS_SUCCESSFUL (status)) {
+    response = g_new0 (GstFalHttpResponse, 1);
+    response->status = status;
+    response->headers = soup_message_headers_ref (headers);
+    response->body = g_steal_pointer (&body);
+    complete (task, response, NULL);
+    return;
+  }
+  why = g_strdup_printf ("HTTP %u", status);
+  if (status_is_retryable (ex, status, headers)
+      && schedule_retry (task, retry_after (headers), why))
+    return;
+  complete (task, NULL, gst_fal_http_error_new (ex->label, status, headers,
+          body, ex->request_id));
+}
+
+static void
+handle_transport_error (GTask * task, GError * error)
+{
+  Exchange *ex = g_task_get_task_data (task);
+  gboolean retryable;
+
+  if (g_atomic_int_get (&ex->cancelled)) {
+    g_error_free (error);
+    complete (task, NULL, cancelled_error (ex));
+    return;
+  }
+  if (ex->timed_out) {
+    g_clear_error (&error);
+    error = gst_fal_error_new_full (GST_FAL_ERROR_TIMEOUT, 0, NULL, NULL,
+        ex->request_id, "%s: no answer within %.1f s", ex->label,
+        ex->timeout);
+    retryable = ex->retry == GST_FAL_RETRY_IDEMPOTENT && !ex->chunks_delivered;
+  } else if (ex->retry == GST_FAL_RETRY_SAFE) {
+    retryable = g_error_matches (error, G_IO_ERROR,
+        G_IO_ERROR_CONNECTION_REFUSED);
+  } else {
+    retryable = ex->retry == GST_FAL_RETRY_IDEMPOTENT && !ex->chunks_delivered;
+  }
+  if (retryable && schedule_retry (task, -1, error->message)) {
+    g_error_free (error);
+    return;
+  }
+  if (error->domain != GST_FAL_ERROR) {
+    GError *fal_error = gst_fal_error_new_full (GST_FAL_ERROR_SERVER, 0, NULL,
+        error->message, ex->request_id, "%s: connection failed: %s",
+        ex->label, error->message);
+
+    g_error_free (error);
+    error = fal_error;
+  }
+  complete (task, NULL, error);
+}
+
+static gboolean
+on_attempt_timeout (gpointer user_data)
+{
+  GTask *task = user_data;
+  Exchange *ex = g_task_get_task_data (task);
+
+  ex->timed_out = TRUE;
+  g_cancellable_cancel (ex->attempt_cancellable);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+arm_timer (GTask * task)
+{
+  Exchange *ex = g_task_get_task_data (task);
+
+  if (ex->timer) {
+    g_source_destroy (ex->timer);
+    g_source_unref (ex->timer);
+  }
+  ex->timer = g_timeout_source_new ((guint) (ex->timeout * 1000));
+  g_source_set_callback (ex->timer, on_attempt_timeout, task, NULL);
+  g_source_attach (ex->timer, g_main_context_get_thread_default ());
+}
+
+typedef struct
+{
+  GTask *task;
+  GBytes *chunk;
+} Chunk;
+
+static gboolean
+deliver_chunk (gpointer user_data)
+{
+  Chunk *chunk = user_data;
+  Exchange *ex = g_task_get_task_data (chunk->task);
+
+  ex->on_chunk (chunk->chunk, ex->chunk_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+chunk_free (gpointer user_data)
+{
+  Chunk *chunk = user_data;
+
+  g_object_unref (chunk->task);
+  g_bytes_unref (chunk->chunk);
+  g_free (chunk);
+}
+
+static void
+on_read (GObject * source, GAsyncResult * result, gpointer user_data)
+{
+  GTask *task = user_data;
+  Exchange *ex = g_task_get_task_data (task);
+  GError *error = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  gboolean streaming;
+
+  bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result,
+      &error);
+  if (bytes == NULL) {
+    handle_transport_error (task, error);
+    return;
+  }
+  if (g_bytes_get_size (bytes) == 0) {
+    handle_response (task);
+    return;
+  }
+  streaming = ex->on_chunk
+      && SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (ex->msg));
+  if (streaming) {
+    Chunk *chunk = g_new0 (Chunk, 1);
+
+    chunk->task = g_object_ref (task);
+    chunk->chunk = g_bytes_ref (bytes);
+    ex->chunks_delivered = TRUE;
+    gst_fal_idle_add (g_task_get_context (task), deliver_chunk, chunk,
+        chunk_free);
+  } else {
+    g_byte_array_append (ex->buffer, g_bytes_get_data (bytes, NULL),
+        g_bytes_get_size (bytes));
+  }
+  arm_timer (task);
+  g_input_stream_read_bytes_async (ex->stream, READ_CHUNK_SIZE,
+      G_PRIORITY_DEFAULT, ex->attempt_cancellable, on_read, task);
+}
+
+static void
+on_sent (GObject * source, GAsyncResult * result, gpointer user_data)
+{
+  GTask *task = user_data;
+  Exchange *ex = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  ex->stream = soup_session_send_finish (SOUP_SESSION (source), result,
+      &error);
+  if (ex->stream == NULL) {
+    handle_transport_error (task, error);
+    return;
+  }
+  ex->buffer = g_byte_array_new ();
+  arm_timer (task);
+  g_input_stream_read_bytes_async (ex->stream, READ_CHUNK_SIZE,
+      G_PRIORITY_DEFAULT, ex->attempt_cancellable, on_read, task);
+}
+
+static void
+start_attempt (GTask * task)
+{
+  Exchange *ex = g_task_get_task_data (task);
+  GstFalClient *client = task_client (task);
+  SoupMessageHeaders *headers;
+  guint i;
+
+  if (g_atomic_int_get (&ex->cancelled)) {
+    complete (task, NULL, cancelled_error (ex));
+    return;
+  }
+  ex->attempt++;
+  ex->msg = soup_message_new (ex->method, ex->url);
+  if (ex->msg == NULL) {
+    complete (task, NULL, gst_fal_error_new_full
+        (GST_FAL_ERROR_INVALID_ARGUMENT, 0, NULL, NULL, ex->request_id,
+            "%s: invalid URL \"%s\"", ex->label, ex->url));
+    return;
+  }
+  headers = soup_message_get_request_headers (ex->msg);
+  soup_message_headers_replace (headers, "Accept", ex->accept);
+  if (ex->user_agent)
+    soup_message_headers_replace (headers, "User-Agent", ex->user_agent);
+  if (ex->authorization)
+    soup_message_headers_replace (headers, "Authorization",
+        ex->authorization);
+  for (i = 0; ex->headers && ex->headers[i] && ex->headers[i + 1]; i += 2)
+    soup_message_headers_replace (headers, ex->headers[i], ex->headers[i + 1]);
+  if (ex->body)
+    soup_message_set_request_body_from_bytes (ex->msg, ex->content_type ?
+        ex->content_type : "application/octet-stream", ex->body);
+
+  g_debug ("%s %s (attempt %u)", ex->method, ex->url, ex->attempt);
+  ex->attempt_cancellable = g_cancellable_new ();
+  ex->timed_out = FALSE;
+  arm_timer (task);
+  soup_session_send_async (gst_fal_client_get_session (client), ex->msg, G_PRIORITY_DEFAULT,
+      ex->attempt_cancellable, on_sent, task);
+}
+
+static gboolean
+start_in_session (gpointer user_data)
+{
+  start_attempt (G_TASK (user_data));
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+cancel_in_session (gpointer user_data)
+{
+  GTask *task = user_data;
+  Exchange *ex = g_task_get_task_data (task);
+
+  if (ex->done)
+    return G_SOURCE_REMOVE;
+  if (ex->retry_timer)
+    complete (task, NULL, cancelled_error (ex));
+  else if (ex->attempt_cancellable)
+    g_cancellable_cancel (ex->attempt_cancellable);
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs in whatever thread cancels; hands the work to the session thread. */
+static void
+on_cancelled (GCancellable * cancellable, gpointer user_data)
+{
+  GTask *task = user_data;
+  Exchange *ex = g_task_get_task_data (task);
+
+  g_atomic_int_set (&ex->cancelled, 1);
+  gst_fal_idle_add (task_client (task)->context, cancel_in_session,
+      g_object_ref (task), g_object_unref);
+}
+
+static gchar *
+label_from_url (const gchar * url)
+{
+  g_autoptr (GUri) uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+
+  return g_strdup (uri ? g_uri_get_path (uri) : url);
+}
+
+static void
+http_start (GstFalClient * client, const GstFalHttpRequest * request,
+    GstFalHttpChunkFunc on_chunk, gpointer chunk_data,
+    GDestroyNotify chunk_data_free, GCancellable * cancellable,
+    GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task;
+  Exchange *ex;
+  GPtrArray *headers;
+  gboolean cloud, authorized;
+  guint i;
+
+  g_return_if_fail (GST_FAL_IS_CLIENT (client));
+  g_return_if_fail (request != NULL && request->method && request->url);
+
+  task = g_task_new (client, cancellable, callback, user_data);
+  g_task_set_source_tag (task, gst_fal_client_http_async);
+  g_task_set_check_cancellable (task, FALSE);
+
+  ex = g_new0 (Exchange, 1);
+  ex->method = g_strdup (request->method);
+  ex->url = g_strdup (request->url);
+  ex->body = request->body ? g_bytes_ref (request->body) : NULL;
+  ex->content_type = g_strdup (request->content_type);
+  ex->accept = g_strdup (request->accept ? request->accept :
+      "application/json");
+  headers = g_ptr_array_new ();
+  for (i = 0; request->headers && request->headers[i]
+      && request->headers[i + 1]; i += 2) {
+    g_ptr_array_add (headers, g_strdup (request->headers[i]));
+    g_ptr_array_add (headers, g_strdup (request->headers[i + 1]));
+  }
+  g_ptr_array_add (headers, NULL);
+  ex->headers = (GStrv) g_ptr_array_free (headers, FALSE);
+  ex->retry = request->retry;
+  ex->timeout = request->timeout > 0 ? request->timeout :
+      DEFAULT_EXCHANGE_TIMEOUT;
+  ex->request_id = g_strdup (request->request_id);
+  ex->label = request->label ? g_strdup (request->label) :
+      label_from_url (request->url);
+  ex->on_chunk = on_chunk;
+  ex->chunk_data = chunk_data;
+  ex->chunk_data_free = chunk_data_free;
+  gst_fal_client_get_settings (client, &ex->settings);
+  g_task_set_task_data (task, ex, (GDestroyNotify) exchange_free);
+
+  g_mutex_lock (&client->lock);
+  cloud = client->server_url == NULL;
+  authorized = request->auth == GST_FAL_AUTH_KEY
+      && (gst_fal_url_is_under (request->url, client->queue_url)
+      || gst_fal_url_is_under (request->url, client->run_url)
+      || gst_fal_url_is_under (request->url, client->rest_url));
+  if (authorized && client->key)
+    ex->authorization = g_strconcat ("Key ", client->key, NULL);
+  ex->user_agent = g_strdup (client->user_agent);
+  g_mutex_unlock (&client->lock);
+
+  if (authorized && cloud && ex->authorization == NULL) {
+    g_task_return_error (task, gst_fal_error_new_full
+        (GST_FAL_ERROR_MISSING_CREDENTIALS, 0, NULL, NULL, NULL,
+            "%s: no fal credentials: set FAL_KEY (or FAL_KEY_ID and "
+            "FAL_KEY_SECRET) or the client's \"key\" property, or use a local "
+            "server with GST_FAL_URL / server-url", ex->label));
+    g_object_unref (task);
+    return;
+  }
+
+  if (cancellable) {
+    ex->cancellable = g_object_ref (cancellable);
+    /* the task outlives the handler: complete() disconnects it */
+    ex->cancelled_id = g_cancellable_connect (cancellable,
+        G_CALLBACK (on_cancelled), task, NULL);
+  }
+  /* the session thread owns this reference until complete() */
+  g_main_context_invoke (client->context, start_in_session, task);
+}
+
+void
+gst_fal_client_http_async (GstFalClient * client,
+    const GstFalHttpRequest * request, GCancellable * cancellable,
+    GAsyncReadyCallback callback, gpointer user_data)
+{
+  http_start (client, request, NULL, NULL, NULL, cancellable, callback,
+      user_data);
+}
+
+void
+gst_fal_client_http_stream_async (GstFalClient * client,
+    const GstFalHttpRequest * request, GstFalHttpChunkFunc on_chunk,
+    gpointer chunk_data, GDestroyNotify chunk_data_free,
+    GCancellable * cancellable, GAsyncReadyCallback callback,
+    gpointer user_data)
+{
+  g_return_if_fail (on_chunk != NULL);
+  http_start (client, request, on_chunk, chunk_data, chunk_data_free,
+      cancellable, callback, user_data);
+}
+
+GstFalHttpResponse *
+gst_fal_client_http_finish (GstFalClient * client, GAsyncResult * result,
+    GError ** error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, client), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+gst_fal_idle_add (GMainContext * context, GSourceFunc func, gpointer data,
+    GDestroyNotify notify)
+{
+  GSource *source = g_idle_source_new ();
+
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, func, data, notify);
+  g_source_attach (source, context);
+  g_source_unref (source);
+}
+
+/* blocking calls */
+
+static void
+on_sync_done (GObject * source, GAsyncResult * result, gpointer user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
+GAsyncResult *
+gst_fal_run_sync (GstFalAsyncStarter start, gpointer data,
+    GCancellable * cancellable)
+{
+  GMainContext *context = g_main_context_new ();
+  GAsyncResult *result = NULL;
+
+  g_main_context_push_thread_default (context);
+  start (data, cancellable, on_sync_done, &result);
+  while (result == NULL)
+    g_main_context_iteration (context, TRUE);
+  g_main_context_pop_thread_default (context);
+  g_main_context_unref (context);
+  return result;
+}

@@ -84,4 +84,9 @@ GST_FAL_API void gst_fal_options_add_header (GstFalOptions * options, const gcha
 /* Query parameter (e.g. fal_max_queue_length) for submit. */
 GST_FAL_API void gst_fal_options_add_query (GstFalOptions * options, const gchar * name, const gchar * value);
 
+
+/* Whether a status mode was set on @options; if so stores it in @mode. */
+GST_FAL_API gboolean gst_fal_options_get_status_mode (const GstFalOptions * options,
+    GstFalStatusMode * mode);
+
 G_END_DECLS

@@ -1,1 +1,289 @@
-/* being written */
+/* gst-fal: request statuses parsed from the status endpoint's JSON */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstfalstatus.h"
+#include "gstfalhttp-private.h"
+
+struct _GstFalStatus
+{
+  gint ref_count;
+  GstFalStatusKind kind;
+  gchar *request_id;
+  gint queue_position;
+  GPtrArray *logs;
+  gdouble inference_time;
+  gchar *error;
+  gchar *error_type;
+  gchar *response_url;
+  gchar *status_url;
+  gchar *cancel_url;
+};
+
+/* *INDENT-OFF* */
+G_DEFINE_ENUM_TYPE (GstFalStatusKind, gst_fal_status_kind,
+    G_DEFINE_ENUM_VALUE (GST_FAL_STATUS_QUEUED, "queued"),
+    G_DEFINE_ENUM_VALUE (GST_FAL_STATUS_IN_PROGRESS, "in-progress"),
+    G_DEFINE_ENUM_VALUE (GST_FAL_STATUS_COMPLETED, "completed"))
+G_DEFINE_BOXED_TYPE (GstFalLog, gst_fal_log, gst_fal_log_copy, gst_fal_log_free)
+G_DEFINE_BOXED_TYPE (GstFalStatus, gst_fal_status, gst_fal_status_ref,
+    gst_fal_status_unref)
+/* *INDENT-ON* */
+
+GstFalLog *
+gst_fal_log_copy (const GstFalLog * log)
+{
+  GstFalLog *copy = g_new0 (GstFalLog, 1);
+
+  copy->message = g_strdup (log->message);
+  copy->level = g_strdup (log->level);
+  copy->source = g_strdup (log->source);
+  copy->timestamp = g_strdup (log->timestamp);
+  return copy;
+}
+
+void
+gst_fal_log_free (GstFalLog * log)
+{
+  if (log == NULL)
+    return;
+  g_free (log->message);
+  g_free (log->level);
+  g_free (log->source);
+  g_free (log->timestamp);
+  g_free (log);
+}
+
+static GstFalStatus *
+status_new (GstFalStatusKind kind, const gchar * request_id)
+{
+  GstFalStatus *status = g_new0 (GstFalStatus, 1);
+
+  status->ref_count = 1;
+  status->kind = kind;
+  status->request_id = g_strdup (request_id);
+  status->queue_position = -1;
+  status->inference_time = -1;
+  status->logs = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_fal_log_free);
+  return status;
+}
+
+GstFalStatus *
+gst_fal_status_ref (GstFalStatus * status)
+{
+  g_return_val_if_fail (status != NULL, NULL);
+  g_atomic_int_inc (&status->ref_count);
+  return status;
+}
+
+void
+gst_fal_status_unref (GstFalStatus * status)
+{
+  g_return_if_fail (status != NULL);
+  if (!g_atomic_int_dec_and_test (&status->ref_count))
+    return;
+  g_free (status->request_id);
+  g_ptr_array_unref (status->logs);
+  g_free (status->error);
+  g_free (status->error_type);
+  g_free (status->response_url);
+  g_free (status->status_url);
+  g_free (status->cancel_url);
+  g_free (status);
+}
+
+static const gchar *
+member_string (JsonObject * object, const gchar * name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
+      || json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (node);
+}
+
+static gboolean
+member_number (JsonObject * object, const gchar * name, gdouble * value)
+{
+  JsonNode *node = json_object_get_member (object, name);
+  GType type;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
+    return FALSE;
+  type = json_node_get_value_type (node);
+  if (type == G_TYPE_INT64)
+    *value = json_node_get_int (node);
+  else if (type == G_TYPE_DOUBLE)
+    *value = json_node_get_double (node);
+  else
+    return FALSE;
+  return TRUE;
+}
+
+static void
+parse_logs (GstFalStatus * status, JsonObject * object)
+{
+  JsonNode *node = json_object_get_member (object, "logs");
+  JsonArray *array;
+  guint i;
+
+  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
+    return;
+  array = json_node_get_array (node);
+  for (i = 0; i < json_array_get_length (array); i++) {
+    JsonNode *element = json_array_get_element (array, i);
+    JsonObject *entry;
+    GstFalLog *log;
+
+    if (!JSON_NODE_HOLDS_OBJECT (element))
+      continue;
+    entry = json_node_get_object (element);
+    log = g_new0 (GstFalLog, 1);
+    log->message = g_strdup (member_string (entry, "message"));
+    log->level = g_strdup (member_string (entry, "level"));
+    log->source = g_strdup (member_string (entry, "source"));
+    log->timestamp = g_strdup (member_string (entry, "timestamp"));
+    g_ptr_array_add (status->logs, log);
+  }
+}
+
+GstFalStatus *
+gst_fal_status_new_from_json (JsonNode * node, const gchar * request_id,
+    GError ** error)
+{
+  JsonObject *object, *metrics;
+  const gchar *kind_name, *id;
+  GstFalStatus *status;
+  GstFalStatusKind kind;
+  gdouble number;
+
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node)) {
+    g_set_error (error, GST_FAL_ERROR, GST_FAL_ERROR_PROTOCOL,
+        "status is not a JSON object");
+    return NULL;
+  }
+  object = json_node_get_object (node);
+  kind_name = member_string (object, "status");
+  if (g_strcmp0 (kind_name, "IN_QUEUE") == 0)
+    kind = GST_FAL_STATUS_QUEUED;
+  else if (g_strcmp0 (kind_name, "IN_PROGRESS") == 0)
+    kind = GST_FAL_STATUS_IN_PROGRESS;
+  else if (g_strcmp0 (kind_name, "COMPLETED") == 0)
+    kind = GST_FAL_STATUS_COMPLETED;
+  else {
+    g_set_error (error, GST_FAL_ERROR, GST_FAL_ERROR_PROTOCOL,
+        "unknown request status \"%s\"", kind_name ? kind_name : "(none)");
+    return NULL;
+  }
+
+  id = member_string (object, "request_id");
+  status = status_new (kind, id ? id : request_id);
+  if (kind == GST_FAL_STATUS_QUEUED) {
+    status->queue_position = member_number (object, "queue_position", &number)
+        ? (gint) number : 0;
+  }
+  parse_logs (status, object);
+  if (json_object_has_member (object, "metrics")
+      && JSON_NODE_HOLDS_OBJECT (json_object_get_member (object, "metrics"))) {
+    metrics = json_object_get_object_member (object, "metrics");
+    if (member_number (metrics, "inference_time", &number))
+      status->inference_time = number;
+  }
+  status->error = g_strdup (member_string (object, "error"));
+  status->error_type = g_strdup (member_string (object, "error_type"));
+  status->response_url = g_strdup (member_string (object, "response_url"));
+  status->status_url = g_strdup (member_string (object, "status_url"));
+  status->cancel_url = g_strdup (member_string (object, "cancel_url"));
+  return status;
+}
+
+GstFalStatus *
+gst_fal_status_new_queued (const gchar * request_id, gint queue_position,
+    const gchar * response_url, const gchar * status_url,
+    const gchar * cancel_url)
+{
+  GstFalStatus *status = status_new (GST_FAL_STATUS_QUEUED, request_id);
+
+  status->queue_position = MAX (queue_position, 0);
+  status->response_url = g_strdup (response_url);
+  status->status_url = g_strdup (status_url);
+  status->cancel_url = g_strdup (cancel_url);
+  return status;
+}
+
+GstFalStatusKind
+gst_fal_status_get_kind (const GstFalStatus * status)
+{
+  return status->kind;
+}
+
+const gchar *
+gst_fal_status_get_request_id (const GstFalStatus * status)
+{
+  return status->request_id;
+}
+
+gint
+gst_fal_status_get_queue_position (const GstFalStatus * status)
+{
+  return status->kind == GST_FAL_STATUS_QUEUED ? status->queue_position : -1;
+}
+
+GPtrArray *
+gst_fal_status_get_logs (const GstFalStatus * status)
+{
+  return status->logs;
+}
+
+gdouble
+gst_fal_status_get_inference_time (const GstFalStatus * status)
+{
+  return status->inference_time;
+}
+
+const gchar *
+gst_fal_status_get_error (const GstFalStatus * status)
+{
+  return status->error;
+}
+
+const gchar *
+gst_fal_status_get_error_type (const GstFalStatus * status)
+{
+  return status->error_type;
+}
+
+const gchar *
+gst_fal_status_get_response_url (const GstFalStatus * status)
+{
+  return status->response_url;
+}
+
+const gchar *
+gst_fal_status_get_status_url (const GstFalStatus * status)
+{
+  return status->status_url;
+}
+
+const gchar *
+gst_fal_status_get_cancel_url (const GstFalStatus * status)
+{
+  return status->cancel_url;
+}
+
+const gchar *
+gst_fal_status_kind_to_string (GstFalStatusKind kind)
+{
+  switch (kind) {
+    case GST_FAL_STATUS_QUEUED:
+      return "IN_QUEUE";
+    case GST_FAL_STATUS_IN_PROGRESS:
+      return "IN_PROGRESS";
+    case GST_FAL_STATUS_COMPLETED:
+      return "COMPLETED";
+  }
+  return "UNKNOWN";
+}

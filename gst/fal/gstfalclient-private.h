@@ -1,0 +1,39 @@
+/* gst-fal: the GstFalClient instance (library-internal) */
+#pragma once
+
+#include "gstfalhttp-private.h"
+
+G_BEGIN_DECLS
+
+typedef struct _GstFalSessionThread GstFalSessionThread;
+
+struct _GstFalClient
+{
+  GObject parent;
+
+  /* settings, under lock */
+  GMutex lock;
+  gchar *key;
+  gchar *server_url;
+  gchar *queue_url;
+  gchar *run_url;
+  gchar *rest_url;
+  gdouble timeout;
+  guint max_retries;
+  gdouble retry_base_delay;
+  gdouble retry_max_delay;
+  GstFalStatusMode status_mode;
+  gdouble poll_interval;
+  gchar *user_agent;
+
+  /* the session thread; its state is freed by the thread itself, which may
+   * outlive the client when the last reference drops in it */
+  GThread *thread;
+  GMainContext *context;
+  GstFalSessionThread *session_thread;
+};
+
+/* Session thread only. */
+SoupSession *gst_fal_client_get_session (GstFalClient * client);
+
+G_END_DECLS

@@ -1,0 +1,762 @@
+/* falmock.h: a mock fal server for the library tests (header-only)
+ *
+ * A SoupServer on its own thread and GMainContext, listening on
+ * 127.0.0.1, port 0 (the kernel picks a free port).
+ *
+ *   FalMock *mock = fal_mock_new ();
+ *   fal_mock_add_handler (mock, "/rest/storage/", my_handler, data);
+ *   client = gst_fal_client_new_for_url (fal_mock_get_url (mock));
+ *   ...
+ *   g_assert_cmpuint (fal_mock_count (mock, "PUT", "/upload/x"), ==, 1);
+ *   fal_mock_free (mock);
+ *
+ * Generic part:
+ * - fal_mock_add_handler(): a handler for every path starting with a prefix
+ *   (the longest registered prefix wins). Handlers run on the mock's thread;
+ *   they may pause the message and finish it later from a source attached to
+ *   fal_mock_get_context() (fal_mock_timeout_add() does that).
+ * - Every request is recorded (method, path, query, headers, body) before
+ *   its handler runs: fal_mock_get_requests(), fal_mock_count(),
+ *   fal_mock_wait_count() (waits for a number of matching requests).
+ * - fal_mock_respond_json(), fal_mock_reset_connection() (closes the socket
+ *   without an answer), fal_mock_sse_begin()/_send()/_end().
+ *
+ * A tiny fal queue (fal_mock_add_app()): submit, status, status stream (SSE),
+ * result and cancel under /queue, sync run and /stream under /run, for apps
+ * with a given queue time, run time and outcome. The result of a successful
+ * request is its input. Unhandled paths answer 404 {"detail": "..."}.
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <libsoup/soup.h>
+#include <string.h>
+
+typedef struct _FalMock FalMock;
+
+typedef void (*FalMockHandler) (FalMock * mock, SoupServerMessage * msg,
+    const gchar * path, gpointer user_data);
+
+typedef struct
+{
+  gchar *method;
+  gchar *path;
+  gchar *query;                 /* nullable */
+  SoupMessageHeaders *headers;
+  GBytes *body;
+} FalMockRequest;
+
+typedef struct
+{
+  gchar *prefix;
+  FalMockHandler handler;
+  gpointer user_data;
+} FalMockRoute;
+
+/* One app of the tiny queue. */
+typedef struct
+{
+  /* milliseconds IN_QUEUE then IN_PROGRESS; G_MAXUINT = until cancelled */
+  guint queue_ms;
+  guint run_ms;
+  /* 0: success (the result is the input); else the result endpoint (and a
+   * sync run) answers this status with @fail_body */
+  guint fail_status;
+  const gchar *fail_body;
+  const gchar *fail_error_type;
+} FalMockApp;
+
+typedef enum
+{
+  FAL_MOCK_QUEUED,
+  FAL_MOCK_RUNNING,
+  FAL_MOCK_DONE,
+} FalMockJobState;
+
+typedef struct
+{
+  FalMock *mock;
+  gchar *id;
+  gchar *app;
+  FalMockApp config;
+  FalMockJobState state;
+  gboolean cancelled;
+  GBytes *input;
+  GSource *timer;
+  GPtrArray *streams;           /* SoupServerMessage, paused SSE streams */
+} FalMockJob;
+
+struct _FalMock
+{
+  GThread *thread;
+  GMainContext *context;
+  GMainLoop *loop;
+  SoupServer *server;
+  gchar *url;
+
+  GMutex lock;
+  GCond cond;
+  GPtrArray *routes;
+  GPtrArray *requests;
+  GHashTable *apps;             /* app id → FalMockApp* */
+  GHashTable *jobs;             /* request id → FalMockJob* (mock thread) */
+  guint next_id;
+};
+
+static inline void
+fal_mock_request_free (FalMockRequest * request)
+{
+  g_free (request->method);
+  g_free (request->path);
+  g_free (request->query);
+  soup_message_headers_unref (request->headers);
+  g_bytes_unref (request->body);
+  g_free (request);
+}
+
+static inline void
+fal_mock_respond (SoupServerMessage * msg, guint status,
+    const gchar * content_type, const gchar * body)
+{
+  soup_server_message_set_status (msg, status, NULL);
+  if (body)
+    soup_server_message_set_response (msg, content_type, SOUP_MEMORY_COPY,
+        body, strlen (body));
+}
+
+static inline void
+fal_mock_respond_json (SoupServerMessage * msg, guint status,
+    const gchar * json)
+{
+  fal_mock_respond (msg, status, "application/json", json);
+}
+
+/* Closes the connection without answering: the client sees a reset. */
+static inline void
+fal_mock_reset_connection (SoupServerMessage * msg)
+{
+  GIOStream *stream = soup_server_message_steal_connection (msg);
+
+  g_io_stream_close (stream, NULL, NULL);
+  g_object_unref (stream);
+}
+
+/* SSE: begin (200, text/event-stream, chunked), send events, end. */
+static inline void
+fal_mock_sse_begin (SoupServerMessage * msg)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+
+  soup_server_message_set_status (msg, 200, NULL);
+  soup_message_headers_set_encoding (headers, SOUP_ENCODING_CHUNKED);
+  soup_message_headers_replace (headers, "Content-Type", "text/event-stream");
+  soup_server_message_pause (msg);
+}
+
+static inline void
+fal_mock_sse_send_raw (SoupServerMessage * msg, const gchar * text)
+{
+  soup_message_body_append (soup_server_message_get_response_body (msg),
+      SOUP_MEMORY_COPY, text, strlen (text));
+  soup_server_message_unpause (msg);
+}
+
+static inline void
+fal_mock_sse_send (SoupServerMessage * msg, const gchar * data)
+{
+  gchar *event = g_strdup_printf ("data: %s\n\n", data);
+
+  fal_mock_sse_send_raw (msg, event);
+  g_free (event);
+}
+
+static inline void
+fal_mock_sse_end (SoupServerMessage * msg)
+{
+  soup_message_body_complete (soup_server_message_get_response_body (msg));
+  soup_server_message_unpause (msg);
+}
+
+static inline GMainContext *
+fal_mock_get_context (FalMock * mock)
+{
+  return mock->context;
+}
+
+static inline const gchar *
+fal_mock_get_url (FalMock * mock)
+{
+  return mock->url;
+}
+
+/* Runs @func once after @ms milliseconds on the mock's thread. */
+static inline void
+fal_mock_timeout_add (FalMock * mock, guint ms, GSourceFunc func,
+    gpointer data, GDestroyNotify notify)
+{
+  GSource *source = g_timeout_source_new (ms);
+
+  g_source_set_callback (source, func, data, notify);
+  g_source_attach (source, mock->context);
+  g_source_unref (source);
+}
+
+static inline void
+fal_mock_add_handler (FalMock * mock, const gchar * prefix,
+    FalMockHandler handler, gpointer user_data)
+{
+  FalMockRoute *route = g_new0 (FalMockRoute, 1);
+
+  route->prefix = g_strdup (prefix);
+  route->handler = handler;
+  route->user_data = user_data;
+  g_mutex_lock (&mock->lock);
+  g_ptr_array_add (mock->routes, route);
+  g_mutex_unlock (&mock->lock);
+}
+
+/* Requests whose method and path match (NULL matches any); a path ending
+ * in '*' is a prefix. */
+static inline gboolean
+fal_mock_request_matches (FalMockRequest * request, const gchar * method,
+    const gchar * path)
+{
+  if (method && g_strcmp0 (request->method, method) != 0)
+    return FALSE;
+  if (path == NULL)
+    return TRUE;
+  if (g_str_has_suffix (path, "*"))
+    return strncmp (request->path, path, strlen (path) - 1) == 0;
+  return g_str_equal (request->path, path);
+}
+
+static inline guint
+fal_mock_count_locked (FalMock * mock, const gchar * method,
+    const gchar * path)
+{
+  guint i, count = 0;
+
+  for (i = 0; i < mock->requests->len; i++)
+    count += fal_mock_request_matches (g_ptr_array_index (mock->requests, i),
+        method, path);
+  return count;
+}
+
+static inline guint
+fal_mock_count (FalMock * mock, const gchar * method, const gchar * path)
+{
+  guint count;
+
+  g_mutex_lock (&mock->lock);
+  count = fal_mock_count_locked (mock, method, path);
+  g_mutex_unlock (&mock->lock);
+  return count;
+}
+
+/* Waits up to @timeout_s for @count matching requests; returns the count. */
+static inline guint
+fal_mock_wait_count (FalMock * mock, const gchar * method, const gchar * path,
+    guint count, gdouble timeout_s)
+{
+  gint64 end = g_get_monotonic_time () + timeout_s * G_TIME_SPAN_SECOND;
+  guint seen;
+
+  g_mutex_lock (&mock->lock);
+  while ((seen = fal_mock_count_locked (mock, method, path)) < count
+      && g_cond_wait_until (&mock->cond, &mock->lock, end));
+  seen = fal_mock_count_locked (mock, method, path);
+  g_mutex_unlock (&mock->lock);
+  return seen;
+}
+
+/* A copy of the recorded requests (element-type FalMockRequest, borrowed
+ * pointers stay valid until fal_mock_free()). */
+static inline GPtrArray *
+fal_mock_get_requests (FalMock * mock)
+{
+  GPtrArray *copy = g_ptr_array_new ();
+  guint i;
+
+  g_mutex_lock (&mock->lock);
+  for (i = 0; i < mock->requests->len; i++)
+    g_ptr_array_add (copy, g_ptr_array_index (mock->requests, i));
+  g_mutex_unlock (&mock->lock);
+  return copy;
+}
+
+/* the tiny queue */
+
+static inline gchar *
+fal_mock_job_status_json (FalMockJob * job)
+{
+  const gchar *base = job->mock->url;
+  gchar *urls = g_strdup_printf ("\"request_id\": \"%s\", "
+      "\"response_url\": \"%s/queue/%s/requests/%s\", "
+      "\"status_url\": \"%s/queue/%s/requests/%s/status\", "
+      "\"cancel_url\": \"%s/queue/%s/requests/%s/cancel\"", job->id,
+      base, job->app, job->id, base, job->app, job->id, base, job->app,
+      job->id);
+  gchar *json;
+
+  switch (job->state) {
+    case FAL_MOCK_QUEUED:
+      json = g_strdup_printf ("{\"status\": \"IN_QUEUE\", \"queue_position\":"
+          " 0, %s}", urls);
+      break;
+    case FAL_MOCK_RUNNING:
+      json = g_strdup_printf ("{\"status\": \"IN_PROGRESS\", \"logs\": "
+          "[{\"message\": \"running\", \"level\": \"INFO\", \"source\": "
+          "\"USER\", \"timestamp\": \"2026-01-01T00:00:00Z\"}], %s}", urls);
+      break;
+    default:
+      if (job->cancelled)
+        json = g_strdup_printf ("{\"status\": \"COMPLETED\", \"logs\": null, "
+            "\"error\": \"Request cancelled\", \"error_type\": "
+            "\"client_cancelled\", %s}", urls);
+      else if (job->config.fail_status)
+        json = g_strdup_printf ("{\"status\": \"COMPLETED\", \"logs\": null, "
+            "\"error\": \"Request failed\", \"error_type\": \"%s\", %s}",
+            job->config.fail_error_type ? job->config.fail_error_type :
+            "runner_server_error", urls);
+      else
+        json = g_strdup_printf ("{\"status\": \"COMPLETED\", \"logs\": null, "
+            "\"metrics\": {\"inference_time\": 0.25}, %s}", urls);
+      break;
+  }
+  g_free (urls);
+  return json;
+}
+
+static inline void
+fal_mock_job_notify (FalMockJob * job)
+{
+  gchar *json = fal_mock_job_status_json (job);
+  guint i;
+
+  for (i = 0; i < job->streams->len; i++) {
+    SoupServerMessage *msg = g_ptr_array_index (job->streams, i);
+
+    fal_mock_sse_send (msg, json);
+    if (job->state == FAL_MOCK_DONE)
+      fal_mock_sse_end (msg);
+  }
+  if (job->state == FAL_MOCK_DONE)
+    g_ptr_array_set_size (job->streams, 0);
+  g_free (json);
+}
+
+static inline gboolean fal_mock_job_advance (gpointer data);
+
+static inline void
+fal_mock_job_set_state (FalMockJob * job, FalMockJobState state)
+{
+  guint ms;
+
+  job->state = state;
+  if (job->timer) {
+    g_source_destroy (job->timer);
+    g_clear_pointer (&job->timer, g_source_unref);
+  }
+  ms = state == FAL_MOCK_QUEUED ? job->config.queue_ms : job->config.run_ms;
+  if (state != FAL_MOCK_DONE && ms != G_MAXUINT) {
+    job->timer = g_timeout_source_new (ms);
+    g_source_set_callback (job->timer, fal_mock_job_advance, job, NULL);
+    g_source_attach (job->timer, job->mock->context);
+  }
+  fal_mock_job_notify (job);
+}
+
+static inline gboolean
+fal_mock_job_advance (gpointer data)
+{
+  FalMockJob *job = data;
+
+  g_clear_pointer (&job->timer, g_source_unref);
+  fal_mock_job_set_state (job, job->state + 1);
+  return G_SOURCE_REMOVE;
+}
+
+static inline void
+fal_mock_job_free (FalMockJob * job)
+{
+  if (job->timer) {
+    g_source_destroy (job->timer);
+    g_source_unref (job->timer);
+  }
+  g_free (job->id);
+  g_free (job->app);
+  g_bytes_unref (job->input);
+  g_ptr_array_unref (job->streams);
+  g_free (job);
+}
+
+static inline void
+fal_mock_add_app (FalMock * mock, const gchar * app, const FalMockApp * config)
+{
+  g_mutex_lock (&mock->lock);
+  g_hash_table_replace (mock->apps, g_strdup (app), g_memdup2 (config,
+          sizeof *config));
+  g_mutex_unlock (&mock->lock);
+}
+
+static inline FalMockApp *
+fal_mock_lookup_app (FalMock * mock, const gchar * app)
+{
+  FalMockApp *config;
+
+  g_mutex_lock (&mock->lock);
+  config = g_hash_table_lookup (mock->apps, app);
+  g_mutex_unlock (&mock->lock);
+  return config;
+}
+
+static inline void
+fal_mock_respond_body (SoupServerMessage * msg, guint status, GBytes * body)
+{
+  gsize size;
+  const gchar *data = g_bytes_get_data (body, &size);
+
+  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_response (msg, "application/json",
+      SOUP_MEMORY_COPY, size ? data : "{}", size ? size : 2);
+}
+
+static inline void
+fal_mock_respond_failure (SoupServerMessage * msg, const FalMockApp * config)
+{
+  if (config->fail_error_type)
+    soup_message_headers_replace (soup_server_message_get_response_headers
+        (msg), "X-Fal-Error-Type", config->fail_error_type);
+  fal_mock_respond_json (msg, config->fail_status, config->fail_body ?
+      config->fail_body : "{\"detail\": \"failed\"}");
+}
+
+static inline void
+fal_mock_on_stream_finished (SoupServerMessage * msg, gpointer data)
+{
+  FalMockJob *job = data;
+
+  g_ptr_array_remove (job->streams, msg);
+}
+
+/* /queue/{owner}/{alias}[/path] or /queue/{owner}/{alias}/requests/{id}… */
+static inline void
+fal_mock_queue_handler (FalMock * mock, SoupServerMessage * msg,
+    const gchar * path, gpointer user_data)
+{
+  gchar **parts = g_strsplit (path + strlen ("/queue/"), "/", -1);
+  guint n = g_strv_length (parts);
+  const gchar *method = soup_server_message_get_method (msg);
+  SoupMessageHeaders *out = soup_server_message_get_response_headers (msg);
+  gchar *app = n >= 2 ? g_strdup_printf ("%s/%s", parts[0], parts[1]) : NULL;
+  FalMockApp *config = app ? fal_mock_lookup_app (mock, app) : NULL;
+  FalMockJob *job = NULL;
+
+  if (n >= 4 && g_str_equal (parts[2], "requests"))
+    job = g_hash_table_lookup (mock->jobs, parts[3]);
+
+  if (n >= 4 && g_str_equal (parts[2], "requests")) {
+    if (job == NULL || !g_str_equal (job->app, app)) {
+      fal_mock_respond_json (msg, 404, "{\"detail\": \"Request not found\"}");
+    } else {
+      gchar *json = fal_mock_job_status_json (job);
+
+      soup_message_headers_replace (out, "x-fal-request-id", job->id);
+      if (n == 4 && g_str_equal (method, "GET")) {
+        if (job->state != FAL_MOCK_DONE)
+          fal_mock_respond_json (msg, 400,
+              "{\"detail\": \"Request is still in progress\"}");
+        else if (job->cancelled)
+          fal_mock_respond_json (msg, 499, "{\"detail\": \"Request "
+              "cancelled\", \"error_type\": \"client_cancelled\"}");
+        else if (job->config.fail_status)
+          fal_mock_respond_failure (msg, &job->config);
+        else
+          fal_mock_respond_body (msg, 200, job->input);
+      } else if (n == 5 && g_str_equal (parts[4], "status")) {
+        fal_mock_respond_json (msg, job->state == FAL_MOCK_DONE ? 200 : 202,
+            json);
+      } else if (n == 6 && g_str_equal (parts[5], "stream")) {
+        fal_mock_sse_begin (msg);
+        fal_mock_sse_send (msg, json);
+        if (job->state == FAL_MOCK_DONE) {
+          fal_mock_sse_end (msg);
+        } else {
+          g_ptr_array_add (job->streams, msg);
+          g_signal_connect (msg, "finished",
+              G_CALLBACK (fal_mock_on_stream_finished), job);
+        }
+      } else if (n == 5 && g_str_equal (parts[4], "cancel")
+          && g_str_equal (method, "PUT")) {
+        if (job->state == FAL_MOCK_DONE) {
+          fal_mock_respond_json (msg, 400, "{\"status\": "
+              "\"ALREADY_COMPLETED\"}");
+        } else {
+          fal_mock_respond_json (msg, 202, "{\"status\": "
+              "\"CANCELLATION_REQUESTED\"}");
+          job->cancelled = TRUE;
+          fal_mock_job_set_state (job, FAL_MOCK_DONE);
+        }
+      } else {
+        fal_mock_respond_json (msg, 405, "{\"detail\": \"bad method\"}");
+      }
+      g_free (json);
+    }
+  } else if (config && g_str_equal (method, "POST")) {
+    SoupMessageBody *body = soup_server_message_get_request_body (msg);
+    gchar *json;
+
+    job = g_new0 (FalMockJob, 1);
+    job->mock = mock;
+    g_mutex_lock (&mock->lock);
+    job->id = g_strdup_printf ("req-%u", ++mock->next_id);
+    g_mutex_unlock (&mock->lock);
+    job->app = g_strdup (app);
+    job->config = *config;
+    job->input = soup_message_body_flatten (body);
+    job->streams = g_ptr_array_new ();
+    g_hash_table_insert (mock->jobs, job->id, job);
+    fal_mock_job_set_state (job, FAL_MOCK_QUEUED);
+    json = fal_mock_job_status_json (job);
+    soup_message_headers_replace (out, "x-fal-request-id", job->id);
+    fal_mock_respond_json (msg, 200, json);
+    g_free (json);
+  } else {
+    fal_mock_respond_json (msg, 404, "{\"detail\": \"Application not found\"}");
+  }
+  g_free (app);
+  g_strfreev (parts);
+}
+
+typedef struct
+{
+  SoupServerMessage *msg;
+  FalMockApp config;
+  GBytes *input;
+  gint events_left;
+} FalMockRun;
+
+static inline void
+fal_mock_run_free (FalMockRun * run)
+{
+  g_object_unref (run->msg);
+  g_bytes_unref (run->input);
+  g_free (run);
+}
+
+static inline gboolean
+fal_mock_run_finish (gpointer data)
+{
+  FalMockRun *run = data;
+
+  if (run->config.fail_status)
+    fal_mock_respond_failure (run->msg, &run->config);
+  else
+    fal_mock_respond_body (run->msg, 200, run->input);
+  soup_server_message_unpause (run->msg);
+  return G_SOURCE_REMOVE;
+}
+
+static inline gboolean
+fal_mock_stream_next (gpointer data)
+{
+  FalMockRun *run = data;
+  gchar *event;
+
+  if (run->events_left == 0) {
+    event = g_strdup_printf ("data: %.*s\n\n",
+        (int) g_bytes_get_size (run->input),
+        (const gchar *) g_bytes_get_data (run->input, NULL));
+    fal_mock_sse_send_raw (run->msg, event);
+    fal_mock_sse_end (run->msg);
+    g_free (event);
+    return G_SOURCE_REMOVE;
+  }
+  event = g_strdup_printf (": keepalive\ndata: {\"partial\": %d}\n\n",
+      run->events_left--);
+  fal_mock_sse_send_raw (run->msg, event);
+  g_free (event);
+  return G_SOURCE_CONTINUE;
+}
+
+/* /run/{owner}/{alias}[/path]: run_ms later, the input (or the failure);
+ * /run/…/stream: three partial events, then the input as the last event. */
+static inline void
+fal_mock_run_handler (FalMock * mock, SoupServerMessage * msg,
+    const gchar * path, gpointer user_data)
+{
+  gchar **parts = g_strsplit (path + strlen ("/run/"), "/", -1);
+  gchar *app = g_strv_length (parts) >= 2 ?
+      g_strdup_printf ("%s/%s", parts[0], parts[1]) : NULL;
+  FalMockApp *config = app ? fal_mock_lookup_app (mock, app) : NULL;
+  FalMockRun *run;
+
+  if (config == NULL) {
+    fal_mock_respond_json (msg, 404, "{\"detail\": \"Application not found\"}");
+  } else {
+    run = g_new0 (FalMockRun, 1);
+    run->msg = g_object_ref (msg);
+    run->config = *config;
+    run->input = soup_message_body_flatten
+        (soup_server_message_get_request_body (msg));
+    if (g_str_has_suffix (path, "/stream")) {
+      run->events_left = 3;
+      fal_mock_sse_begin (msg);
+      fal_mock_timeout_add (mock, 10, fal_mock_stream_next, run,
+          (GDestroyNotify) fal_mock_run_free);
+    } else {
+      soup_server_message_pause (msg);
+      fal_mock_timeout_add (mock, config->run_ms == G_MAXUINT ? 60000 :
+          config->run_ms, fal_mock_run_finish, run,
+          (GDestroyNotify) fal_mock_run_free);
+    }
+  }
+  g_free (app);
+  g_strfreev (parts);
+}
+
+/* the server */
+
+static inline void
+fal_mock_dispatch (SoupServer * server, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer user_data)
+{
+  FalMock *mock = user_data;
+  FalMockRequest *request = g_new0 (FalMockRequest, 1);
+  GUri *uri = soup_server_message_get_uri (msg);
+  FalMockRoute *best = NULL;
+  guint i;
+
+  request->method = g_strdup (soup_server_message_get_method (msg));
+  request->path = g_strdup (path);
+  request->query = g_strdup (g_uri_get_query (uri));
+  request->headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_REQUEST);
+  {
+    SoupMessageHeadersIter iter;
+    const char *name, *value;
+
+    soup_message_headers_iter_init (&iter,
+        soup_server_message_get_request_headers (msg));
+    while (soup_message_headers_iter_next (&iter, &name, &value))
+      soup_message_headers_append (request->headers, name, value);
+  }
+  request->body = soup_message_body_flatten
+      (soup_server_message_get_request_body (msg));
+
+  g_mutex_lock (&mock->lock);
+  g_ptr_array_add (mock->requests, request);
+  for (i = 0; i < mock->routes->len; i++) {
+    FalMockRoute *route = g_ptr_array_index (mock->routes, i);
+
+    if (g_str_has_prefix (path, route->prefix) && (best == NULL
+            || strlen (route->prefix) > strlen (best->prefix)))
+      best = route;
+  }
+  g_cond_broadcast (&mock->cond);
+  g_mutex_unlock (&mock->lock);
+
+  if (best)
+    best->handler (mock, msg, path, best->user_data);
+  else if (g_str_has_prefix (path, "/queue/"))
+    fal_mock_queue_handler (mock, msg, path, NULL);
+  else if (g_str_has_prefix (path, "/run/"))
+    fal_mock_run_handler (mock, msg, path, NULL);
+  else
+    fal_mock_respond_json (msg, 404, "{\"detail\": \"Path not found\"}");
+}
+
+static inline gpointer
+fal_mock_thread (gpointer data)
+{
+  FalMock *mock = data;
+
+  g_main_context_push_thread_default (mock->context);
+  g_main_loop_run (mock->loop);
+  g_main_context_pop_thread_default (mock->context);
+  return NULL;
+}
+
+static inline gboolean
+fal_mock_start_in_thread (gpointer data)
+{
+  FalMock *mock = data;
+  GError *error = NULL;
+  GSList *uris;
+  GUri *uri;
+
+  mock->server = soup_server_new ("server-header", "falmock", NULL);
+  soup_server_add_handler (mock->server, NULL, fal_mock_dispatch, mock, NULL);
+  if (!soup_server_listen_local (mock->server, 0,
+          SOUP_SERVER_LISTEN_IPV4_ONLY, &error))
+    g_error ("falmock: cannot listen: %s", error->message);
+  uris = soup_server_get_uris (mock->server);
+  uri = uris->data;
+  g_mutex_lock (&mock->lock);
+  mock->url = g_strdup_printf ("http://127.0.0.1:%d", g_uri_get_port (uri));
+  g_cond_broadcast (&mock->cond);
+  g_mutex_unlock (&mock->lock);
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  return G_SOURCE_REMOVE;
+}
+
+static inline FalMock *
+fal_mock_new (void)
+{
+  FalMock *mock = g_new0 (FalMock, 1);
+
+  g_mutex_init (&mock->lock);
+  g_cond_init (&mock->cond);
+  mock->routes = g_ptr_array_new ();
+  mock->requests = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      fal_mock_request_free);
+  mock->apps = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  mock->jobs = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+      (GDestroyNotify) fal_mock_job_free);
+  mock->context = g_main_context_new ();
+  mock->loop = g_main_loop_new (mock->context, FALSE);
+  g_main_context_invoke (mock->context, fal_mock_start_in_thread, mock);
+  mock->thread = g_thread_new ("falmock", fal_mock_thread, mock);
+  g_mutex_lock (&mock->lock);
+  while (mock->url == NULL)
+    g_cond_wait (&mock->cond, &mock->lock);
+  g_mutex_unlock (&mock->lock);
+  return mock;
+}
+
+static inline gboolean
+fal_mock_stop_in_thread (gpointer data)
+{
+  FalMock *mock = data;
+
+  soup_server_disconnect (mock->server);
+  g_clear_object (&mock->server);
+  g_hash_table_remove_all (mock->jobs);
+  g_main_loop_quit (mock->loop);
+  return G_SOURCE_REMOVE;
+}
+
+static inline void
+fal_mock_free (FalMock * mock)
+{
+  guint i;
+
+  g_main_context_invoke (mock->context, fal_mock_stop_in_thread, mock);
+  g_thread_join (mock->thread);
+  while (g_main_context_iteration (mock->context, FALSE));
+  g_main_loop_unref (mock->loop);
+  g_main_context_unref (mock->context);
+  for (i = 0; i < mock->routes->len; i++) {
+    FalMockRoute *route = g_ptr_array_index (mock->routes, i);
+
+    g_free (route->prefix);
+    g_free (route);
+  }
+  g_ptr_array_unref (mock->routes);
+  g_ptr_array_unref (mock->requests);
+  g_hash_table_unref (mock->apps);
+  g_hash_table_unref (mock->jobs);
+  g_free (mock->url);
+  g_mutex_clear (&mock->lock);
+  g_cond_clear (&mock->cond);
+  g_free (mock);
+}
