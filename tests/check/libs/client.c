@@ -9,6 +9,8 @@
 
 static FalMock *mock;
 static GstFalClient *client;
+/* arguments parsed by the tests, freed at teardown */
+static GPtrArray *arguments;
 
 static void
 setup (void)
@@ -20,6 +22,8 @@ setup (void)
         "\"field required\", \"type\": \"missing\"}]}", NULL
   };
 
+  arguments = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      json_node_unref);
   mock = fal_mock_new ();
   fal_mock_add_app (mock, "local/echo", &quick);
   fal_mock_add_app (mock, "local/sleep", &slow);
@@ -33,12 +37,16 @@ teardown (void)
 {
   gst_clear_object (&client);
   fal_mock_free (mock);
+  g_ptr_array_unref (arguments);
 }
 
 static JsonNode *
 parse (const gchar * json)
 {
-  return json_from_string (json, NULL);
+  JsonNode *node = json_from_string (json, NULL);
+
+  g_ptr_array_add (arguments, node);
+  return node;
 }
 
 static gchar *
@@ -112,7 +120,7 @@ request_query (const gchar * method, const gchar * path)
 
 GST_START_TEST (test_run_blocking)
 {
-  g_autoptr (JsonNode) args = parse ("{\"text\": \"hello\"}");
+  JsonNode *args = parse ("{\"text\": \"hello\"}");
   g_autoptr (GstFalOptions) options = gst_fal_options_new ();
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) result = NULL;
@@ -150,7 +158,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_run_async)
 {
-  g_autoptr (JsonNode) args = parse ("{\"n\": 1}");
+  JsonNode *args = parse ("{\"n\": 1}");
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) result = NULL;
   g_autofree gchar *text = NULL;
@@ -228,7 +236,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_submit_blocking)
 {
-  g_autoptr (JsonNode) args = parse ("{\"a\": [1, 2]}");
+  JsonNode *args = parse ("{\"a\": [1, 2]}");
   g_autoptr (GstFalOptions) options = gst_fal_options_new ();
   g_autoptr (GError) error = NULL;
   g_autoptr (GstFalRequest) request = NULL;
