@@ -1,0 +1,329 @@
+/* The server's request state machine and waiting queue, without HTTP. */
+#include "falservertest.h"
+#include "gst/falserver/gstfalserver-private.h"
+
+static JsonNode *
+echo_run (GstFalAppCall * call, gpointer data, GError ** error)
+{
+  return json_node_copy (gst_fal_app_call_get_input (call));
+}
+
+static JsonNode *
+logging_run (GstFalAppCall * call, gpointer data, GError ** error)
+{
+  JsonNode *partial = json_from_string ("{\"partial\": 1}", NULL);
+
+  gst_fal_app_call_log (call, "INFO", "step %d", 1);
+  gst_fal_app_call_emit (call, partial);
+  json_node_unref (partial);
+  g_set_error (error, GST_FAL_APP_ERROR, 422, "bad input");
+  return NULL;
+}
+
+static JsonNode *
+failing_run (GstFalAppCall * call, gpointer data, GError ** error)
+{
+  JsonNode *detail = json_from_string ("{\"reason\": \"teapot\"}", NULL);
+
+  gst_fal_app_call_fail (call, 418, detail, "teapot_error");
+  json_node_unref (detail);
+  g_set_error (error, GST_FAL_APP_ERROR, 418, "teapot");
+  return NULL;
+}
+
+static const GstFalAppInfo echo_app = {
+  "test/echo", "echo", "{}", "{}", echo_run, NULL, NULL
+};
+
+static GstFalRequest *
+new_request (const GstFalAppInfo * app, const gchar * input, gboolean low)
+{
+  g_autoptr (JsonNode) node = json_from_string (input, NULL);
+  GstFalRequest *request = gst_fal_request_new (app->name, app->name, "",
+      "http://127.0.0.1:1", app, node, GST_FAL_REQUEST_KIND_QUEUE);
+
+  request->low_priority = low;
+  return request;
+}
+
+GST_START_TEST (test_priorities)
+{
+  GstFalQueue *queue = gst_fal_queue_new ();
+  GstFalRequest *low = new_request (&echo_app, "{}", TRUE);
+  GstFalRequest *normal1 = new_request (&echo_app, "{}", FALSE);
+  GstFalRequest *normal2 = new_request (&echo_app, "{}", FALSE);
+  GstFalRequest *popped, *extra;
+  GList *rest;
+
+  fail_unless (gst_fal_queue_push (queue, low, 0));
+  fail_unless (gst_fal_queue_push (queue, normal1, 0));
+  fail_unless (gst_fal_queue_push (queue, normal2, 0));
+  fail_unless_equals_int (gst_fal_queue_length (queue), 3);
+  /* normal before low, in arrival order */
+  fail_unless_equals_int (gst_fal_queue_position (queue, normal1), 0);
+  fail_unless_equals_int (gst_fal_queue_position (queue, normal2), 1);
+  fail_unless_equals_int (gst_fal_queue_position (queue, low), 2);
+  extra = new_request (&echo_app, "{}", FALSE);
+  fail_if (gst_fal_queue_push (queue, extra, 3));
+  gst_fal_request_unref (extra);
+
+  popped = gst_fal_queue_pop (queue);
+  fail_unless (popped == normal1);
+  gst_fal_request_unref (popped);
+  fail_unless_equals_int (gst_fal_queue_position (queue, low), 1);
+  fail_unless (gst_fal_queue_remove (queue, normal2));
+  fail_if (gst_fal_queue_remove (queue, normal2));
+  fail_unless_equals_int (gst_fal_queue_position (queue, normal2), -1);
+  fail_unless_equals_int (gst_fal_queue_position (queue, low), 0);
+
+  rest = gst_fal_queue_close (queue);
+  fail_unless_equals_int (g_list_length (rest), 1);
+  fail_unless (rest->data == low);
+  g_list_free_full (rest, (GDestroyNotify) gst_fal_request_unref);
+  fail_unless (gst_fal_queue_pop (queue) == NULL);
+  fail_if (gst_fal_queue_push (queue, normal1, 0));
+
+  gst_fal_request_unref (low);
+  gst_fal_request_unref (normal1);
+  gst_fal_request_unref (normal2);
+  gst_fal_queue_free (queue);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_max_waiting)
+{
+  GstFalQueue *queue = gst_fal_queue_new ();
+  GstFalRequest *a = new_request (&echo_app, "{}", FALSE);
+  GstFalRequest *b = new_request (&echo_app, "{}", FALSE);
+
+  fail_unless (gst_fal_queue_push (queue, a, 1));
+  fail_if (gst_fal_queue_push (queue, b, 1));
+  fail_unless (gst_fal_queue_push (queue, b, 2));
+  gst_fal_request_unref (a);
+  gst_fal_request_unref (b);
+  gst_fal_queue_free (queue);
+}
+
+GST_END_TEST;
+
+static gpointer
+pop_thread (gpointer data)
+{
+  return gst_fal_queue_pop (data);
+}
+
+GST_START_TEST (test_pop_blocks)
+{
+  GstFalQueue *queue = gst_fal_queue_new ();
+  GstFalRequest *request = new_request (&echo_app, "{}", FALSE);
+  GThread *thread = g_thread_new ("pop", pop_thread, queue);
+  GstFalRequest *popped;
+
+  fail_unless (gst_fal_queue_push (queue, request, 0));
+  popped = g_thread_join (thread);
+  fail_unless (popped == request);
+  gst_fal_request_unref (popped);
+  /* close wakes a blocked pop with NULL */
+  thread = g_thread_new ("pop", pop_thread, queue);
+  g_list_free (gst_fal_queue_close (queue));
+  fail_unless (g_thread_join (thread) == NULL);
+  gst_fal_request_unref (request);
+  gst_fal_queue_free (queue);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_state_machine)
+{
+  GstFalRequest *request = new_request (&echo_app, "{\"v\": 7}", FALSE);
+  JsonNode *status;
+  JsonObject *object;
+  JsonNode *body = NULL;
+  gchar *error_type = NULL;
+
+  status = gst_fal_request_build_status (request, FALSE, 4);
+  object = json_node_get_object (status);
+  fail_unless_equals_string (json_object_get_string_member (object,
+          "status"), "IN_QUEUE");
+  fail_unless_equals_int (json_object_get_int_member (object,
+          "queue_position"), 4);
+  fail_if (json_object_has_member (object, "logs"));
+  json_node_unref (status);
+
+  fail_unless (gst_fal_request_start (request));
+  fail_if (gst_fal_request_start (request));
+  gst_fal_request_add_log (request, "INFO", "hello");
+  status = gst_fal_request_build_status (request, FALSE, -1);
+  object = json_node_get_object (status);
+  fail_unless_equals_string (json_object_get_string_member (object,
+          "status"), "IN_PROGRESS");
+  fail_unless (json_object_has_member (object, "logs"));
+  fail_unless (JSON_NODE_HOLDS_NULL (json_object_get_member (object, "logs")));
+  fail_if (json_object_has_member (object, "queue_position"));
+  json_node_unref (status);
+
+  fail_unless (gst_fal_request_fail (request, 504, "late", "request_timeout"));
+  fail_if (gst_fal_request_complete (request, 200, NULL, NULL, NULL));
+  status = gst_fal_request_build_status (request, TRUE, -1);
+  object = json_node_get_object (status);
+  fail_unless_equals_string (json_object_get_string_member (object,
+          "status"), "COMPLETED");
+  fail_unless_equals_int (json_array_get_length (json_object_get_array_member
+          (object, "logs")), 1);
+  fail_unless_equals_string (json_object_get_string_member (object,
+          "error_type"), "request_timeout");
+  fail_unless (json_object_has_member (json_object_get_object_member (object,
+              "metrics"), "inference_time"));
+  json_node_unref (status);
+
+  fail_unless_equals_int (gst_fal_request_get_result (request, &body,
+          &error_type), 504);
+  fail_unless_equals_string (error_type, "request_timeout");
+  fail_unless_equals_string (json_object_get_string_member
+      (json_node_get_object (body), "detail"), "late");
+  json_node_unref (body);
+  g_free (error_type);
+  gst_fal_request_unref (request);
+}
+
+GST_END_TEST;
+
+typedef struct {
+  guint changes;
+  GPtrArray *partials;
+} Recorder;
+
+static void
+record (GstFalRequest * request, const gchar * partial, gpointer data)
+{
+  Recorder *recorder = data;
+
+  if (partial)
+    g_ptr_array_add (recorder->partials, g_strdup (partial));
+  else
+    recorder->changes++;
+}
+
+GST_START_TEST (test_app_call)
+{
+  static const GstFalAppInfo logging_app = {
+    "test/log", "logs", "{}", "{}", logging_run, NULL, NULL
+  };
+  static const GstFalAppInfo failing_app = {
+    "test/fail", "fails", "{}", "{}", failing_run, NULL, NULL
+  };
+  g_autoptr (JsonNode) input = json_from_string ("{}", NULL);
+  GstFalRequest *request = gst_fal_request_new ("test/log/sub", "test/log",
+      "sub", "http://127.0.0.1:1", &logging_app, input,
+      GST_FAL_REQUEST_KIND_STREAM);
+  Recorder recorder = { 0, g_ptr_array_new_with_free_func (g_free) };
+  GstFalAppCall *call;
+  JsonNode *body = NULL;
+  gchar *error_type = NULL;
+
+  request->notify = record;
+  request->notify_data = &recorder;
+  fail_unless (gst_fal_request_start (request));
+  call = gst_fal_app_call_new (request);
+  fail_unless_equals_string (gst_fal_app_call_get_path (call), "sub");
+  fail_unless (gst_fal_app_call_is_streaming (call));
+  fail_unless_equals_string (gst_fal_app_call_get_request_id (call),
+      request->id);
+  gst_fal_app_call_run (call);
+  gst_fal_app_call_free (call);
+  /* start, a log line, completion; one partial */
+  fail_unless_equals_int (recorder.changes, 3);
+  fail_unless_equals_int (recorder.partials->len, 1);
+  fail_unless_equals_string (g_ptr_array_index (recorder.partials, 0),
+      "{\"partial\":1}");
+  /* a plain 422 becomes a Pydantic-style list */
+  fail_unless_equals_int (gst_fal_request_get_result (request, &body,
+          &error_type), 422);
+  fail_unless (JSON_NODE_HOLDS_ARRAY (json_object_get_member
+          (json_node_get_object (body), "detail")));
+  json_node_unref (body);
+  g_free (error_type);
+  gst_fal_request_unref (request);
+
+  request = gst_fal_request_new ("test/fail", "test/fail", "",
+      "http://127.0.0.1:1", &failing_app, input, GST_FAL_REQUEST_KIND_QUEUE);
+  fail_unless (gst_fal_request_start (request));
+  call = gst_fal_app_call_new (request);
+  fail_if (gst_fal_app_call_is_streaming (call));
+  gst_fal_app_call_run (call);
+  gst_fal_app_call_free (call);
+  fail_unless_equals_int (gst_fal_request_get_result (request, &body,
+          &error_type), 418);
+  fail_unless_equals_string (error_type, "teapot_error");
+  fail_unless_equals_string (json_object_get_string_member
+      (json_object_get_object_member (json_node_get_object (body), "detail"),
+          "reason"), "teapot");
+  json_node_unref (body);
+  g_free (error_type);
+  gst_fal_request_unref (request);
+  g_ptr_array_unref (recorder.partials);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_fetch_and_store)
+{
+  g_autoptr (JsonNode) input = json_from_string ("{}", NULL);
+  GstFalStorage *storage = gst_fal_storage_new (NULL, NULL);
+  GstFalRequest *request = gst_fal_request_new ("test/echo", "test/echo", "",
+      "http://127.0.0.1:1", &echo_app, input, GST_FAL_REQUEST_KIND_QUEUE);
+  GstFalAppCall *call;
+  g_autoptr (GBytes) data = g_bytes_new_static ("stored", 6);
+  g_autofree gchar *url = NULL;
+  g_autofree gchar *content_type = NULL;
+  g_autofree gchar *data_type = NULL;
+  GBytes *fetched;
+  GError *error = NULL;
+
+  request->storage = storage;
+  request->lifecycle = g_strdup ("{\"expiration_duration_seconds\": 3600}");
+  call = gst_fal_app_call_new (request);
+  url = gst_fal_app_call_store (call, data, "text/plain", "out.txt");
+  fail_unless (g_str_has_prefix (url, "http://127.0.0.1:1/files/"));
+  fail_unless (g_str_has_suffix (url, "/out.txt"));
+  /* the server's own files are read without HTTP */
+  fetched = gst_fal_app_call_fetch (call, url, &content_type, &error);
+  fail_unless (fetched != NULL);
+  fail_unless (g_bytes_equal (fetched, data));
+  fail_unless_equals_string (content_type, "text/plain");
+  g_bytes_unref (fetched);
+  fetched = gst_fal_app_call_fetch (call, "data:text/plain;base64,aGk=",
+      &data_type, &error);
+  fail_unless (fetched != NULL);
+  fail_unless_equals_int (g_bytes_get_size (fetched), 2);
+  fail_unless_equals_string (data_type, "text/plain");
+  g_bytes_unref (fetched);
+  fail_unless (gst_fal_app_call_fetch (call, "ftp://x/y", NULL, &error) ==
+      NULL);
+  fail_unless (error != NULL);
+  g_clear_error (&error);
+  gst_fal_app_call_free (call);
+  gst_fal_request_unref (request);
+  gst_fal_storage_free (storage);
+}
+
+GST_END_TEST;
+
+static Suite *
+queue_suite (void)
+{
+  Suite *s = suite_create ("server-queue");
+  TCase *tc = tcase_create ("queue");
+
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_priorities);
+  tcase_add_test (tc, test_max_waiting);
+  tcase_add_test (tc, test_pop_blocks);
+  tcase_add_test (tc, test_state_machine);
+  tcase_add_test (tc, test_app_call);
+  tcase_add_test (tc, test_fetch_and_store);
+  return s;
+}
+
+GST_CHECK_MAIN (queue);
