@@ -6,6 +6,7 @@
 #include "gstfalelements.h"
 #include "gstfaldispatcher.h"
 #include "gstfalrequestsettings.h"
+#include <gst/app/app.h>
 
 /**
  * SECTION:element-falfilter
@@ -84,38 +85,73 @@ filter_result_free (FilterResult * result)
   g_free (result);
 }
 
-/* Decodes @bytes and converts the image to @caps (a small pipeline). */
+/* Decodes @bytes and converts the image to @caps with a small pipeline:
+ * appsrc ! decodebin ! videoconvert ! videoscale ! appsink. */
 static GstBuffer *
 decode_to_caps (GBytes * bytes, const gchar * content_type, GstCaps * caps,
     GError ** error)
 {
+  GstElement *pipeline, *src, *sink;
   GstCaps *from_caps, *to_caps;
-  GstBuffer *buffer = gst_buffer_new_wrapped_bytes (bytes);
-  GstSample *in, *out;
   GstBuffer *frame = NULL;
-  GstStructure *s;
+  GstSample *sample;
+  GstBus *bus;
+  GstMessage *msg;
+
+  pipeline = gst_parse_launch ("appsrc name=src format=time ! decodebin ! "
+      "videoconvert ! videoscale add-borders=false ! "
+      "appsink name=sink sync=false", error);
+  if (!pipeline)
+    return NULL;
+  src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
 
   from_caps = gst_caps_from_string (content_type && *content_type ?
       content_type : "image/png");
-  if (!from_caps || gst_caps_is_empty (from_caps)) {
+  if (!from_caps || gst_caps_is_empty (from_caps) ||
+      !gst_structure_has_name (gst_caps_get_structure (from_caps, 0),
+          content_type)) {
+    /* "image/png; charset=..." or garbage: let typefind decide */
     gst_clear_caps (&from_caps);
-    from_caps = gst_caps_new_empty_simple ("image/png");
   }
-  in = gst_sample_new (buffer, from_caps, NULL, NULL);
+  if (from_caps)
+    g_object_set (src, "caps", from_caps, NULL);
   to_caps = gst_caps_copy (caps);
-  s = gst_caps_get_structure (to_caps, 0);
-  gst_structure_remove_field (s, "framerate");
-  out = gst_video_convert_sample (in, to_caps, CONVERT_TIMEOUT, error);
-  if (out) {
-    frame = gst_buffer_ref (gst_sample_get_buffer (out));
-    gst_sample_unref (out);
-  } else if (error && !*error) {
+  gst_structure_remove_field (gst_caps_get_structure (to_caps, 0),
+      "framerate");
+  g_object_set (sink, "caps", to_caps, NULL);
+
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  gst_app_src_push_buffer (GST_APP_SRC (src),
+      gst_buffer_new_wrapped_bytes (bytes));
+  gst_app_src_end_of_stream (GST_APP_SRC (src));
+
+  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink), CONVERT_TIMEOUT);
+  if (sample) {
+    frame = gst_buffer_ref (gst_sample_get_buffer (sample));
+    gst_sample_unref (sample);
+  } else {
+    GError *err = NULL;
+    gchar *debug = NULL;
+
+    bus = gst_element_get_bus (pipeline);
+    msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+    if (msg)
+      gst_message_parse_error (msg, &err, &debug);
     g_set_error (error, GST_FAL_ERROR, GST_FAL_ERROR_ENCODE,
-        "Could not decode the output image (%s)", content_type);
+        "Could not decode the output image (%s) to %" GST_PTR_FORMAT ": %s",
+        GST_STR_NULL (content_type), to_caps,
+        err ? err->message : "no frame");
+    g_clear_error (&err);
+    g_free (debug);
+    gst_clear_message (&msg);
+    gst_object_unref (bus);
   }
-  gst_sample_unref (in);
-  gst_buffer_unref (buffer);
-  gst_caps_unref (from_caps);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (src);
+  gst_object_unref (sink);
+  gst_object_unref (pipeline);
+  gst_clear_caps (&from_caps);
   gst_caps_unref (to_caps);
   return frame;
 }
