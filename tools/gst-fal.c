@@ -9,7 +9,6 @@
 
 #include "gstfal-cmd.h"
 
-#include <gst/gst.h>
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
@@ -66,10 +65,8 @@ main (int argc, char **argv)
   }
 
   for (i = 0; i < G_N_ELEMENTS (commands); i++) {
-    if (!strcmp (argv[1], commands[i].name)) {
-      gst_init (NULL, NULL);
+    if (!strcmp (argv[1], commands[i].name))
       return commands[i].func (argc - 1, argv + 1);
-    }
   }
   return gst_fal_cmd_usage_error ("unknown subcommand '%s' "
       "(run 'gst-fal --help' for the list)", argv[1]);

@@ -490,7 +490,7 @@ GST_END_TEST;
 GST_START_TEST (test_stream_counter)
 {
   g_autoptr (ToolResult) res = tool_run (shared_url, "stream",
-      "local/counter", "{\"count\": 4, \"interval\": 0.01}");
+      "local/counter", "{\"count\": 4, \"interval\": 0.05}");
   g_auto (GStrv) lines = NULL;
   guint i;
 
@@ -615,7 +615,8 @@ GST_START_TEST (test_serve_signals)
   g_autofree gchar *url2 = NULL;
   g_autoptr (GSubprocess) server = serve (&url, NULL);
   g_autoptr (GSubprocess) server2 = serve (&url2, "--workers", "1", NULL);
-  g_autoptr (ToolResult) echo = tool_run (url, "run", "local/echo", "[1]");
+  g_autoptr (ToolResult) echo =
+      tool_run (url, "run", "local/echo", "{\"n\": 1}");
 
   fail_unless_equals_int (echo->status, 0);
   fail_unless_equals_int (serve_stop (server, SIGTERM), 0);
