@@ -1,0 +1,233 @@
+// Conformance of the local gst-fal server with fal's official JavaScript
+// client (@fal-ai/client), given only a request middleware that maps fal's
+// hosts onto the server. Usage: node conformance.mjs SERVER_URL KEY
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { createFalClient, ApiError, ValidationError } from "@fal-ai/client";
+
+const [server, key] = process.argv.slice(2);
+if (!server) {
+  console.error("usage: node conformance.mjs SERVER_URL KEY");
+  process.exit(2);
+}
+
+const hosts = [
+  ["https://queue.fal.run", `${server}/queue`],
+  ["https://fal.run", `${server}/run`],
+  ["https://rest.fal.ai", `${server}/rest`],
+];
+
+function mapUrl(url) {
+  for (const [from, to] of hosts) {
+    if (url === from || url.startsWith(`${from}/`)) {
+      return to + url.slice(from.length);
+    }
+  }
+  return url;
+}
+
+const fal = createFalClient({
+  credentials: key,
+  requestMiddleware: async (request) => ({ ...request, url: mapUrl(request.url) }),
+});
+
+const results = [];
+async function check(name, fn) {
+  try {
+    await fn();
+    results.push([name, "ok"]);
+    console.log(`ok - ${name}`);
+  } catch (error) {
+    results.push([name, "FAIL"]);
+    console.log(`not ok - ${name}`);
+    console.log(error && error.stack ? error.stack : error);
+    if (error && error.body) console.log("body:", JSON.stringify(error.body));
+  }
+}
+
+async function waitFor(requestId, endpointId, wanted) {
+  for (let i = 0; i < 2400; i++) {
+    const status = await fal.queue.status(endpointId, { requestId, logs: true });
+    if (wanted.includes(status.status)) return status;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${requestId} never reached ${wanted}`);
+}
+
+await check("unauthenticated client is refused (401)", async () => {
+  const anonymous = createFalClient({
+    credentials: "wrong-key",
+    requestMiddleware: async (request) => ({ ...request, url: mapUrl(request.url) }),
+  });
+  await assert.rejects(anonymous.run("local/echo", { input: { a: 1 } }), (error) => {
+    assert.ok(error instanceof ApiError);
+    assert.equal(error.status, 401);
+    return true;
+  });
+});
+
+await check("run", async () => {
+  const result = await fal.run("local/echo", { input: { text: "hello", n: 3 } });
+  assert.deepEqual(result.data, { text: "hello", n: 3 });
+  assert.match(result.requestId, /^[0-9a-f-]{36}$/);
+});
+
+await check("run: validation error (422)", async () => {
+  await assert.rejects(fal.run("local/sleep", { input: { seconds: "long" } }), (error) => {
+    assert.ok(error instanceof ValidationError);
+    assert.equal(error.status, 422);
+    assert.ok(error.fieldErrors.length >= 1);
+    return true;
+  });
+});
+
+await check("run: app error replayed", async () => {
+  await assert.rejects(
+    fal.run("local/fail", { input: { status: 500, detail: "broken on purpose" } }),
+    (error) => {
+      assert.ok(error instanceof ApiError);
+      assert.equal(error.status, 500);
+      assert.equal(error.body.detail, "broken on purpose");
+      return true;
+    },
+  );
+});
+
+await check("subscribe (polling, logs)", async () => {
+  const updates = [];
+  let enqueued = null;
+  const result = await fal.subscribe("local/sleep", {
+    input: { seconds: 0.6, logs: 3 },
+    logs: true,
+    mode: "polling",
+    pollInterval: 50,
+    onEnqueue: (requestId) => {
+      enqueued = requestId;
+    },
+    onQueueUpdate: (update) => updates.push(update),
+  });
+  assert.equal(result.data.slept, 0.6);
+  assert.equal(result.requestId, enqueued);
+  assert.ok(updates.length >= 1);
+  const last = updates[updates.length - 1];
+  assert.equal(last.status, "COMPLETED");
+  assert.equal(last.logs.length, 3);
+  assert.ok(last.logs.every((log) => typeof log.message === "string" && log.timestamp));
+});
+
+await check("subscribe (streaming, logs)", async () => {
+  const updates = [];
+  const result = await fal.subscribe("local/sleep", {
+    input: { seconds: 0.6, logs: 3 },
+    logs: true,
+    mode: "streaming",
+    onQueueUpdate: (update) => updates.push(update),
+  });
+  assert.equal(result.data.slept, 0.6);
+  assert.ok(updates.length >= 2, `only ${updates.length} updates`);
+  assert.equal(updates[updates.length - 1].status, "COMPLETED");
+  const logged = updates.filter((update) => update.logs && update.logs.length > 0);
+  assert.ok(logged.length >= 1, "no update carried logs");
+});
+
+await check("queue.submit / status / result", async () => {
+  const submitted = await fal.queue.submit("local/echo/sub/path", {
+    input: { value: 42 },
+  });
+  assert.equal(submitted.status, "IN_QUEUE");
+  assert.ok(submitted.request_id);
+  assert.ok(submitted.status_url.includes("/queue/local/echo/requests/"));
+  const status = await waitFor(submitted.request_id, "local/echo", ["COMPLETED"]);
+  assert.ok("metrics" in status);
+  const result = await fal.queue.result("local/echo", {
+    requestId: submitted.request_id,
+  });
+  assert.deepEqual(result.data, { value: 42 });
+  assert.equal(result.requestId, submitted.request_id);
+});
+
+await check("queue.cancel of a running request", async () => {
+  const submitted = await fal.queue.submit("local/sleep", { input: { seconds: 60 } });
+  const requestId = submitted.request_id;
+  await waitFor(requestId, "local/sleep", ["IN_PROGRESS"]);
+  await fal.queue.cancel("local/sleep", { requestId });
+  const status = await waitFor(requestId, "local/sleep", ["COMPLETED"]);
+  assert.equal(status.error_type, "client_cancelled");
+  await assert.rejects(fal.queue.result("local/sleep", { requestId }), (error) => {
+    assert.equal(error.status, 499);
+    return true;
+  });
+  // a second cancel: already completed
+  await assert.rejects(fal.queue.cancel("local/sleep", { requestId }), (error) => {
+    assert.equal(error.status, 400);
+    return true;
+  });
+});
+
+await check("queue.streamStatus", async () => {
+  const submitted = await fal.queue.submit("local/sleep", {
+    input: { seconds: 0.3, logs: 2 },
+  });
+  const stream = await fal.queue.streamStatus("local/sleep", {
+    requestId: submitted.request_id,
+    logs: true,
+  });
+  const seen = [];
+  stream.on("data", (event) => seen.push(event.status));
+  const done = await stream.done();
+  assert.equal(done.status, "COMPLETED");
+  assert.ok(seen.includes("COMPLETED"));
+});
+
+await check("stream", async () => {
+  const stream = await fal.stream("local/counter", {
+    input: { count: 4, interval: 0.05 },
+  });
+  const events = [];
+  for await (const event of stream) events.push(event);
+  const final = await stream.done();
+  assert.equal(events.length, 5, JSON.stringify(events));
+  assert.deepEqual(final, events[events.length - 1]);
+});
+
+await check("storage.upload (small)", async () => {
+  const text = "a small file for the local CDN\n";
+  const url = await fal.storage.upload(new Blob([text], { type: "text/plain" }));
+  assert.ok(url.startsWith(`${server}/files/`), url);
+  const response = await fetch(url);
+  assert.equal(response.status, 200);
+  assert.equal(response.headers.get("content-type"), "text/plain");
+  assert.equal(await response.text(), text);
+});
+
+await check("storage.upload (100 MiB, multipart)", async () => {
+  const size = 100 * 1024 * 1024;
+  const bytes = new Uint8Array(size);
+  for (let i = 0; i < size; i += 4096) bytes[i] = (i / 4096) & 0xff;
+  bytes[size - 1] = 0x5a;
+  const expected = createHash("sha256").update(bytes).digest("hex");
+  const url = await fal.storage.upload(
+    new Blob([bytes], { type: "application/octet-stream" }),
+  );
+  const response = await fetch(url);
+  assert.equal(response.status, 200);
+  const body = new Uint8Array(await response.arrayBuffer());
+  assert.equal(body.length, size);
+  assert.equal(createHash("sha256").update(body).digest("hex"), expected);
+  // and a range of it
+  const ranged = await fetch(url, { headers: { Range: `bytes=${size - 2}-` } });
+  assert.equal(ranged.status, 206);
+  assert.deepEqual([...new Uint8Array(await ranged.arrayBuffer())], [0, 0x5a]);
+});
+
+await check("input Blob auto-upload (transformInput)", async () => {
+  const result = await fal.run("local/echo", {
+    input: { file: new Blob(["blob body"], { type: "text/plain" }) },
+  });
+  assert.ok(result.data.file.startsWith(`${server}/files/`));
+  assert.equal(await (await fetch(result.data.file)).text(), "blob body");
+});
+
+const failed = results.filter(([, outcome]) => outcome !== "ok");
+console.log(`${results.length - failed.length}/${results.length} passed`);
+process.exit(failed.length ? 1 : 0);
