@@ -16,6 +16,7 @@
 #define KEEPALIVE_SECONDS 15
 #define EXPIRE_SECONDS 30
 #define TOKEN_SECONDS 3600
+#define RETENTION_SECONDS 3600
 #define WEBHOOK_ATTEMPTS 4
 
 enum {
@@ -1625,10 +1626,29 @@ early_callback (SoupServer * soup, SoupServerMessage * msg, const char *path,
 
 /* ---------------------------------------------------------------- lifecycle */
 
+/* Completed requests are kept an hour, as fal keeps results. */
 static gboolean
 expire_cb (GstFalServer * self)
 {
+  gint64 oldest = g_get_monotonic_time () -
+      (gint64) RETENTION_SECONDS * G_USEC_PER_SEC;
+  GHashTableIter iter;
+  GstFalRequest *request;
+
   gst_fal_storage_expire (self->storage);
+  g_mutex_lock (&self->lock);
+  g_hash_table_iter_init (&iter, self->requests);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & request)) {
+    gboolean old;
+
+    g_mutex_lock (&request->lock);
+    old = request->state == GST_FAL_REQUEST_COMPLETED
+        && request->completed_at < oldest;
+    g_mutex_unlock (&request->lock);
+    if (old)
+      g_hash_table_iter_remove (&iter);
+  }
+  g_mutex_unlock (&self->lock);
   return G_SOURCE_CONTINUE;
 }
 
