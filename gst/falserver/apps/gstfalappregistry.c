@@ -7,14 +7,16 @@
 
 /* An app as registered: the info handed out by lookup runs the validation
  * of the input against the app's schema, then the app's own run. */
-typedef struct {
+typedef struct
+{
   GstFalAppInfo info;
   GstFalAppRunFunc run;
   gpointer app_data;
   GDestroyNotify app_data_free;
 } AppEntry;
 
-struct _GstFalAppRegistry {
+struct _GstFalAppRegistry
+{
   GHashTable *apps;             /* name → AppEntry */
 };
 
@@ -181,14 +183,15 @@ response (const gchar * description, const gchar * ref)
 }
 
 /* FastAPI's own schemas of a validation error. */
-static const gchar validation_error_schema[] = "{\"title\": \"ValidationError\","
+static const gchar validation_error_schema[] =
+    "{\"title\": \"ValidationError\","
     "\"type\": \"object\", \"required\": [\"loc\", \"msg\", \"type\"],"
     "\"properties\": {\"loc\": {\"title\": \"Location\", \"type\": \"array\","
     "\"items\": {\"anyOf\": [{\"type\": \"string\"}, {\"type\": \"integer\"}]}},"
     "\"msg\": {\"title\": \"Message\", \"type\": \"string\"},"
     "\"type\": {\"title\": \"Error Type\", \"type\": \"string\"}}}";
-static const gchar http_validation_error_schema[] = "{"
-    "\"title\": \"HTTPValidationError\", \"type\": \"object\","
+static const gchar http_validation_error_schema[] =
+    "{" "\"title\": \"HTTPValidationError\", \"type\": \"object\","
     "\"properties\": {\"detail\": {\"title\": \"Detail\", \"type\": \"array\","
     "\"items\": {\"$ref\": \"#/components/schemas/ValidationError\"}}}}";
 
@@ -228,7 +231,8 @@ gst_fal_app_info_get_openapi (const GstFalAppInfo * info)
   json_object_set_object_member (responses, "200",
       response ("Successful Response", "#/components/schemas/Output"));
   json_object_set_object_member (responses, "422",
-      response ("Validation Error", "#/components/schemas/HTTPValidationError"));
+      response ("Validation Error",
+          "#/components/schemas/HTTPValidationError"));
   json_object_set_object_member (post, "responses", responses);
   json_object_set_object_member (path, "post", post);
   json_object_set_object_member (paths, "/", path);

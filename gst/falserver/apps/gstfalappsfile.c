@@ -16,20 +16,23 @@
 #include "gstfalapps-private.h"
 #include "gstfalappsmedia-private.h"
 
-typedef enum {
+typedef enum
+{
   OUTPUT_IMAGE,
   OUTPUT_MESSAGES,
   OUTPUT_FACES,
   OUTPUT_SYMBOLS,
 } OutputKind;
 
-typedef struct {
+typedef struct
+{
   gchar *field;
   gchar *element;
   gchar *property;
 } InputMapping;
 
-typedef struct {
+typedef struct
+{
   gchar *name;
   gchar *description;           /* the whole pipeline, decode to sink */
   gchar *message_name;
@@ -432,6 +435,5 @@ gst_fal_apps_register_from_file (GstFalAppRegistry * registry,
     gst_init (NULL, NULL);
   if (!g_key_file_load_from_file (key_file, path, G_KEY_FILE_NONE, error))
     return FALSE;
-  return gst_fal_apps_register_from_key_file (registry, key_file, FALSE,
-      error);
+  return gst_fal_apps_register_from_key_file (registry, key_file, FALSE, error);
 }

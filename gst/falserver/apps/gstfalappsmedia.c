@@ -137,20 +137,21 @@ gst_fal_apps_map_faces (GstFalPipelineRun * run)
 
 /* libzbar's C API, loaded at run time: the zbar element of 1.22 does not
  * say where a symbol is, the library does. */
-typedef struct {
+typedef struct
+{
   gpointer (*scanner_create) (void);
   void (*scanner_destroy) (gpointer scanner);
   int (*scanner_set_config) (gpointer scanner, int symbology, int config,
       int value);
-  gpointer (*image_create) (void);
+    gpointer (*image_create) (void);
   void (*image_destroy) (gpointer image);
   void (*image_set_format) (gpointer image, unsigned long format);
   void (*image_set_size) (gpointer image, unsigned width, unsigned height);
   void (*image_set_data) (gpointer image, const void *data,
       unsigned long length, gpointer cleanup);
   int (*scan_image) (gpointer scanner, gpointer image);
-  gconstpointer (*first_symbol) (gconstpointer image);
-  gconstpointer (*symbol_next) (gconstpointer symbol);
+    gconstpointer (*first_symbol) (gconstpointer image);
+    gconstpointer (*symbol_next) (gconstpointer symbol);
   const char *(*symbol_get_data) (gconstpointer symbol);
   int (*symbol_get_type) (gconstpointer symbol);
   const char *(*get_symbol_name) (int type);
@@ -198,7 +199,8 @@ zbar_api (void)
   return loaded == 2 ? &api : NULL;
 }
 
-typedef struct {
+typedef struct
+{
   gchar *type;
   gchar *data;
   gint x, y, w, h;

@@ -81,6 +81,7 @@ feed_source (GstBin * pipeline, GBytes * input)
 
   if (src == NULL)
     return;
+  /* the buffer holds its own reference to the bytes */
   if (input)
     gst_app_src_push_buffer (GST_APP_SRC (src),
         gst_buffer_new_wrapped_bytes (input));
@@ -112,8 +113,7 @@ wait_for_end (GstBus * bus, const gchar * message_name,
 
     if (now >= deadline) {
       g_set_error (error, GST_FAL_APP_ERROR, 500,
-          "The pipeline did not finish within %d s",
-          PIPELINE_DEADLINE_SECONDS);
+          "The pipeline did not finish within %d s", PIPELINE_DEADLINE_SECONDS);
       return FALSE;
     }
     message = gst_bus_timed_pop_filtered (bus, deadline - now,
@@ -194,7 +194,7 @@ gst_fal_apps_run_pipeline (GstFalAppCall * call, const gchar * description,
 
   bus = gst_element_get_bus (pipeline);
   watch_sink (GST_BIN (pipeline), run);
-  feed_source (GST_BIN (pipeline), input ? g_bytes_ref (input) : NULL);
+  feed_source (GST_BIN (pipeline), input);
   if (cancellable)
     handler = g_cancellable_connect (cancellable, G_CALLBACK (post_cancel),
         gst_object_ref (bus), gst_object_unref);

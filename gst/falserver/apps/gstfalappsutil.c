@@ -158,9 +158,9 @@ check_enum (JsonArray * errors, const gchar * member, JsonObject * schema,
   for (i = 0; i < json_array_get_length (choices); i++)
     if (json_node_equal (json_array_get_element (choices, i), value))
       return;
-  add_error (errors, member, "enum", "Input should be one of the allowed values",
-      value, "expected", json_node_copy (json_object_get_member (schema,
-              "enum")));
+  add_error (errors, member, "enum",
+      "Input should be one of the allowed values", value, "expected",
+      json_node_copy (json_object_get_member (schema, "enum")));
 }
 
 static void
@@ -233,7 +233,8 @@ out:
   return result;
 }
 
-typedef struct {
+typedef struct
+{
   GMutex lock;
   GCond cond;
   gboolean cancelled;

@@ -22,7 +22,9 @@ start_server (const gchar * apps_file)
     g_object_set (server, "apps-file", apps_file, NULL);
   fail_unless (gst_fal_server_start (server, &error), "server: %s",
       error ? error->message : "");
-  session = soup_session_new_with_options ("timeout", 100, NULL);
+  /* no proxy resolver: loopback only, and libproxy upsets valgrind */
+  session = soup_session_new_with_options ("timeout", 100, "proxy-resolver",
+      NULL, NULL);
 }
 
 static void
@@ -118,7 +120,8 @@ data_uri (GBytes * bytes, const gchar * content_type)
   return uri;
 }
 
-/* Runs a pipeline ending in an appsink named sink; returns its last sample. */
+/* Runs a pipeline ending in an appsink named sink, with @input (transfer
+ * none) pushed into an appsrc named src if any; returns its last sample. */
 static GstSample *
 pull_sample (const gchar * description, GBytes * input)
 {
@@ -180,8 +183,7 @@ static GstSample *
 decode_rgb (GBytes * image)
 {
   return pull_sample ("appsrc name=src ! decodebin ! videoconvert ! "
-      "video/x-raw,format=RGB ! appsink name=sink sync=false",
-      g_bytes_ref (image));
+      "video/x-raw,format=RGB ! appsink name=sink sync=false", image);
 }
 
 G_GNUC_UNUSED static GBytes *

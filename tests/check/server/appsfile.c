@@ -26,8 +26,7 @@ static const gchar apps_file[] =
     "\n"
     "[local/echo]\n"
     "description=Replaced: a flipped image\n"
-    "pipeline=videoflip method=horizontal-flip\n"
-    "output=image/jpeg\n";
+    "pipeline=videoflip method=horizontal-flip\n" "output=image/jpeg\n";
 
 static gchar *
 write_apps_file (const gchar * contents)
