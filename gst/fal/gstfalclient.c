@@ -45,6 +45,7 @@ struct _GstFalSessionThread
   GMainContext *context;
   GMainLoop *loop;
   SoupSession *session;
+  gboolean direct;
 };
 
 static gpointer
@@ -55,6 +56,8 @@ session_thread_run (gpointer user_data)
   g_main_context_push_thread_default (st->context);
   st->session = soup_session_new_with_options ("max-conns", 256,
       "max-conns-per-host", 64, "timeout", 0, "idle-timeout", 60, NULL);
+  if (st->direct)
+    soup_session_set_proxy_resolver (st->session, NULL);
   g_main_loop_run (st->loop);
   g_clear_object (&st->session);
   while (g_main_context_iteration (st->context, FALSE));
@@ -101,11 +104,41 @@ key_from_env (void)
   return NULL;
 }
 
+/* A server on this machine is never reached through a proxy. */
+static gboolean
+is_loopback_url (const gchar * url)
+{
+  g_autoptr (GUri) uri = url ? g_uri_parse (url, G_URI_FLAGS_NONE,
+      NULL) : NULL;
+  const gchar *host = uri ? g_uri_get_host (uri) : NULL;
+  g_autoptr (GInetAddress) address = NULL;
+
+  if (host == NULL)
+    return FALSE;
+  if (g_ascii_strcasecmp (host, "localhost") == 0)
+    return TRUE;
+  address = g_inet_address_new_from_string (host);
+  return address && g_inet_address_get_is_loopback (address);
+}
+
+static void
+gst_fal_client_constructed (GObject * object)
+{
+  GstFalClient *client = GST_FAL_CLIENT (object);
+  GstFalSessionThread *st = g_new0 (GstFalSessionThread, 1);
+
+  G_OBJECT_CLASS (gst_fal_client_parent_class)->constructed (object);
+  st->context = g_main_context_new ();
+  st->loop = g_main_loop_new (st->context, FALSE);
+  st->direct = is_loopback_url (client->server_url);
+  client->context = g_main_context_ref (st->context);
+  client->session_thread = st;
+  client->thread = g_thread_new ("gst-fal-session", session_thread_run, st);
+}
+
 static void
 gst_fal_client_init (GstFalClient * client)
 {
-  GstFalSessionThread *st = g_new0 (GstFalSessionThread, 1);
-
   g_mutex_init (&client->lock);
   client->key = key_from_env ();
   gst_fal_endpoint_derive_urls (NULL, &client->queue_url, &client->run_url,
@@ -117,12 +150,6 @@ gst_fal_client_init (GstFalClient * client)
   client->status_mode = DEFAULT_STATUS_MODE;
   client->poll_interval = DEFAULT_POLL_INTERVAL;
   client->user_agent = g_strdup (DEFAULT_USER_AGENT);
-
-  st->context = g_main_context_new ();
-  st->loop = g_main_loop_new (st->context, FALSE);
-  client->context = g_main_context_ref (st->context);
-  client->session_thread = st;
-  client->thread = g_thread_new ("gst-fal-session", session_thread_run, st);
 }
 
 static void
@@ -262,6 +289,7 @@ gst_fal_client_class_init (GstFalClientClass * klass)
   GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS;
   GParamFlags ro = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS;
 
+  gobject_class->constructed = gst_fal_client_constructed;
   gobject_class->finalize = gst_fal_client_finalize;
   gobject_class->set_property = gst_fal_client_set_property;
   gobject_class->get_property = gst_fal_client_get_property;

@@ -16,7 +16,7 @@ static void
 setup (void)
 {
   FalMockApp quick = { 0, 0, 0, NULL, NULL };
-  FalMockApp slow = { 50, 100, 0, NULL, NULL };
+  FalMockApp slow = { 50, 100, 0, NULL, NULL, TRUE };
   FalMockApp invalid = { 0, 0, 422,
     "{\"detail\": [{\"loc\": [\"body\", \"seconds\"], \"msg\": "
         "\"field required\", \"type\": \"missing\"}]}", NULL
@@ -305,9 +305,11 @@ GST_START_TEST (test_by_id)
   request = gst_fal_client_submit (client, "local/echo",
       parse ("{\"k\": true}"), NULL, NULL, &error);
   g_assert_no_error (error);
-  fail_unless (gst_fal_request_wait (request, NULL, NULL, NULL, NULL, &error)
-      != NULL);
+  status = gst_fal_request_wait (request, NULL, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
+  assert_equals_int (gst_fal_status_get_kind (status),
+      GST_FAL_STATUS_COMPLETED);
+  g_clear_pointer (&status, gst_fal_status_unref);
 
   status = gst_fal_client_status (client, "local/echo/some/path", "req-1",
       TRUE, NULL, &error);
@@ -614,6 +616,7 @@ GST_END_TEST;
 GST_START_TEST (test_environment)
 {
   g_autoptr (GstFalClient) from_env = NULL;
+  g_autoptr (JsonNode) result = NULL;
   g_autofree gchar *run_url = NULL;
 
   g_setenv ("GST_FAL_URL", fal_mock_get_url (mock), TRUE);
@@ -628,8 +631,8 @@ GST_START_TEST (test_environment)
   fail_unless (gst_fal_client_has_credentials (from_env));
   g_object_get (from_env, "run-url", &run_url, NULL);
   fail_unless (g_str_has_suffix (run_url, "/run"));
-  fail_unless (gst_fal_client_run (from_env, "local/echo", NULL, NULL, NULL,
-          NULL) != NULL);
+  result = gst_fal_client_run (from_env, "local/echo", NULL, NULL, NULL, NULL);
+  fail_unless (result != NULL);
   assert_equals_string (request_header ("POST", "/run/local/echo",
           "Authorization"), "Key kid:ksecret");
 }

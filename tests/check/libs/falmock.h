@@ -64,6 +64,10 @@ typedef struct
   guint fail_status;
   const gchar *fail_body;
   const gchar *fail_error_type;
+  /* TRUE: leave IN_QUEUE / IN_PROGRESS only once the timer fired and the
+   * state was reported (by a status answer or on a status stream), so the
+   * client sees every state whatever the machine's speed */
+  gboolean report_each_state;
 } FalMockApp;
 
 typedef enum
@@ -81,6 +85,8 @@ typedef struct
   FalMockApp config;
   FalMockJobState state;
   gboolean cancelled;
+  gboolean timer_fired;
+  gboolean reported;
   GBytes *input;
   GSource *timer;
   GPtrArray *streams;           /* SoupServerMessage, paused SSE streams */
@@ -342,6 +348,8 @@ fal_mock_job_notify (FalMockJob * job)
   }
   if (job->state == FAL_MOCK_DONE)
     g_ptr_array_set_size (job->streams, 0);
+  if (job->streams->len > 0)
+    job->reported = TRUE;
   g_free (json);
 }
 
@@ -353,6 +361,8 @@ fal_mock_job_set_state (FalMockJob * job, FalMockJobState state)
   guint ms;
 
   job->state = state;
+  job->timer_fired = FALSE;
+  job->reported = FALSE;
   if (job->timer) {
     g_source_destroy (job->timer);
     g_clear_pointer (&job->timer, g_source_unref);
@@ -372,8 +382,19 @@ fal_mock_job_advance (gpointer data)
   FalMockJob *job = data;
 
   g_clear_pointer (&job->timer, g_source_unref);
-  fal_mock_job_set_state (job, job->state + 1);
+  job->timer_fired = TRUE;
+  if (!job->config.report_each_state || job->reported)
+    fal_mock_job_set_state (job, job->state + 1);
   return G_SOURCE_REMOVE;
+}
+
+/* The job's state was reported to the client. */
+static inline void
+fal_mock_job_reported (FalMockJob * job)
+{
+  job->reported = TRUE;
+  if (job->timer_fired && job->state != FAL_MOCK_DONE)
+    fal_mock_job_set_state (job, job->state + 1);
 }
 
 static inline void
@@ -476,6 +497,7 @@ fal_mock_queue_handler (FalMock * mock, SoupServerMessage * msg,
       } else if (n == 5 && g_str_equal (parts[4], "status")) {
         fal_mock_respond_json (msg, job->state == FAL_MOCK_DONE ? 200 : 202,
             json);
+        fal_mock_job_reported (job);
       } else if (n == 6 && g_str_equal (parts[5], "stream")) {
         fal_mock_sse_begin (msg);
         fal_mock_sse_send (msg, json);
@@ -485,6 +507,7 @@ fal_mock_queue_handler (FalMock * mock, SoupServerMessage * msg,
           g_ptr_array_add (job->streams, msg);
           g_signal_connect (msg, "finished",
               G_CALLBACK (fal_mock_on_stream_finished), job);
+          fal_mock_job_reported (job);
         }
       } else if (n == 5 && g_str_equal (parts[4], "cancel")
           && g_str_equal (method, "PUT")) {
@@ -518,6 +541,7 @@ fal_mock_queue_handler (FalMock * mock, SoupServerMessage * msg,
     g_hash_table_insert (mock->jobs, job->id, job);
     fal_mock_job_set_state (job, FAL_MOCK_QUEUED);
     json = fal_mock_job_status_json (job);
+    job->reported = TRUE;
     soup_message_headers_replace (out, "x-fal-request-id", job->id);
     fal_mock_respond_json (msg, 200, json);
     g_free (json);
