@@ -149,6 +149,91 @@ GST_START_TEST (test_counter)
 
 GST_END_TEST;
 
+/* On /stream, the counter's partial events then its final output. */
+GST_START_TEST (test_counter_stream)
+{
+  gchar *url = g_strconcat (gst_fal_server_get_url (server),
+      "/run/local/counter/stream", NULL);
+  SoupMessage *msg = soup_message_new ("POST", url);
+  const gchar body[] = "{\"count\": 3, \"interval\": 0.01}";
+  GBytes *request = g_bytes_new_static (body, strlen (body));
+  GBytes *answer;
+  gchar **lines, **line;
+  GPtrArray *events = g_ptr_array_new_with_free_func (
+      (GDestroyNotify) json_node_unref);
+  guint i;
+
+  soup_message_set_request_body_from_bytes (msg, "application/json", request);
+  answer = soup_session_send_and_read (session, msg, NULL, NULL);
+  fail_unless (answer != NULL);
+  fail_unless_equals_int (soup_message_get_status (msg), 200);
+  lines = g_strsplit (g_bytes_get_data (answer, NULL), "\n", -1);
+  for (line = lines; *line; line++)
+    if (g_str_has_prefix (*line, "data: "))
+      g_ptr_array_add (events, json_from_string (*line + 6, NULL));
+
+  fail_unless_equals_int (events->len, 4);
+  for (i = 0; i < 3; i++) {
+    JsonObject *event = json_node_get_object (g_ptr_array_index (events, i));
+    fail_unless_equals_int (json_object_get_int_member (event, "index"), i);
+    fail_unless_equals_int (json_object_get_int_member (event, "count"), 3);
+  }
+  fail_unless_equals_int (json_object_get_int_member (json_node_get_object
+          (g_ptr_array_index (events, 3)), "count"), 3);
+  fail_if (json_object_has_member (json_node_get_object (g_ptr_array_index
+              (events, 3)), "index"));
+
+  g_strfreev (lines);
+  g_ptr_array_unref (events);
+  g_bytes_unref (answer);
+  g_bytes_unref (request);
+  g_object_unref (msg);
+  g_free (url);
+}
+
+GST_END_TEST;
+
+/* The log lines of a sleep, in its status on the queue. */
+GST_START_TEST (test_sleep_logs)
+{
+  JsonNode *input = json_from_string ("{\"seconds\": 0.3, \"logs\": 3}",
+      NULL);
+  JsonNode *answer, *status_node;
+  JsonArray *logs;
+  gchar *status_path, *with_logs;
+  guint status = 0, i;
+
+  answer = http_json ("POST", "/queue/local/sleep", input, &status);
+  status_path = g_strdup_printf ("/queue/local/sleep/requests/%s/status",
+      json_object_get_string_member (json_node_get_object (answer),
+          "request_id"));
+  while (!g_str_equal (request_state (status_path), "COMPLETED"))
+    g_usleep (20 * 1000);
+
+  with_logs = g_strconcat (status_path, "?logs=1", NULL);
+  status_node = http_json ("GET", with_logs, NULL, &status);
+  fail_unless_equals_int (status, 200);
+  logs = json_object_get_array_member (json_node_get_object (status_node),
+      "logs");
+  fail_unless_equals_int (json_array_get_length (logs), 3);
+  for (i = 0; i < 3; i++) {
+    JsonObject *log = json_array_get_object_element (logs, i);
+    gchar *expected = g_strdup_printf ("sleeping: %u/3", i + 1);
+
+    fail_unless_equals_string (json_object_get_string_member (log, "message"),
+        expected);
+    g_free (expected);
+  }
+
+  json_node_unref (status_node);
+  g_free (with_logs);
+  g_free (status_path);
+  json_node_unref (answer);
+  json_node_unref (input);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_barcode_qr)
 {
   GBytes *png = make_qr_png ("hello");
@@ -503,6 +588,8 @@ apps_suite (void)
   tcase_add_test (tc, test_sleep_cancel);
   tcase_add_test (tc, test_fail);
   tcase_add_test (tc, test_counter);
+  tcase_add_test (tc, test_counter_stream);
+  tcase_add_test (tc, test_sleep_logs);
   tcase_add_test (tc, test_barcode_qr);
   tcase_add_test (tc, test_barcode_nothing);
   tcase_add_test (tc, test_image_errors);

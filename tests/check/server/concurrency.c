@@ -30,7 +30,7 @@ client_main (gpointer data)
 {
   Client *client = data;
   g_autoptr (SoupSession) session =
-      soup_session_new_with_options ("timeout", 120, NULL);
+      fal_test_session_new ();
   g_autofree gchar *submit_url = fal_url (server, "/queue/local/echo");
   g_autoptr (GPtrArray) submitted =
       g_ptr_array_new_with_free_func ((GDestroyNotify) fal_reply_free);
@@ -86,7 +86,7 @@ GST_END_TEST;
 GST_START_TEST (test_positions_never_go_up)
 {
   g_autoptr (SoupSession) session =
-      soup_session_new_with_options ("timeout", 120, NULL);
+      fal_test_session_new ();
   g_autofree gchar *url = fal_url (server, "/queue/local/sleep");
   g_autoptr (GPtrArray) replies =
       g_ptr_array_new_with_free_func ((GDestroyNotify) fal_reply_free);

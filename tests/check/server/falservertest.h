@@ -30,6 +30,15 @@ fal_reply_free (FalReply * reply)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FalReply, fal_reply_free);
 
+/* No proxy resolver: libproxy is noisy under valgrind, and tests stay on
+ * loopback anyway. */
+static inline SoupSession *
+fal_test_session_new (void)
+{
+  return soup_session_new_with_options ("timeout", 120, "proxy-resolver",
+      NULL, NULL);
+}
+
 static inline GstFalServer *
 fal_test_server_new (guint workers, const gchar * key)
 {

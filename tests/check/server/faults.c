@@ -8,7 +8,7 @@ static void
 setup (void)
 {
   server = fal_test_server_new (2, NULL);
-  session = soup_session_new_with_options ("timeout", 120, NULL);
+  session = fal_test_session_new ();
 }
 
 static void

@@ -12,7 +12,7 @@ static void
 setup (void)
 {
   server = fal_test_server_new (1, "storage-key");
-  session = soup_session_new_with_options ("timeout", 120, NULL);
+  session = fal_test_session_new ();
 }
 
 static void
