@@ -277,6 +277,27 @@ property_schema (GParamSpec * pspec)
   return schema;
 }
 
+static gboolean
+is_mappable (GParamSpec * pspec)
+{
+  switch (G_TYPE_FUNDAMENTAL (pspec->value_type)) {
+    case G_TYPE_INT:
+    case G_TYPE_UINT:
+    case G_TYPE_INT64:
+    case G_TYPE_UINT64:
+    case G_TYPE_LONG:
+    case G_TYPE_ULONG:
+    case G_TYPE_FLOAT:
+    case G_TYPE_DOUBLE:
+    case G_TYPE_BOOLEAN:
+    case G_TYPE_STRING:
+    case G_TYPE_ENUM:
+      return TRUE;
+    default:
+      return FALSE;
+  }
+}
+
 /* Checks the mappings against the parsed pipeline and builds the input
  * schema. */
 static gchar *
@@ -336,6 +357,13 @@ build_input_schema (FileApp * app, gchar ** inputs, GError ** error)
       g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
           "app %s: no writable property %s on an element named %s",
           app->name, target[1], target[0]);
+      return NULL;
+    }
+    if (!is_mappable (pspec)) {
+      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+          "app %s: property %s.%s is of type %s, not a number, boolean, "
+          "string or enum", app->name, target[0], target[1],
+          g_type_name (pspec->value_type));
       return NULL;
     }
     mapping = g_new0 (InputMapping, 1);

@@ -20,6 +20,10 @@ static const gchar apps_file[] =
     "pipeline=videoconvert ! zbar\n"
     "output=messages:barcode\n"
     "\n"
+    "[test/turn]\n"
+    "pipeline=videoflip name=flip\n"
+    "inputs=method=flip.method\n"
+    "\n"
     "[test/stuck]\n"
     "description=Never ends: the valve drops the frame and the end of stream\n"
     "pipeline=valve drop=true\n"
@@ -208,6 +212,33 @@ GST_START_TEST (test_messages_app)
 
 GST_END_TEST;
 
+/* An enum property mapped from its nick. */
+GST_START_TEST (test_enum_input)
+{
+  GBytes *png = make_colour_png ();
+  gchar *input = input_with (png, ", \"method\": \"clockwise\"");
+  JsonObject *output = run_app ("test/turn", input, 200);
+  JsonObject *image = json_object_get_object_member (output, "image");
+  JsonObject *item;
+
+  fail_unless_equals_int (json_object_get_int_member (image, "width"), 120);
+  fail_unless_equals_int (json_object_get_int_member (image, "height"), 160);
+  json_object_unref (output);
+  g_free (input);
+
+  input = input_with (png, ", \"method\": \"sideways\"");
+  output = run_app ("test/turn", input, 422);
+  item = json_array_get_object_element (json_object_get_array_member (output,
+          "detail"), 0);
+  fail_unless_equals_string (json_object_get_string_member (item, "type"),
+      "enum");
+  json_object_unref (output);
+  g_free (input);
+  g_bytes_unref (png);
+}
+
+GST_END_TEST;
+
 /* A file app replaces a built-in of the same name. */
 GST_START_TEST (test_replaces_builtin)
 {
@@ -307,6 +338,8 @@ GST_START_TEST (test_bad_files)
       "inputs=level=b.nosuchproperty\n", "nosuchproperty");
   check_rejected ("[test/x]\npipeline=videobalance name=b\n"
       "inputs=level\n", "field=element.property");
+  check_rejected ("[test/x]\npipeline=capsfilter name=c\n"
+      "inputs=caps=c.caps\n", "GstCaps");
   check_rejected ("[x]\npipeline=videoconvert\n", "owner/alias");
   check_rejected ("[test/x]\ndescription=no pipeline\n", "pipeline");
   check_rejected ("not a key file", "");
@@ -330,7 +363,7 @@ GST_START_TEST (test_registry)
   fail_unless_equals_string (((GstFalAppInfo *) g_ptr_array_index (list,
               0))->name, "local/barcode");
   fail_unless_equals_string (((GstFalAppInfo *) g_ptr_array_index (list,
-              list->len - 1))->name, "test/stuck");
+              list->len - 1))->name, "test/turn");
   g_ptr_array_unref (list);
 
   fail_unless (gst_fal_app_registry_lookup (registry, "test/nothing") == NULL);
@@ -361,6 +394,7 @@ appsfile_suite (void)
   tcase_add_test (tc, test_image_app);
   tcase_add_test (tc, test_validation_from_pspec);
   tcase_add_test (tc, test_messages_app);
+  tcase_add_test (tc, test_enum_input);
   tcase_add_test (tc, test_replaces_builtin);
   tcase_add_test (tc, test_openapi_and_list);
   tcase_add_test (tc, test_cancel_pipeline);
