@@ -130,7 +130,8 @@ region_label (GstVideoRegionOfInterestMeta * roi)
   return g_strdup (label);
 }
 
-/* Text on a filled background; (x, y) is the top-left of the background. */
+/* Text on a filled background; (x, y) is the top-left of the background,
+ * moved left when the text would leave the frame on the right. */
 static void
 draw_text_box (cairo_t * cr, const gchar * text, gdouble x, gdouble y,
     guint background, guint foreground, gdouble font_size)
@@ -138,12 +139,17 @@ draw_text_box (cairo_t * cr, const gchar * text, gdouble x, gdouble y,
   cairo_text_extents_t extents;
   cairo_font_extents_t font;
   gdouble pad = font_size / 5;
+  gdouble frame_width =
+      cairo_image_surface_get_width (cairo_get_target (cr));
+  gdouble box_width;
 
   cairo_font_extents (cr, &font);
   cairo_text_extents (cr, text, &extents);
+  box_width = extents.x_advance + 2 * pad;
+  if (x + box_width > frame_width)
+    x = MAX (frame_width - box_width, 0);
   set_source_color (cr, background);
-  cairo_rectangle (cr, x, y, extents.x_advance + 2 * pad,
-      font.ascent + font.descent + 2 * pad);
+  cairo_rectangle (cr, x, y, box_width, font.ascent + font.descent + 2 * pad);
   cairo_fill (cr);
   set_source_color (cr, foreground);
   cairo_move_to (cr, x + pad, y + pad + font.ascent);

@@ -228,11 +228,11 @@ queue_output (GstFalSrc * self, GBytes * bytes, const gchar * content_type)
 static void
 queue_json (GstFalSrc * self, JsonNode * node)
 {
-  gsize length;
   gchar *text = json_to_string (node, FALSE);
+  GBytes *bytes = g_bytes_new_take (text, strlen (text));
 
-  length = strlen (text);
-  queue_output (self, g_bytes_new_take (text, length), "application/json");
+  queue_output (self, bytes, "application/json");
+  g_bytes_unref (bytes);
 }
 
 static void download_next (SrcOp * op);
