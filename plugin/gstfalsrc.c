@@ -21,7 +21,8 @@
  * audio/…); a result without media is pushed as one `application/json`
  * buffer. With `stream=true` the application's `/stream` endpoint is used
  * and every streamed event is pushed as one `application/json` buffer as it
- * arrives.
+ * arrives. JSON buffers hold one line each (the JSON and a newline), so
+ * filesink writes them as JSON Lines.
  *
  * The source submits once when it starts, and again whenever `arguments`
  * changes while it runs. After `num-results` completed requests it sends
@@ -228,9 +229,12 @@ queue_output (GstFalSrc * self, GBytes * bytes, const gchar * content_type)
 static void
 queue_json (GstFalSrc * self, JsonNode * node)
 {
-  gchar *text = json_to_string (node, FALSE);
+  gchar *json = json_to_string (node, FALSE);
+  /* one line each, so that filesink writes JSON Lines */
+  gchar *text = g_strconcat (json, "\n", NULL);
   GBytes *bytes = g_bytes_new_take (text, strlen (text));
 
+  g_free (json);
   queue_output (self, bytes, "application/json");
   g_bytes_unref (bytes);
 }
