@@ -108,8 +108,7 @@ key_from_env (void)
 static gboolean
 is_loopback_url (const gchar * url)
 {
-  g_autoptr (GUri) uri = url ? g_uri_parse (url, G_URI_FLAGS_NONE,
-      NULL) : NULL;
+  g_autoptr (GUri) uri = url ? g_uri_parse (url, G_URI_FLAGS_NONE, NULL) : NULL;
   const gchar *host = uri ? g_uri_get_host (uri) : NULL;
   g_autoptr (GInetAddress) address = NULL;
 
@@ -438,7 +437,7 @@ gst_fal_client_get_request (GstFalClient * client, const gchar * application,
   request = gst_fal_request_new (client, application, request_id, NULL, NULL,
       NULL, &error);
   if (request == NULL)
-    g_warning ("%s", error->message);
+    g_critical ("%s", error->message);
   return request;
 }
 
@@ -701,8 +700,7 @@ gst_fal_client_submit_async (GstFalClient * client, const gchar * application,
   request.retry = GST_FAL_RETRY_SAFE;
   request.headers = (const gchar * const *) headers;
   request.label = application;
-  gst_fal_client_http_async (client, &request, cancellable, on_submitted,
-      task);
+  gst_fal_client_http_async (client, &request, cancellable, on_submitted, task);
 }
 
 /**
@@ -890,8 +888,7 @@ on_server_cancelled (GObject * source, GAsyncResult * result,
   Subscribe *s = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
 
-  if (!gst_fal_request_cancel_finish (GST_FAL_REQUEST (source), result,
-          &error))
+  if (!gst_fal_request_cancel_finish (GST_FAL_REQUEST (source), result, &error))
     g_debug ("%s: cancelling request %s on the server failed: %s",
         s->application, gst_fal_request_get_request_id (s->request),
         error->message);

@@ -405,8 +405,7 @@ handle_transport_error (GTask * task, GError * error)
   if (ex->timed_out) {
     g_clear_error (&error);
     error = gst_fal_error_new_full (GST_FAL_ERROR_TIMEOUT, 0, NULL, NULL,
-        ex->request_id, "%s: no answer within %.1f s", ex->label,
-        ex->timeout);
+        ex->request_id, "%s: no answer within %.1f s", ex->label, ex->timeout);
     retryable = ex->retry == GST_FAL_RETRY_IDEMPOTENT && !ex->chunks_delivered;
   } else if (ex->retry == GST_FAL_RETRY_SAFE) {
     retryable = g_error_matches (error, G_IO_ERROR,
@@ -525,8 +524,7 @@ on_sent (GObject * source, GAsyncResult * result, gpointer user_data)
   Exchange *ex = g_task_get_task_data (task);
   GError *error = NULL;
 
-  ex->stream = soup_session_send_finish (SOUP_SESSION (source), result,
-      &error);
+  ex->stream = soup_session_send_finish (SOUP_SESSION (source), result, &error);
   if (ex->stream == NULL) {
     handle_transport_error (task, error);
     return;
@@ -562,8 +560,7 @@ start_attempt (GTask * task)
   if (ex->user_agent)
     soup_message_headers_replace (headers, "User-Agent", ex->user_agent);
   if (ex->authorization)
-    soup_message_headers_replace (headers, "Authorization",
-        ex->authorization);
+    soup_message_headers_replace (headers, "Authorization", ex->authorization);
   for (i = 0; ex->headers && ex->headers[i] && ex->headers[i + 1]; i += 2)
     soup_message_headers_replace (headers, ex->headers[i], ex->headers[i + 1]);
   if (ex->body)
@@ -574,8 +571,8 @@ start_attempt (GTask * task)
   ex->attempt_cancellable = g_cancellable_new ();
   ex->timed_out = FALSE;
   arm_timer (task);
-  soup_session_send_async (gst_fal_client_get_session (client), ex->msg, G_PRIORITY_DEFAULT,
-      ex->attempt_cancellable, on_sent, task);
+  soup_session_send_async (gst_fal_client_get_session (client), ex->msg,
+      G_PRIORITY_DEFAULT, ex->attempt_cancellable, on_sent, task);
 }
 
 static gboolean

@@ -183,8 +183,7 @@ gst_fal_options_get_timeout (const GstFalOptions * options)
 }
 
 void
-gst_fal_options_set_object_expiration (GstFalOptions * options,
-    gint64 seconds)
+gst_fal_options_set_object_expiration (GstFalOptions * options, gint64 seconds)
 {
   options->object_expiration = seconds < 0 ? -1 : seconds;
 }
@@ -208,8 +207,7 @@ gst_fal_options_get_with_logs (const GstFalOptions * options)
 }
 
 void
-gst_fal_options_set_status_mode (GstFalOptions * options,
-    GstFalStatusMode mode)
+gst_fal_options_set_status_mode (GstFalOptions * options, GstFalStatusMode mode)
 {
   options->status_mode_set = TRUE;
   options->status_mode = mode;
@@ -286,8 +284,7 @@ gst_fal_options_append_query (const GstFalOptions * options, GString * url)
 }
 
 GStrv
-gst_fal_options_build_headers (const GstFalOptions * options,
-    gboolean submit)
+gst_fal_options_build_headers (const GstFalOptions * options, gboolean submit)
 {
   GPtrArray *headers = g_ptr_array_new ();
   gchar number[G_ASCII_DTOSTR_BUF_SIZE];

@@ -304,8 +304,7 @@ on_status_answer (GObject * source, GAsyncResult * result, gpointer user_data)
   if (node)
     status = gst_fal_status_new_from_json (node, request->request_id, &error);
   if (status)
-    g_task_return_pointer (task, status,
-        (GDestroyNotify) gst_fal_status_unref);
+    g_task_return_pointer (task, status, (GDestroyNotify) gst_fal_status_unref);
   else
     g_task_return_error (task, error);
 }
@@ -543,6 +542,7 @@ typedef struct
   gboolean got_event;
   GError *stream_error;
   GstFalStatus *final;
+  GstFalStatus *last_polled;
 } Follow;
 
 typedef struct
@@ -570,6 +570,7 @@ follow_free (Follow * f)
   g_clear_pointer (&f->parser, gst_fal_sse_parser_free);
   g_clear_error (&f->stream_error);
   g_clear_pointer (&f->final, gst_fal_status_unref);
+  g_clear_pointer (&f->last_polled, gst_fal_status_unref);
   g_free (f);
 }
 
@@ -599,8 +600,7 @@ follow_finish_task (GTask * task, FollowResult * result, GError * error)
   if (error)
     g_task_return_error (task, error);
   else
-    g_task_return_pointer (task, result,
-        (GDestroyNotify) follow_result_free);
+    g_task_return_pointer (task, result, (GDestroyNotify) follow_result_free);
   g_object_unref (task);
 }
 
@@ -739,6 +739,15 @@ on_poll_timer (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+static gboolean
+same_status (GstFalStatus * a, GstFalStatus * b)
+{
+  return a && gst_fal_status_get_kind (a) == gst_fal_status_get_kind (b)
+      && gst_fal_status_get_queue_position (a) ==
+      gst_fal_status_get_queue_position (b)
+      && gst_fal_status_get_logs (a)->len == gst_fal_status_get_logs (b)->len;
+}
+
 static void
 on_polled (GObject * source, GAsyncResult * result, gpointer user_data)
 {
@@ -759,9 +768,14 @@ on_polled (GObject * source, GAsyncResult * result, gpointer user_data)
     follow_finish_task (task, NULL, error);
     return;
   }
-  notify_status (task, status);
-  if (f->finished)
-    return;
+  /* a poll that changed nothing is not an update */
+  if (!same_status (f->last_polled, status)) {
+    g_clear_pointer (&f->last_polled, gst_fal_status_unref);
+    f->last_polled = gst_fal_status_ref (status);
+    notify_status (task, status);
+    if (f->finished)
+      return;
+  }
   if (gst_fal_status_get_kind (status) == GST_FAL_STATUS_COMPLETED) {
     f->final = g_steal_pointer (&status);
     follow_completed (task);

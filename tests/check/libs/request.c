@@ -28,8 +28,7 @@ setup (void)
   fal_mock_add_app (mock, "local/running", &runs_forever);
   fal_mock_add_app (mock, "local/fail", &fails);
   client = gst_fal_client_new_for_url (fal_mock_get_url (mock));
-  g_object_set (client, "retry-base-delay", 0.01, "poll-interval", 0.02,
-      NULL);
+  g_object_set (client, "retry-base-delay", 0.01, "poll-interval", 0.02, NULL);
 }
 
 static void
