@@ -139,8 +139,7 @@ draw_text_box (cairo_t * cr, const gchar * text, gdouble x, gdouble y,
   cairo_text_extents_t extents;
   cairo_font_extents_t font;
   gdouble pad = font_size / 5;
-  gdouble frame_width =
-      cairo_image_surface_get_width (cairo_get_target (cr));
+  gdouble frame_width = cairo_image_surface_get_width (cairo_get_target (cr));
   gdouble box_width;
 
   cairo_font_extents (cr, &font);

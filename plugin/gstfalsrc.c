@@ -367,8 +367,7 @@ on_streamed (GObject * source, GAsyncResult * result, gpointer user_data)
   GError *error = NULL;
   JsonNode *last;
 
-  last = gst_fal_client_stream_finish (GST_FAL_CLIENT (source), result,
-      &error);
+  last = gst_fal_client_stream_finish (GST_FAL_CLIENT (source), result, &error);
   /* the last event normally came through on_stream_event already */
   if (last && op->events == 0 && !g_cancellable_is_cancelled (op->cancellable))
     queue_json (op->self, last);
@@ -771,8 +770,7 @@ gst_fal_src_class_init (GstFalSrcClass * klass)
   properties[PROP_ARGUMENTS] = g_param_spec_string ("arguments", "Arguments",
       "Input of the model as a JSON object; changing it while playing "
       "submits again", DEFAULT_ARGUMENTS,
-      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-      GST_PARAM_MUTABLE_PLAYING);
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
   properties[PROP_SERVER_URL] = g_param_spec_string ("server-url",
       "Server URL",
       "Base URL of a fal-compatible server (http://host:port); unset: "

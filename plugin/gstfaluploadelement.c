@@ -370,8 +370,7 @@ gst_fal_upload_element_set_property (GObject * object, guint prop_id,
   GstFalUploadElement *self = GST_FAL_UPLOAD_ELEMENT (object);
   GstFalUploadSettings *s = &self->settings;
 
-  if (gst_fal_dispatcher_set_property (self->dispatcher, prop_id, value,
-          pspec))
+  if (gst_fal_dispatcher_set_property (self->dispatcher, prop_id, value, pspec))
     return;
 
   GST_OBJECT_LOCK (self);
@@ -415,8 +414,7 @@ gst_fal_upload_element_get_property (GObject * object, guint prop_id,
   GstFalUploadElement *self = GST_FAL_UPLOAD_ELEMENT (object);
   GstFalUploadSettings *s = &self->settings;
 
-  if (gst_fal_dispatcher_get_property (self->dispatcher, prop_id, value,
-          pspec))
+  if (gst_fal_dispatcher_get_property (self->dispatcher, prop_id, value, pspec))
     return;
 
   GST_OBJECT_LOCK (self);
@@ -476,8 +474,7 @@ gst_fal_upload_element_class_init (GstFalUploadElementClass * klass)
       g_param_spec_string ("key", "Key",
           "fal API key (\"KEY\" or \"ID:SECRET\"); default from FAL_KEY. "
           "Write-only", NULL,
-          G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+          G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY));
   g_object_class_install_property (gobject_class, PROP_IMAGE_FORMAT,
       g_param_spec_enum ("image-format", "Image format",
           "Encoding of raw video frames before upload (encoded buffers are "
