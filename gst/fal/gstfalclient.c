@@ -14,7 +14,7 @@
 #define DEFAULT_STATUS_MODE GST_FAL_STATUS_MODE_STREAM
 #define DEFAULT_POLL_INTERVAL 0.1
 #define DEFAULT_USER_AGENT "gst-fal/" PACKAGE_VERSION
-#define CANCEL_TIMEOUT 10.0
+#define UNBOUNDED_RUN_TIMEOUT 3600.0
 
 enum
 {
@@ -510,6 +510,16 @@ propagate (GstFalClient * client, GAsyncResult * result, gpointer tag,
 
 /* run */
 
+/* A run answers when the app is done: its exchange lasts as long as the
+ * call may, and a long time when the call has no deadline. */
+static gdouble
+run_exchange_timeout (GstFalClient * client, GstFalOptions * options)
+{
+  gdouble deadline = gst_fal_client_call_deadline (client, options);
+
+  return deadline > 0 ? deadline : UNBOUNDED_RUN_TIMEOUT;
+}
+
 void
 gst_fal_client_run_async (GstFalClient * client, const gchar * application,
     JsonNode * arguments, GstFalOptions * options, GCancellable * cancellable,
@@ -542,7 +552,7 @@ gst_fal_client_run_async (GstFalClient * client, const gchar * application,
   request.auth = GST_FAL_AUTH_KEY;
   request.retry = GST_FAL_RETRY_IDEMPOTENT;
   request.headers = (const gchar * const *) headers;
-  request.timeout = gst_fal_client_call_deadline (client, options);
+  request.timeout = run_exchange_timeout (client, options);
   request.label = application;
   gst_fal_client_http_async (client, &request, cancellable, on_json_answer,
       task);
@@ -1246,7 +1256,7 @@ gst_fal_client_stream_async (GstFalClient * client,
   request.auth = GST_FAL_AUTH_KEY;
   request.retry = GST_FAL_RETRY_SAFE;
   request.headers = (const gchar * const *) headers;
-  request.timeout = gst_fal_client_call_deadline (client, options);
+  request.timeout = run_exchange_timeout (client, options);
   request.label = application;
   gst_fal_client_http_stream_async (client, &request, on_stream_chunk,
       g_object_ref (task), g_object_unref, st->internal, on_stream_done, task);

@@ -247,6 +247,21 @@ clear_attempt (Exchange * ex)
   ex->timed_out = FALSE;
 }
 
+typedef struct
+{
+  GDestroyNotify free;
+  gpointer data;
+} ChunkData;
+
+static gboolean
+free_chunk_data (gpointer user_data)
+{
+  ChunkData *data = user_data;
+
+  data->free (data->data);
+  return G_SOURCE_REMOVE;
+}
+
 /* Completes the exchange and drops the session thread's task reference. */
 static void
 complete (GTask * task, GstFalHttpResponse * response, GError * error)
@@ -255,6 +270,16 @@ complete (GTask * task, GstFalHttpResponse * response, GError * error)
 
   g_assert (!ex->done);
   ex->done = TRUE;
+  /* the chunk data belongs to the caller's thread: freed there, after the
+   * chunks still queued and before the callback */
+  if (ex->chunk_data_free) {
+    ChunkData *data = g_new0 (ChunkData, 1);
+
+    data->free = ex->chunk_data_free;
+    data->data = ex->chunk_data;
+    ex->chunk_data_free = NULL;
+    gst_fal_idle_add (g_task_get_context (task), free_chunk_data, data, g_free);
+  }
   if (ex->retry_timer) {
     g_source_destroy (ex->retry_timer);
     g_clear_pointer (&ex->retry_timer, g_source_unref);
@@ -567,7 +592,9 @@ start_attempt (GTask * task)
     soup_message_set_request_body_from_bytes (ex->msg, ex->content_type ?
         ex->content_type : "application/octet-stream", ex->body);
 
-  g_debug ("%s %s (attempt %u)", ex->method, ex->url, ex->attempt);
+  /* the query may hold tokens: not logged */
+  g_debug ("%s %.*s (attempt %u)", ex->method, (int) strcspn (ex->url, "?"),
+      ex->url, ex->attempt);
   ex->attempt_cancellable = g_cancellable_new ();
   ex->timed_out = FALSE;
   arm_timer (task);
