@@ -44,15 +44,19 @@ def main(argv):
     options = GstFal.Options.new()
     options.set_with_logs(True)
 
+    seen = set()
+
+    def on_status(request, status, *user_data):
+        if request.get_request_id() not in seen:
+            seen.add(request.get_request_id())
+            print("request id: %s" % request.get_request_id(),
+                  file=sys.stderr)
+        print("status: " + describe(status), file=sys.stderr, flush=True)
+
     try:
-        # submit, then follow the status stream until COMPLETED: what
-        # gst_fal_client_subscribe() does, written out with the handle.
-        request = client.submit(application, Json.from_string(arguments),
-                                options, None)
-        print("request id: %s" % request.get_request_id(), file=sys.stderr)
-        request.connect("status", lambda request, status: print(
-            "status: " + describe(status), file=sys.stderr, flush=True))
-        result = request.get(options, None)
+        # submit, follow the status stream until COMPLETED, fetch the result
+        result = client.subscribe(application, Json.from_string(arguments),
+                                  options, on_status, None, None)
     except GLib.Error as error:
         print("error: %s" % error.message, file=sys.stderr)
         return 1

@@ -72,6 +72,8 @@ def check_status_updates(example, url):
     assert run.returncode == 0, run.stderr
     statuses = [line for line in run.stderr.splitlines()
                 if line.startswith("status: ")]
+    # on-enqueue first, then the updates of the status stream
+    assert statuses[0].startswith("status: IN_QUEUE (position "), run.stderr
     assert any(s.startswith("status: IN_PROGRESS") for s in statuses), \
         run.stderr
     assert statuses[-1].startswith("status: COMPLETED"), run.stderr
