@@ -11,7 +11,7 @@ packages=(
   gstreamer1.0-plugins-bad gstreamer1.0-opencv opencv-data
   gobject-introspection libgirepository1.0-dev python3-gi
   gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 gir1.2-soup-3.0 gir1.2-json-1.0
-  tesseract-ocr tesseract-ocr-eng fonts-dejavu-core
+  tesseract-ocr tesseract-ocr-eng fonts-dejavu-core libzbar-dev
 )
 
 missing=()

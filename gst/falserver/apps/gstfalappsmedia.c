@@ -8,11 +8,11 @@
 #include "config.h"
 #endif
 
-#include <dlfcn.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <gst/video/video.h>
+#include <zbar.h>
 
 #include "gstfalappsmedia-private.h"
 
@@ -135,70 +135,6 @@ gst_fal_apps_map_faces (GstFalPipelineRun * run)
   return object_node (output);
 }
 
-/* libzbar's C API, loaded at run time: the zbar element of 1.22 does not
- * say where a symbol is, the library does. */
-typedef struct
-{
-  gpointer (*scanner_create) (void);
-  void (*scanner_destroy) (gpointer scanner);
-  int (*scanner_set_config) (gpointer scanner, int symbology, int config,
-      int value);
-    gpointer (*image_create) (void);
-  void (*image_destroy) (gpointer image);
-  void (*image_set_format) (gpointer image, unsigned long format);
-  void (*image_set_size) (gpointer image, unsigned width, unsigned height);
-  void (*image_set_data) (gpointer image, const void *data,
-      unsigned long length, gpointer cleanup);
-  int (*scan_image) (gpointer scanner, gpointer image);
-    gconstpointer (*first_symbol) (gconstpointer image);
-    gconstpointer (*symbol_next) (gconstpointer symbol);
-  const char *(*symbol_get_data) (gconstpointer symbol);
-  int (*symbol_get_type) (gconstpointer symbol);
-  const char *(*get_symbol_name) (int type);
-  unsigned (*symbol_get_loc_size) (gconstpointer symbol);
-  int (*symbol_get_loc_x) (gconstpointer symbol, unsigned index);
-  int (*symbol_get_loc_y) (gconstpointer symbol, unsigned index);
-} ZBarApi;
-
-static const ZBarApi *
-zbar_api (void)
-{
-  static ZBarApi api;
-  static gsize loaded = 0;
-
-  if (g_once_init_enter (&loaded)) {
-    gsize result = 1;
-    gpointer lib = dlopen ("libzbar.so.0", RTLD_NOW | RTLD_LOCAL);
-    gboolean ok = lib != NULL;
-
-#define SYM(field, name) \
-    if (ok && !(*(gpointer *) &api.field = dlsym (lib, name))) ok = FALSE;
-    SYM (scanner_create, "zbar_image_scanner_create");
-    SYM (scanner_destroy, "zbar_image_scanner_destroy");
-    SYM (scanner_set_config, "zbar_image_scanner_set_config");
-    SYM (image_create, "zbar_image_create");
-    SYM (image_destroy, "zbar_image_destroy");
-    SYM (image_set_format, "zbar_image_set_format");
-    SYM (image_set_size, "zbar_image_set_size");
-    SYM (image_set_data, "zbar_image_set_data");
-    SYM (scan_image, "zbar_scan_image");
-    SYM (first_symbol, "zbar_image_first_symbol");
-    SYM (symbol_next, "zbar_symbol_next");
-    SYM (symbol_get_data, "zbar_symbol_get_data");
-    SYM (symbol_get_type, "zbar_symbol_get_type");
-    SYM (get_symbol_name, "zbar_get_symbol_name");
-    SYM (symbol_get_loc_size, "zbar_symbol_get_loc_size");
-    SYM (symbol_get_loc_x, "zbar_symbol_get_loc_x");
-    SYM (symbol_get_loc_y, "zbar_symbol_get_loc_y");
-#undef SYM
-    if (!ok)
-      g_message ("libzbar cannot be loaded: barcodes will have no box");
-    /* the library stays loaded for the life of the process */
-    g_once_init_leave (&loaded, result + ok);
-  }
-  return loaded == 2 ? &api : NULL;
-}
-
 typedef struct
 {
   gchar *type;
@@ -214,21 +150,22 @@ located_symbol_free (LocatedSymbol * symbol)
   g_free (symbol);
 }
 
-/* Scans the grey frame with libzbar for the symbols' locations. */
+/* Scans the grey frame with libzbar for the symbols' locations: the zbar
+ * element of 1.22 posts a symbol's type and data, not where it is. */
 static GPtrArray *
 locate_symbols (GstSample * sample)
 {
-  const ZBarApi *api = zbar_api ();
   GPtrArray *located = g_ptr_array_new_with_free_func (
       (GDestroyNotify) located_symbol_free);
   GstVideoInfo info;
   GstVideoFrame frame;
   g_autofree guint8 *pixels = NULL;
-  gpointer scanner, image;
-  gconstpointer symbol;
+  zbar_image_scanner_t *scanner;
+  zbar_image_t *image;
+  const zbar_symbol_t *symbol;
   guint width, height, row;
 
-  if (api == NULL || sample == NULL
+  if (sample == NULL
       || !gst_video_info_from_caps (&info, gst_sample_get_caps (sample))
       || GST_VIDEO_INFO_FORMAT (&info) != GST_VIDEO_FORMAT_GRAY8
       || !gst_video_frame_map (&frame, &info, gst_sample_get_buffer (sample),
@@ -244,31 +181,31 @@ locate_symbols (GstSample * sample)
         (gsize) row * GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0), width);
   gst_video_frame_unmap (&frame);
 
-  scanner = api->scanner_create ();
-  api->scanner_set_config (scanner, 0, 0, 1);   /* all symbologies on */
-  image = api->image_create ();
-  api->image_set_format (image, GST_MAKE_FOURCC ('Y', '8', '0', '0'));
-  api->image_set_size (image, width, height);
-  api->image_set_data (image, pixels, (gulong) width * height, NULL);
-  api->scan_image (scanner, image);
+  scanner = zbar_image_scanner_create ();
+  zbar_image_scanner_set_config (scanner, ZBAR_NONE, ZBAR_CFG_ENABLE, 1);
+  image = zbar_image_create ();
+  zbar_image_set_format (image, GST_MAKE_FOURCC ('Y', '8', '0', '0'));
+  zbar_image_set_size (image, width, height);
+  zbar_image_set_data (image, pixels, (gulong) width * height, NULL);
+  zbar_scan_image (scanner, image);
 
-  for (symbol = api->first_symbol (image); symbol;
-      symbol = api->symbol_next (symbol)) {
+  for (symbol = zbar_image_first_symbol (image); symbol;
+      symbol = zbar_symbol_next (symbol)) {
     LocatedSymbol *located_symbol = g_new0 (LocatedSymbol, 1);
     gint x0 = G_MAXINT, y0 = G_MAXINT, x1 = G_MININT, y1 = G_MININT;
-    guint i, n = api->symbol_get_loc_size (symbol);
+    guint i, n = zbar_symbol_get_loc_size (symbol);
 
     for (i = 0; i < n; i++) {
-      gint x = api->symbol_get_loc_x (symbol, i);
-      gint y = api->symbol_get_loc_y (symbol, i);
+      gint x = zbar_symbol_get_loc_x (symbol, i);
+      gint y = zbar_symbol_get_loc_y (symbol, i);
       x0 = MIN (x0, x);
       y0 = MIN (y0, y);
       x1 = MAX (x1, x);
       y1 = MAX (y1, y);
     }
     located_symbol->type =
-        g_strdup (api->get_symbol_name (api->symbol_get_type (symbol)));
-    located_symbol->data = g_strdup (api->symbol_get_data (symbol));
+        g_strdup (zbar_get_symbol_name (zbar_symbol_get_type (symbol)));
+    located_symbol->data = g_strdup (zbar_symbol_get_data (symbol));
     if (n > 0) {
       located_symbol->x = x0;
       located_symbol->y = y0;
@@ -279,8 +216,8 @@ locate_symbols (GstSample * sample)
     g_ptr_array_add (located, located_symbol);
   }
 
-  api->image_destroy (image);
-  api->scanner_destroy (scanner);
+  zbar_image_destroy (image);
+  zbar_image_scanner_destroy (scanner);
   return located;
 }
 
