@@ -1678,8 +1678,8 @@ gst_fal_server_start (GstFalServer * self, GError ** error)
 {
   g_autoptr (GInetAddress) inet = NULL;
   g_autoptr (GSocketAddress) address = NULL;
-  GSList *uris;
-  GUri *uri;
+  GSList *listeners;
+  GSocketAddress *local;
   guint i;
   gboolean listening;
 
@@ -1723,10 +1723,16 @@ gst_fal_server_start (GstFalServer * self, GError ** error)
     g_clear_object (&self->soup);
     return FALSE;
   }
-  uris = soup_server_get_uris (self->soup);
-  uri = uris->data;
-  self->port = g_uri_get_port (uri);
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  /* the port from the listening socket (soup_server_get_uris leaks) */
+  listeners = soup_server_get_listeners (self->soup);
+  local = g_socket_get_local_address (listeners->data, error);
+  g_slist_free (listeners);
+  if (!local) {
+    g_clear_object (&self->soup);
+    return FALSE;
+  }
+  self->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+  g_object_unref (local);
   if (g_inet_address_get_is_any (inet))
     self->url = g_strdup_printf ("http://127.0.0.1:%u", self->port);
   else if (g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV6)
@@ -1799,11 +1805,15 @@ gst_fal_server_stop (GstFalServer * self)
   g_main_context_invoke (self->context, (GSourceFunc) quit_cb, self);
   g_thread_join (self->thread);
   self->thread = NULL;
+  /* the server thread is gone: finish its work (closed connections) here */
+  g_main_context_push_thread_default (self->context);
   while (self->watchers)
     watcher_free (self->watchers->data);
   g_source_destroy (self->expire_source);
   g_clear_pointer (&self->expire_source, g_source_unref);
   g_clear_object (&self->soup);
+  while (g_main_context_iteration (self->context, FALSE));
+  g_main_context_pop_thread_default (self->context);
 }
 
 const gchar *

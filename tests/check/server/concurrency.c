@@ -85,25 +85,44 @@ GST_END_TEST;
 
 GST_START_TEST (test_positions_never_go_up)
 {
-  g_autoptr (SoupSession) session =
-      fal_test_session_new ();
+  g_autoptr (SoupSession) session = fal_test_session_new ();
   g_autofree gchar *url = fal_url (server, "/queue/local/sleep");
-  g_autoptr (GPtrArray) replies =
+  g_autoptr (GPtrArray) blockers =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) fal_reply_free);
+  g_autoptr (GPtrArray) waiting =
       g_ptr_array_new_with_free_func ((GDestroyNotify) fal_reply_free);
   FalReply *last;
   gint previous;
   guint i;
 
-  /* 8 workers, 24 requests: the last waits behind 15 others */
-  for (i = 0; i < 24; i++)
-    g_ptr_array_add (replies, fal_http (session, "POST", url,
-            "{\"seconds\": 0.2}", NULL));
-  last = g_ptr_array_index (replies, replies->len - 1);
-  fail_unless_equals_int (last->status, 200);
-  previous = json_object_get_int_member (fal_reply_object (last),
-      "queue_position");
-  fail_unless (previous > 0);
+  /* 8 long requests hold the 8 workers */
+  for (i = 0; i < 8; i++)
+    g_ptr_array_add (blockers, fal_http (session, "POST", url,
+            "{\"seconds\": 120}", NULL));
+  for (i = 0; i < blockers->len; i++)
+    fal_wait_started (session, fal_reply_string (g_ptr_array_index (blockers,
+                i), "status_url"));
+  /* 16 more wait, each behind the ones before it */
+  for (i = 0; i < 16; i++) {
+    FalReply *reply = fal_http (session, "POST", url, "{\"seconds\": 0.05}",
+        NULL);
 
+    g_ptr_array_add (waiting, reply);
+    fail_unless_equals_int (reply->status, 200);
+    fail_unless_equals_int (json_object_get_int_member (fal_reply_object
+            (reply), "queue_position"), i);
+  }
+  last = g_ptr_array_index (waiting, waiting->len - 1);
+  previous = 15;
+
+  /* free the workers one by one while watching the last one */
+  for (i = 0; i < blockers->len; i++) {
+    g_autoptr (FalReply) cancel = fal_http (session, "PUT",
+        fal_reply_string (g_ptr_array_index (blockers, i), "cancel_url"), NULL,
+        NULL);
+
+    fail_unless_equals_int (cancel->status, 202);
+  }
   while (TRUE) {
     g_autoptr (FalReply) status = fal_http (session, "GET",
         fal_reply_string (last, "status_url"), NULL, NULL);
@@ -116,11 +135,13 @@ GST_START_TEST (test_positions_never_go_up)
     fail_unless (position <= previous, "position went up: %d > %d",
         position, previous);
     previous = position;
-    g_usleep (5 * 1000);
+    g_usleep (2 * 1000);
   }
-  for (i = 0; i < replies->len; i++) {
+  for (i = 0; i < waiting->len; i++) {
     g_autoptr (FalReply) done = fal_wait_completed (session,
-        fal_reply_string (g_ptr_array_index (replies, i), "status_url"), NULL);
+        fal_reply_string (g_ptr_array_index (waiting, i), "status_url"), NULL);
+
+    fail_if (json_object_has_member (fal_reply_object (done), "error"));
   }
 }
 
