@@ -268,6 +268,27 @@ GST_START_TEST (test_stop_while_waiting)
 
 GST_END_TEST;
 
+/* timeout cancels a request that runs too long and posts the error. */
+GST_START_TEST (test_timeout)
+{
+  GstElement *pipeline = pipeline_new ("falsrc name=src timeout=0.5 "
+      "application=local/sleep ! fakesink", "{\"seconds\":600}");
+  GstMessage *msg;
+  GError *error = NULL;
+
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  msg = wait_error_or_eos (pipeline);
+  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_ERROR);
+  gst_message_parse_error (msg, &error, NULL);
+  fail_unless (error != NULL);
+  g_error_free (error);
+  gst_message_unref (msg);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 /* key is write-only; application cannot change while playing. */
 GST_START_TEST (test_properties)
 {
@@ -303,6 +324,7 @@ falsrc_suite (void)
   tcase_add_test (tc, test_error_404);
   tcase_add_test (tc, test_error_422);
   tcase_add_test (tc, test_stop_while_waiting);
+  tcase_add_test (tc, test_timeout);
   return s;
 }
 

@@ -2,7 +2,9 @@
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 #include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
 #include <gst/fal/gstfal.h>
+#include <gst/falserver/gstfalserver.h>
 #include <string.h>
 
 #define WAIT (90 * GST_SECOND)
@@ -213,6 +215,72 @@ GST_START_TEST (test_caps_passthrough)
 
 GST_END_TEST;
 
+/* server-url names the server whose CDN stores the upload. */
+GST_START_TEST (test_server_url)
+{
+  GstFalServer *server = gst_fal_server_new ();
+  GError *error = NULL;
+  GstHarness *h;
+  GstBuffer *out;
+  gchar *url, *content_type = NULL, *description;
+  GBytes *bytes;
+
+  fail_unless (gst_fal_server_start (server, &error), "%s",
+      error ? error->message : "");
+  description = g_strdup_printf ("falupload server-url=%s",
+      gst_fal_server_get_url (server));
+  h = gst_harness_new_parse (description);
+  g_free (description);
+  gst_harness_set_src_caps_str (h, "application/json");
+  gst_harness_play (h);
+  fail_unless_equals_int (gst_harness_push (h,
+          gst_buffer_new_wrapped (g_strdup ("{\"a\":1}"), 7)), GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  url = meta_url (out);
+  fail_unless (g_str_has_prefix (url, gst_fal_server_get_url (server)),
+      "%s is not on %s", url, gst_fal_server_get_url (server));
+  bytes = download (url, &content_type);
+  fail_unless (buffer_equals_bytes (out, bytes));
+  fail_unless_equals_string (content_type, "application/json");
+  g_free (content_type);
+  g_bytes_unref (bytes);
+  g_free (url);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+  gst_fal_server_stop (server);
+  g_object_unref (server);
+}
+
+GST_END_TEST;
+
+/* An upload to a server that is not there fails the stream with an
+ * element error (on-error=fail, the default). */
+GST_START_TEST (test_upload_error)
+{
+  GstElement *pipeline = gst_parse_launch ("appsrc name=src format=time "
+      "caps=image/png ! falupload server-url=http://127.0.0.1:9 "
+      "! fakesink", NULL);
+  GstElement *src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstMessage *msg;
+
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  gst_app_src_push_buffer (GST_APP_SRC (src),
+      gst_buffer_new_wrapped (g_strdup ("not a png"), 9));
+  gst_app_src_end_of_stream (GST_APP_SRC (src));
+  msg = gst_bus_timed_pop_filtered (bus, WAIT,
+      GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
+  fail_unless (msg != NULL);
+  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_ERROR);
+  gst_message_unref (msg);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (src);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 static Suite *
 falupload_suite (void)
 {
@@ -223,6 +291,8 @@ falupload_suite (void)
   tcase_add_test (tc, test_upload_png_roundtrip);
   tcase_add_test (tc, test_upload_raw_interval);
   tcase_add_test (tc, test_caps_passthrough);
+  tcase_add_test (tc, test_server_url);
+  tcase_add_test (tc, test_upload_error);
   return s;
 }
 
