@@ -4,9 +4,10 @@
 #include <libsoup/soup.h>
 #include "gstfalserver-private.h"
 
-G_DEFINE_QUARK (gst-fal-app-error-quark, gst_fal_app_error);
+G_DEFINE_QUARK (gst - fal - app - error - quark, gst_fal_app_error);
 
-struct _GstFalAppCall {
+struct _GstFalAppCall
+{
   GstFalRequest *request;
   SoupSession *session;         /* for fetch, created on first use */
   guint fail_status;

@@ -225,7 +225,8 @@ gst_fal_request_build_status (GstFalRequest * request, gboolean with_logs,
     json_builder_begin_object (builder);
     json_builder_set_member_name (builder, "inference_time");
     json_builder_add_double_value (builder,
-        (request->completed_at - request->started_at) / (gdouble) G_USEC_PER_SEC);
+        (request->completed_at -
+            request->started_at) / (gdouble) G_USEC_PER_SEC);
     json_builder_end_object (builder);
     if (request->error) {
       add_string_member (builder, "error", request->error);
@@ -254,7 +255,8 @@ gst_fal_request_get_result (GstFalRequest * request, JsonNode ** body,
 
 /* ---- the queue ---- */
 
-struct _GstFalQueue {
+struct _GstFalQueue
+{
   GMutex lock;
   GCond cond;
   GQueue normal;

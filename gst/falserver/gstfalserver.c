@@ -19,7 +19,8 @@
 #define RETENTION_SECONDS 3600
 #define WEBHOOK_ATTEMPTS 4
 
-enum {
+enum
+{
   PROP_0,
   PROP_BIND_ADDRESS,
   PROP_PORT,
@@ -34,13 +35,15 @@ enum {
 
 static GParamSpec *properties[N_PROPERTIES];
 
-typedef enum {
+typedef enum
+{
   WATCH_STATUS,                 /* GET …/status/stream */
   WATCH_RUN,                    /* POST /run/{ID} */
   WATCH_STREAM,                 /* POST /run/{ID}/stream */
 } WatchKind;
 
-typedef struct {
+typedef struct
+{
   GstFalServer *server;
   WatchKind kind;
   GstFalRequest *request;
@@ -53,7 +56,8 @@ typedef struct {
   GSource *keepalive;
 } Watcher;
 
-struct _GstFalServer {
+struct _GstFalServer
+{
   GObject parent;
 
   gchar *bind_address;
@@ -145,8 +149,7 @@ respond_detail (SoupServerMessage * msg, guint status, const gchar * detail,
 }
 
 static void
-respond_status_only (SoupServerMessage * msg, guint status,
-    const gchar * value)
+respond_status_only (SoupServerMessage * msg, guint status, const gchar * value)
 {
   JsonObject *object = json_object_new ();
   JsonNode *node = json_node_new (JSON_NODE_OBJECT);
@@ -245,8 +248,7 @@ authorized (GstFalServer * self, SoupServerMessage * msg, GHashTable * query)
         && (!strcmp (auth + 7, self->key) || token_valid (self, auth + 7)))
       return TRUE;
   }
-  if (query && token_valid (self, g_hash_table_lookup (query,
-              "fal_jwt_token")))
+  if (query && token_valid (self, g_hash_table_lookup (query, "fal_jwt_token")))
     return TRUE;
   return FALSE;
 }
@@ -450,7 +452,8 @@ watcher_update (Watcher * watcher, GstFalRequest * changed,
   sse_close (watcher->msg);
 }
 
-typedef struct {
+typedef struct
+{
   GstFalServer *server;
   GstFalRequest *request;
   gchar *partial;
@@ -506,7 +509,8 @@ keepalive_cb (Watcher * watcher)
 
 /* ---------------------------------------------------------------- workers */
 
-typedef struct {
+typedef struct
+{
   gchar *url;
   gchar *payload;
   gchar *request_id;
@@ -982,8 +986,7 @@ route_run (GstFalServer * self, SoupServerMessage * msg, const gchar * rest,
 static GBytes *
 request_bytes (SoupServerMessage * msg)
 {
-  return soup_message_body_flatten (soup_server_message_get_request_body
-      (msg));
+  return soup_message_body_flatten (soup_server_message_get_request_body (msg));
 }
 
 static const gchar *
@@ -1069,8 +1072,7 @@ handle_part (GstFalServer * self, SoupServerMessage * msg, const gchar * id,
   guint64 number;
 
   if (!g_ascii_string_to_unsigned (part, 10, 1, 10000, &number, NULL)) {
-    respond_detail (msg, SOUP_STATUS_BAD_REQUEST, "Invalid part number",
-        NULL);
+    respond_detail (msg, SOUP_STATUS_BAD_REQUEST, "Invalid part number", NULL);
     return;
   }
   etag = gst_fal_storage_write_part (self->storage, id, number, data, &error);
@@ -1147,8 +1149,7 @@ handle_complete (GstFalServer * self, SoupServerMessage * msg,
 
 /* PUT /storage/upload/ID, PUT|POST /storage/multipart/ID/(N|complete) */
 static void
-route_storage (GstFalServer * self, SoupServerMessage * msg,
-    const gchar * rest)
+route_storage (GstFalServer * self, SoupServerMessage * msg, const gchar * rest)
 {
   const gchar *method = soup_server_message_get_method (msg);
   g_auto (GStrv) segments = g_strsplit (rest, "/", -1);
@@ -1375,7 +1376,8 @@ handle_admin_faults (GstFalServer * self, SoupServerMessage * msg)
   respond_json_take (msg, SOUP_STATUS_OK, faults_to_json (&faults));
 }
 
-typedef enum {
+typedef enum
+{
   FAULT_NONE,
   FAULT_429,
   FAULT_500,
@@ -1544,7 +1546,8 @@ route_with_fault (GstFalServer * self, SoupServerMessage * msg,
     truncate_response (msg);
 }
 
-typedef struct {
+typedef struct
+{
   GstFalServer *server;
   SoupServerMessage *msg;
   gchar *path;

@@ -4,7 +4,8 @@
 #include <glib/gstdio.h>
 #include "gstfalserver-private.h"
 
-typedef struct {
+typedef struct
+{
   gchar *id;
   gchar *name;
   gchar *content_type;
@@ -15,7 +16,8 @@ typedef struct {
   GHashTable *parts;            /* part number → etag */
 } StorageEntry;
 
-struct _GstFalStorage {
+struct _GstFalStorage
+{
   gchar *dir;
   gboolean owns_dir;
   GMutex lock;

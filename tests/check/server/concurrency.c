@@ -19,7 +19,8 @@ teardown (void)
   g_clear_object (&server);
 }
 
-typedef struct {
+typedef struct
+{
   guint first;                  /* this client's values: first, first + N_CLIENTS… */
   guint checked;
 } Client;
@@ -29,8 +30,7 @@ static gpointer
 client_main (gpointer data)
 {
   Client *client = data;
-  g_autoptr (SoupSession) session =
-      fal_test_session_new ();
+  g_autoptr (SoupSession) session = fal_test_session_new ();
   g_autofree gchar *submit_url = fal_url (server, "/queue/local/echo");
   g_autoptr (GPtrArray) submitted =
       g_ptr_array_new_with_free_func ((GDestroyNotify) fal_reply_free);

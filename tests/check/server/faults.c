@@ -64,8 +64,7 @@ GST_END_TEST;
 static gboolean
 is_truncated (FalReply * reply)
 {
-  goffset announced = soup_message_headers_get_content_length
-      (reply->headers);
+  goffset announced = soup_message_headers_get_content_length (reply->headers);
 
   if (reply->error)
     return TRUE;

@@ -153,8 +153,7 @@ GST_START_TEST (test_failure_replayed)
       fal_reply_string (reply, "status_url"), NULL);
   g_autoptr (FalReply) result = NULL;
 
-  fail_unless_equals_string (fal_reply_string (status, "status"),
-      "COMPLETED");
+  fail_unless_equals_string (fal_reply_string (status, "status"), "COMPLETED");
   fail_unless (fal_reply_string (status, "error") != NULL);
   fail_unless_equals_string (fal_reply_string (status, "error_type"),
       "runner_disconnected");
@@ -170,10 +169,8 @@ GST_END_TEST;
 
 GST_START_TEST (test_cancel)
 {
-  g_autoptr (FalReply) one = submit ("local/sleep", "{\"seconds\": 60}",
-      NULL);
-  g_autoptr (FalReply) two = submit ("local/sleep", "{\"seconds\": 60}",
-      NULL);
+  g_autoptr (FalReply) one = submit ("local/sleep", "{\"seconds\": 60}", NULL);
+  g_autoptr (FalReply) two = submit ("local/sleep", "{\"seconds\": 60}", NULL);
   g_autoptr (FalReply) queued = submit ("local/sleep", "{\"seconds\": 60}",
       NULL);
   g_autoptr (FalReply) cancel = NULL;
@@ -247,7 +244,8 @@ GST_START_TEST (test_start_timeout)
       fal_reply_string (late, "status_url"), NULL);
   g_autoptr (FalReply) result = NULL;
   g_autoptr (FalReply) bad = submit ("local/echo", "{}", (const gchar *[]) {
-      "X-Fal-Request-Timeout", "soon", NULL});
+        "X-Fal-Request-Timeout", "soon", NULL
+      });
 
   fail_unless_equals_string (fal_reply_string (status, "error_type"),
       "request_timeout");
@@ -467,7 +465,8 @@ GST_END_TEST;
 
 /* ---- webhooks: a receiver on its own thread ---- */
 
-typedef struct {
+typedef struct
+{
   GMutex lock;
   GCond cond;
   GPtrArray *bodies;

@@ -189,7 +189,8 @@ GST_START_TEST (test_state_machine)
 
 GST_END_TEST;
 
-typedef struct {
+typedef struct
+{
   guint changes;
   GPtrArray *partials;
 } Recorder;

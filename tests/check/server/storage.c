@@ -106,8 +106,7 @@ GST_START_TEST (test_multipart)
   g_autofree gchar *url = fal_url (server,
       "/rest/storage/upload/initiate-multipart?storage_type=fal-cdn-v3");
   g_autoptr (FalReply) init = fal_http (session, "POST", url,
-      "{\"content_type\": \"text/plain\", \"file_name\": \"parts.txt\"}",
-      auth);
+      "{\"content_type\": \"text/plain\", \"file_name\": \"parts.txt\"}", auth);
   const gchar *upload_url = fal_reply_string (init, "upload_url");
   const gchar *chunks[] = { "first part, ", "second part, ", "third" };
   g_autoptr (GString) complete = g_string_new ("{\"parts\": [");
@@ -188,8 +187,7 @@ GST_START_TEST (test_cdn_v3)
   fail_unless_equals_int (refused->status, 401);
   fail_unless (g_str_has_suffix (fal_reply_string (upload, "access_url"),
           "/pixel.png"));
-  check_download (fal_reply_string (upload, "access_url"), "image/png",
-      "PNG!");
+  check_download (fal_reply_string (upload, "access_url"), "image/png", "PNG!");
 
   /* multipart: create, PUT parts under access_url, complete */
   multipart_url = g_strconcat (upload_url, "/multipart", NULL);
