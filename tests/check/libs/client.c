@@ -639,6 +639,91 @@ GST_START_TEST (test_environment)
 
 GST_END_TEST;
 
+/* /run/status/<code>[/header]: answers <code>, the error type only in the
+ * X-Fal-Error-Type header when asked */
+static void
+answer_status (FalMock * m, SoupServerMessage * msg, const gchar * path,
+    gpointer user_data)
+{
+  g_auto (GStrv) parts = g_strsplit (path, "/", -1);
+  guint code = atoi (parts[3]);
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+  g_autofree gchar *body = g_strdup_printf ("{\"detail\": \"d%u\"}", code);
+
+  if (code == 504)
+    soup_message_headers_replace (headers, "X-Fal-Request-Timeout-Type",
+        "user");
+  if (parts[4] && g_str_equal (parts[4], "header"))
+    soup_message_headers_replace (headers, "X-Fal-Error-Type", "from_header");
+  if (code == 200)
+    fal_mock_respond (msg, 200, "text/plain", "this is not json");
+  else
+    fal_mock_respond_json (msg, code, body);
+}
+
+GST_START_TEST (test_error_mapping)
+{
+  const struct
+  {
+    guint status;
+    gint code;
+  } table[] = {
+    {400, GST_FAL_ERROR_VALIDATION}, {401, GST_FAL_ERROR_UNAUTHORIZED},
+    {403, GST_FAL_ERROR_UNAUTHORIZED}, {404, GST_FAL_ERROR_NOT_FOUND},
+    {413, GST_FAL_ERROR_VALIDATION}, {422, GST_FAL_ERROR_VALIDATION},
+    {429, GST_FAL_ERROR_RATE_LIMITED}, {499, GST_FAL_ERROR_CANCELLED},
+    {500, GST_FAL_ERROR_SERVER}, {502, GST_FAL_ERROR_SERVER},
+    {503, GST_FAL_ERROR_SERVER}, {504, GST_FAL_ERROR_TIMEOUT},
+  };
+  guint i;
+
+  g_object_set (client, "max-retries", 0, NULL);
+  fal_mock_add_handler (mock, "/run/status/", answer_status, NULL);
+  for (i = 0; i < G_N_ELEMENTS (table); i++) {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (JsonNode) result = NULL;
+    g_autofree gchar *app = g_strdup_printf ("status/%u", table[i].status);
+    g_autofree gchar *detail = g_strdup_printf ("d%u", table[i].status);
+
+    result = gst_fal_client_run (client, app, NULL, NULL, NULL, &error);
+    fail_unless (result == NULL);
+    g_assert_error (error, GST_FAL_ERROR, table[i].code);
+    assert_equals_int (gst_fal_error_get_http_status (error), table[i].status);
+    assert_equals_string (gst_fal_error_get_detail (error), detail);
+    fail_unless (gst_fal_error_get_error_type (error) == NULL);
+    fail_unless (g_str_has_prefix (error->message, app));
+  }
+
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (JsonNode) result = gst_fal_client_run (client,
+        "status/500/header", NULL, NULL, NULL, &error);
+
+    g_assert_error (error, GST_FAL_ERROR, GST_FAL_ERROR_SERVER);
+    assert_equals_string (gst_fal_error_get_error_type (error), "from_header");
+    assert_equals_string (error->message, "status/500/header: HTTP 500 "
+        "from_header: d500");
+  }
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (JsonNode) result = gst_fal_client_run (client, "status/200",
+        NULL, NULL, NULL, &error);
+
+    g_assert_error (error, GST_FAL_ERROR, GST_FAL_ERROR_PROTOCOL);
+    fail_unless (strstr (error->message, "not JSON"));
+  }
+  /* other domains have no details */
+  {
+    g_autoptr (GError) other = g_error_new_literal (G_IO_ERROR,
+        G_IO_ERROR_FAILED, "x");
+
+    assert_equals_int (gst_fal_error_get_http_status (other), 0);
+    fail_unless (gst_fal_error_get_detail (other) == NULL);
+  }
+}
+
+GST_END_TEST;
+
 static Suite *
 client_suite (void)
 {
@@ -651,6 +736,7 @@ client_suite (void)
   tcase_add_test (tc, test_run_async);
   tcase_add_test (tc, test_run_errors);
   tcase_add_test (tc, test_unauthorized);
+  tcase_add_test (tc, test_error_mapping);
   tcase_add_test (tc, test_submit_blocking);
   tcase_add_test (tc, test_submit_async);
   tcase_add_test (tc, test_by_id);
