@@ -103,8 +103,7 @@ make_element (const gchar * factory, GError ** error)
 
   if (element == NULL)
     g_set_error (error, GST_FAL_ERROR, GST_FAL_ERROR_ENCODE,
-        "Cannot encode frames: the GStreamer element '%s' is missing",
-        factory);
+        "Cannot encode frames: the GStreamer element '%s' is missing", factory);
   return element;
 }
 
@@ -157,8 +156,7 @@ encoder_build (GstFalFrameEncoder * encoder, GstCaps * caps, GError ** error)
   for (i = 0; i + 1 < G_N_ELEMENTS (names); i++) {
     if (!gst_element_link (elements[i], elements[i + 1])) {
       g_set_error (error, GST_FAL_ERROR, GST_FAL_ERROR_ENCODE,
-          "Cannot encode frames: cannot link %s to %s", names[i],
-          names[i + 1]);
+          "Cannot encode frames: cannot link %s to %s", names[i], names[i + 1]);
       gst_clear_object (&encoder->pipeline);
       return FALSE;
     }

@@ -221,7 +221,8 @@ static const gchar *const H_NAMES[] = { "h", "height", NULL };
 static const gchar *const X1_NAMES[] = { "x_min", "xmin", "x1", NULL };
 static const gchar *const Y1_NAMES[] = { "y_min", "ymin", "y1", NULL };
 static const gchar *const X2_NAMES[] = { "x_max", "xmax", "x2", "right", NULL };
-static const gchar *const Y2_NAMES[] = { "y_max", "ymax", "y2", "bottom", NULL };
+static const gchar *const Y2_NAMES[] =
+    { "y_max", "ymax", "y2", "bottom", NULL };
 
 /* Reads {x,y,w,h} / {x,y,width,height} / {x_min,y_min,x_max,y_max} /
  * {left,top,right,bottom} from @object into @box (x, y, w, h). */
@@ -304,10 +305,12 @@ label_from_key (const gchar * key)
 static const gchar *const BOX_NAMES[] = { "box", "bbox", "bounding_box",
   "boundingBox", NULL
 };
+
 static const gchar *const LABEL_NAMES[] = { "label", "class", "class_name",
   "name", "type", "category", NULL
 };
 static const gchar *const DATA_NAMES[] = { "data", "text", "value", NULL };
+
 static const gchar *const SCORE_NAMES[] = { "score", "confidence",
   "probability", "quality", NULL
 };

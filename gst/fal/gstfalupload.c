@@ -254,8 +254,7 @@ response_object (GTask * task, GAsyncResult * result, const gchar * what,
       return json_object_new ();
     }
     g_task_return_new_error (task, GST_FAL_ERROR, GST_FAL_ERROR_PROTOCOL,
-        "Upload failed (%s): the server's answer is not a JSON object",
-        what);
+        "Upload failed (%s): the server's answer is not a JSON object", what);
     gst_fal_http_response_free (response);
     if (node)
       json_node_unref (node);
@@ -762,8 +761,7 @@ encode_in_thread (GTask * task, gpointer source, gpointer job_ptr,
 }
 
 static void
-sample_upload_done (GObject * source, GAsyncResult * result,
-    gpointer user_data)
+sample_upload_done (GObject * source, GAsyncResult * result, gpointer user_data)
 {
   GTask *task = user_data;
   GError *error = NULL;

@@ -260,8 +260,7 @@ GST_START_TEST (test_encode_from_threads)
   gint i;
 
   for (i = 0; i < 4; i++)
-    threads[i] = g_thread_new ("encode", encode_thread,
-        i % 2 ? &data : &data2);
+    threads[i] = g_thread_new ("encode", encode_thread, i % 2 ? &data : &data2);
   for (i = 0; i < 4; i++)
     g_thread_join (threads[i]);
   fail_unless_equals_int (data.failures + data2.failures, 0);
@@ -422,8 +421,7 @@ GST_START_TEST (test_data_uri_forms)
   fail_unless (decoded != NULL);
   fail_unless_equals_string (content_type, "text/plain;charset=US-ASCII");
   fail_unless_equals_int (g_bytes_get_size (decoded), 13);
-  fail_unless (!memcmp (g_bytes_get_data (decoded, NULL), "Hello, World!",
-          13));
+  fail_unless (!memcmp (g_bytes_get_data (decoded, NULL), "Hello, World!", 13));
   g_bytes_unref (decoded);
   g_clear_pointer (&content_type, g_free);
 

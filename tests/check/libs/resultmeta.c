@@ -310,8 +310,7 @@ GST_START_TEST (test_find_media_url)
   g_free (url);
 
   url = gst_fal_result_find_media_url ("{\"audio\": {\"url\": "
-      "\"http://h/s.wav\"}, \"other\": {\"url\": \"http://h/o\"}}", NULL,
-      NULL);
+      "\"http://h/s.wav\"}, \"other\": {\"url\": \"http://h/o\"}}", NULL, NULL);
   fail_unless_equals_string (url, "http://h/s.wav");
   g_free (url);
 

@@ -287,6 +287,8 @@ server_thread (gpointer user_data)
 
   soup_server_disconnect (m->server);
   g_object_unref (m->server);
+  /* let the closed connections release their sockets */
+  while (g_main_context_iteration (m->context, FALSE));
   g_main_context_pop_thread_default (m->context);
   return NULL;
 }
