@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 void
@@ -116,6 +117,7 @@ gst_fal_cmd_report_error (const gchar * what, const GError * error)
   guint http_status = gst_fal_error_get_http_status (error);
   const gchar *error_type = gst_fal_error_get_error_type (error);
   const gchar *detail = gst_fal_error_get_detail (error);
+  const gchar *message;
   g_autofree gchar *text = NULL;
 
   if (gst_fal_cmd_was_interrupted ()) {
@@ -123,7 +125,12 @@ gst_fal_cmd_report_error (const gchar * what, const GError * error)
     return GST_FAL_EXIT_INTERRUPTED;
   }
 
-  text = one_line (detail && *detail ? detail : error->message);
+  message = error->message;
+  /* the library's messages may already name the app */
+  if (g_str_has_prefix (message, what)
+      && g_str_has_prefix (message + strlen (what), ": "))
+    message += strlen (what) + 2;
+  text = one_line (detail && *detail ? detail : message);
   if (http_status && error_type)
     fprintf (stderr, "gst-fal: %s: HTTP %u %s: %s\n", what, http_status,
         error_type, text);

@@ -156,6 +156,18 @@ assert_one_error_line (const ToolResult * res, const gchar * prefix)
   fail_unless_equals_int (count_lines (res->err), 1);
 }
 
+/* The server may log to stderr before failing: check its last line. */
+static void
+assert_last_error_line (const ToolResult * res, const gchar * prefix)
+{
+  g_auto (GStrv) lines = g_strsplit (res->err, "\n", -1);
+  guint n = g_strv_length (lines);
+
+  fail_unless (n >= 2 && *lines[n - 1] == '\0', "stderr: '%s'", res->err);
+  fail_unless (g_str_has_prefix (lines[n - 2], prefix),
+      "last line of stderr '%s' does not start with '%s'", res->err, prefix);
+}
+
 static gchar *
 json_member (const gchar * text, const gchar * member)
 {
@@ -487,6 +499,65 @@ GST_START_TEST (test_submit_cancel_sleep)
 
 GST_END_TEST;
 
+/* On its own server: requests that time out may keep its workers busy until
+ * they are cancelled. */
+GST_START_TEST (test_timeout)
+{
+  g_autofree gchar *url = NULL;
+  g_autoptr (GSubprocess) server = serve (&url, NULL);
+  g_autoptr (ToolResult) subscribe = tool_run (url, "subscribe",
+      "--timeout", "1", "local/sleep", "{\"seconds\": 30}");
+  g_autoptr (ToolResult) run = tool_run (url, "run", "--timeout", "1",
+      "local/sleep", "{\"seconds\": 30}");
+
+  fail_unless_equals_int (subscribe->status, 1);
+  assert_one_error_line (subscribe, "gst-fal: local/sleep: ");
+  fail_unless_equals_string (subscribe->out, "");
+  fail_unless_equals_int (run->status, 1);
+  assert_one_error_line (run, "gst-fal: local/sleep: ");
+
+  /* stopping ends whatever still runs */
+  fail_unless_equals_int (serve_stop (server, SIGTERM), 0);
+}
+
+GST_END_TEST;
+
+/* SIGINT while following a request: exit 130, the request is cancelled. */
+GST_START_TEST (test_interrupt)
+{
+  g_autoptr (GSubprocessLauncher) launcher = tool_launcher (shared_url, NULL,
+      G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr (GSubprocess) proc = NULL;
+  g_autoptr (GDataInputStream) err_lines = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *first_log = NULL;
+  g_autofree gchar *last = NULL;
+  gchar *line;
+
+  proc = g_subprocess_launcher_spawn (launcher, &error, tool_path (),
+      "subscribe", "--logs", "local/sleep",
+      "{\"seconds\": 60, \"logs\": 60}", NULL);
+  fail_unless (proc != NULL);
+  err_lines = g_data_input_stream_new (g_subprocess_get_stderr_pipe (proc));
+  /* the first log line: the request runs */
+  first_log = g_data_input_stream_read_line_utf8 (err_lines, NULL, NULL,
+      &error);
+  fail_unless (first_log != NULL);
+  fail_unless (g_str_has_prefix (first_log, "sleeping: "), "%s", first_log);
+
+  g_subprocess_send_signal (proc, SIGINT);
+  while ((line = g_data_input_stream_read_line_utf8 (err_lines, NULL, NULL,
+              NULL))) {
+    g_free (last);
+    last = line;
+  }
+  fail_unless (g_subprocess_wait (proc, NULL, NULL));
+  fail_unless_equals_int (exit_status_of (proc), 130);
+  fail_unless_equals_string (last, "gst-fal: local/sleep: interrupted");
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_stream_counter)
 {
   g_autoptr (ToolResult) res = tool_run (shared_url, "stream",
@@ -604,7 +675,7 @@ GST_START_TEST (test_serve_refuses_public_bind_without_key)
 
   fail_unless (res->status != 0);
   fail_unless_equals_string (res->out, "");
-  assert_one_error_line (res, "gst-fal: serve: ");
+  assert_last_error_line (res, "gst-fal: serve: ");
 }
 
 GST_END_TEST;
@@ -643,6 +714,7 @@ cli_suite (void)
   tcase_add_test (shared, test_subscribe_sleep_logs);
   tcase_add_test (shared, test_submit_status_result);
   tcase_add_test (shared, test_submit_cancel_sleep);
+  tcase_add_test (shared, test_interrupt);
   tcase_add_test (shared, test_stream_counter);
   tcase_add_test (shared, test_upload);
 
@@ -652,6 +724,7 @@ cli_suite (void)
   tcase_add_test (own, test_serve_key);
   tcase_add_test (own, test_serve_refuses_public_bind_without_key);
   tcase_add_test (own, test_serve_signals);
+  tcase_add_test (own, test_timeout);
   return s;
 }
 
