@@ -8,6 +8,11 @@
 
 #include "gstfalupload-private.h"
 
+#if __has_include(<gst/falserver/gstfalserver.h>)
+#include <gst/falserver/gstfalserver.h>
+#define HAVE_FAL_SERVER 1
+#endif
+
 #define TEST_KEY "test-key-123"
 
 /* The storage server: its own thread and main context. */
@@ -729,6 +734,68 @@ GST_START_TEST (test_download_data_uri_and_errors)
 
 GST_END_TEST;
 
+#ifdef HAVE_FAL_SERVER
+/* The same flows against the project's own server, which requires a key on
+ * its API but none on the upload URLs and files. */
+GST_START_TEST (test_local_server_round_trip)
+{
+  GstFalServer *server = gst_fal_server_new ();
+  GstFalClient *client;
+  GAsyncResult *result = NULL;
+  GError *error = NULL;
+  GBytes *data, *downloaded;
+  gchar *url, *content_type = NULL;
+  gsize sizes[] = { 1000, 100 * 1024 };
+  guint i;
+
+  g_object_set (server, "key", "server-key", NULL);
+  fail_unless (gst_fal_server_start (server, &error), "%s",
+      error ? error->message : "");
+  client = gst_fal_client_new_for_url (gst_fal_server_get_url (server));
+  g_object_set (client, "key", "server-key", NULL);
+
+  for (i = 0; i < G_N_ELEMENTS (sizes); i++) {
+    data = pattern_bytes (sizes[i]);
+    result = NULL;
+    /* the second one goes in 7 parts */
+    gst_fal_client_upload_bytes_full_async (client, data, "image/webp",
+        "pic.webp", 64 * 1024, 16 * 1024, NULL, store_result, &result);
+    url = gst_fal_client_upload_bytes_finish (client, wait_result (&result),
+        &error);
+    fail_unless (url != NULL, "%s", error ? error->message : "");
+    g_object_unref (result);
+
+    downloaded = gst_fal_client_download (client, url, &content_type, NULL,
+        &error);
+    fail_unless (downloaded != NULL, "%s", error ? error->message : "");
+    fail_unless (g_bytes_equal (downloaded, data));
+    fail_unless_equals_string (content_type, "image/webp");
+    g_bytes_unref (downloaded);
+    g_clear_pointer (&content_type, g_free);
+    g_free (url);
+    g_bytes_unref (data);
+  }
+
+  g_object_unref (client);
+
+  /* without the key the server refuses to initiate */
+  client = gst_fal_client_new_for_url (gst_fal_server_get_url (server));
+  data = pattern_bytes (10);
+  url = gst_fal_client_upload_bytes (client, data, NULL, NULL, NULL, &error);
+  fail_unless (url == NULL);
+  fail_unless (g_error_matches (error, GST_FAL_ERROR,
+          GST_FAL_ERROR_UNAUTHORIZED), "%s", error->message);
+  g_clear_error (&error);
+  g_bytes_unref (data);
+  g_object_unref (client);
+
+  gst_fal_server_stop (server);
+  g_object_unref (server);
+}
+
+GST_END_TEST;
+#endif
+
 static Suite *
 upload_suite (void)
 {
@@ -743,6 +810,9 @@ upload_suite (void)
   tcase_add_test (tc, test_upload_file);
   tcase_add_test (tc, test_upload_sample);
   tcase_add_test (tc, test_download_data_uri_and_errors);
+#ifdef HAVE_FAL_SERVER
+  tcase_add_test (tc, test_local_server_round_trip);
+#endif
   return s;
 }
 
