@@ -696,6 +696,8 @@ fal_mock_thread (gpointer data)
 
   g_main_context_push_thread_default (mock->context);
   g_main_loop_run (mock->loop);
+  /* let the server's connections finish closing */
+  while (g_main_context_iteration (mock->context, FALSE));
   g_main_context_pop_thread_default (mock->context);
   return NULL;
 }
@@ -705,21 +707,28 @@ fal_mock_start_in_thread (gpointer data)
 {
   FalMock *mock = data;
   GError *error = NULL;
-  GSList *uris;
-  GUri *uri;
+  GSList *listeners;
+  GSocketAddress *local, *address;
 
   mock->server = soup_server_new ("server-header", "falmock", NULL);
   soup_server_add_handler (mock->server, NULL, fal_mock_dispatch, mock, NULL);
-  if (!soup_server_listen_local (mock->server, 0,
-          SOUP_SERVER_LISTEN_IPV4_ONLY, &error))
+  /* (soup_server_listen_local leaks an address) */
+  address = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
+  if (!soup_server_listen (mock->server, address, 0, &error))
     g_error ("falmock: cannot listen: %s", error->message);
-  uris = soup_server_get_uris (mock->server);
-  uri = uris->data;
+  g_object_unref (address);
+  /* the port from the listening socket (soup_server_get_uris leaks) */
+  listeners = soup_server_get_listeners (mock->server);
+  local = g_socket_get_local_address (listeners->data, &error);
+  g_slist_free (listeners);
+  if (local == NULL)
+    g_error ("falmock: no local address: %s", error->message);
   g_mutex_lock (&mock->lock);
-  mock->url = g_strdup_printf ("http://127.0.0.1:%d", g_uri_get_port (uri));
+  mock->url = g_strdup_printf ("http://127.0.0.1:%u",
+      g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local)));
   g_cond_broadcast (&mock->cond);
   g_mutex_unlock (&mock->lock);
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  g_object_unref (local);
   return G_SOURCE_REMOVE;
 }
 
