@@ -148,6 +148,13 @@ guint gst_fal_queue_length (GstFalQueue * queue);
 /* Wakes every pop with NULL; returns the requests still waiting. */
 GList *gst_fal_queue_close (GstFalQueue * queue);
 
+/* ---- endpoint ids (gstfalserver.c) ---- */
+
+/* owner/alias[/path] → APP (owner/alias; namespace/owner/alias for the
+ * workflows and comfy namespaces) and the sub-path ("" if none). */
+gboolean gst_fal_split_endpoint (const gchar * endpoint, gchar ** app_name,
+    gchar ** path);
+
 /* ---- app calls (gstfalappcall.c) ---- */
 
 GstFalAppCall *gst_fal_app_call_new (GstFalRequest * request);

@@ -655,8 +655,9 @@ start_timeout_cb (GstFalRequest * request)
 }
 
 /* APP of an endpoint id: owner/alias, or namespace/owner/alias. */
-static gboolean
-split_endpoint (const gchar * endpoint, gchar ** app_name, gchar ** path)
+gboolean
+gst_fal_split_endpoint (const gchar * endpoint, gchar ** app_name,
+    gchar ** path)
 {
   g_auto (GStrv) segments = g_strsplit (endpoint, "/", -1);
   guint n = g_strv_length (segments), keep, i;
@@ -712,7 +713,7 @@ handle_submit (GstFalServer * self, SoupServerMessage * msg,
   gdouble timeout = 0;
   guint max_waiting = 0;
 
-  if (!split_endpoint (endpoint, &app_name, &path)
+  if (!gst_fal_split_endpoint (endpoint, &app_name, &path)
       || !(app = gst_fal_app_registry_lookup (self->registry, app_name))) {
     g_autofree gchar *detail = g_strdup_printf ("Application '%s' not found",
         endpoint);
@@ -899,7 +900,7 @@ handle_openapi (GstFalServer * self, SoupServerMessage * msg,
   g_autofree gchar *text = NULL;
   const GstFalAppInfo *app;
 
-  if (!split_endpoint (endpoint, &app_name, &path)
+  if (!gst_fal_split_endpoint (endpoint, &app_name, &path)
       || !(app = gst_fal_app_registry_lookup (self->registry, app_name))) {
     respond_detail (msg, SOUP_STATUS_NOT_FOUND, "Application not found", NULL);
     return;

@@ -611,6 +611,78 @@ GST_START_TEST (test_default_server)
 
 GST_END_TEST;
 
+GST_START_TEST (test_priority)
+{
+  const gchar *low[] = { "X-Fal-Queue-Priority", "low", NULL };
+  const gchar *normal[] = { "X-Fal-Queue-Priority", "normal", NULL };
+  g_autoptr (FalReply) busy1 = submit ("local/sleep", "{\"seconds\": 60}",
+      NULL);
+  g_autoptr (FalReply) busy2 = submit ("local/sleep", "{\"seconds\": 60}",
+      NULL);
+  g_autoptr (FalReply) later = NULL;
+  g_autoptr (FalReply) sooner = NULL;
+  g_autoptr (FalReply) later_status = NULL;
+  g_autoptr (FalReply) sooner_status = NULL;
+
+  fal_wait_started (session, fal_reply_string (busy1, "status_url"));
+  fal_wait_started (session, fal_reply_string (busy2, "status_url"));
+  later = submit ("local/echo", "{}", low);
+  sooner = submit ("local/echo", "{}", normal);
+  /* the normal request goes ahead of the low one submitted before it */
+  later_status = fal_http (session, "GET", fal_reply_string (later,
+          "status_url"), NULL, NULL);
+  sooner_status = fal_http (session, "GET", fal_reply_string (sooner,
+          "status_url"), NULL, NULL);
+  fail_unless_equals_int (json_object_get_int_member (fal_reply_object
+          (sooner_status), "queue_position"), 0);
+  fail_unless_equals_int (json_object_get_int_member (fal_reply_object
+          (later_status), "queue_position"), 1);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_status_stream_keepalive)
+{
+  g_autoptr (FalReply) reply = submit ("local/sleep",
+      "{\"seconds\": 16.5}", NULL);
+  g_autofree gchar *url = g_strconcat (fal_reply_string (reply,
+          "status_url"), "/stream", NULL);
+  g_autoptr (FalReply) stream = fal_http (session, "GET", url, NULL, NULL);
+  g_autofree gchar *text = g_strndup (g_bytes_get_data (stream->body, NULL),
+      g_bytes_get_size (stream->body));
+
+  /* a comment every 15 s while nothing changes */
+  fail_unless_equals_int (stream->status, 200);
+  fail_unless (strstr (text, "\n: keepalive\n") != NULL
+      || g_str_has_prefix (text, ": keepalive\n"), "%s", text);
+  fail_unless (strstr (text, "\"COMPLETED\"") != NULL);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_stream_errors)
+{
+  g_autofree gchar *fail_url = fal_url (server, "/run/local/fail/stream");
+  g_autofree gchar *echo_url = fal_url (server, "/run/local/echo/stream");
+  g_autoptr (FalReply) failed = fal_http (session, "POST", fail_url,
+      "{\"status\": 418, \"detail\": \"teapot\"}", NULL);
+  g_autoptr (FalReply) echo = fal_http (session, "POST", echo_url,
+      "{\"only\": \"final\"}", NULL);
+  g_autoptr (GPtrArray) events = NULL;
+
+  /* an error before any event is a plain HTTP error */
+  fail_unless_equals_int (failed->status, 418);
+  fail_unless_equals_string (fal_reply_string (failed, "detail"), "teapot");
+  /* no partial output: the final one only */
+  fail_unless_equals_int (echo->status, 200);
+  events = sse_events (echo->body);
+  fail_unless_equals_int (events->len, 1);
+  fail_unless_equals_string (g_ptr_array_index (events, 0),
+      "{\"only\":\"final\"}");
+}
+
+GST_END_TEST;
+
 static Suite *
 protocol_suite (void)
 {
@@ -635,6 +707,9 @@ protocol_suite (void)
   tcase_add_test (tc, test_webhook);
   tcase_add_test (tc, test_stop_cancels);
   tcase_add_test (tc, test_default_server);
+  tcase_add_test (tc, test_priority);
+  tcase_add_test (tc, test_status_stream_keepalive);
+  tcase_add_test (tc, test_stream_errors);
   return s;
 }
 

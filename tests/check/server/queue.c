@@ -311,6 +311,40 @@ GST_START_TEST (test_fetch_and_store)
 
 GST_END_TEST;
 
+GST_START_TEST (test_endpoint_ids)
+{
+  const gchar *cases[][3] = {
+    {"local/echo", "local/echo", ""},
+    {"fal-ai/flux/dev", "fal-ai/flux", "dev"},
+    {"fal-ai/kling-video/v2.5-turbo/pro", "fal-ai/kling-video",
+        "v2.5-turbo/pro"},
+    {"workflows/me/pipe/x", "workflows/me/pipe", "x"},
+    {"comfy/me/graph", "comfy/me/graph", ""},
+  };
+  const gchar *invalid[] = { "echo", "", "/echo", "workflows/me",
+    "local//x"
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autofree gchar *app = NULL;
+    g_autofree gchar *path = NULL;
+
+    fail_unless (gst_fal_split_endpoint (cases[i][0], &app, &path));
+    fail_unless_equals_string (app, cases[i][1]);
+    fail_unless_equals_string (path, cases[i][2]);
+  }
+  for (i = 0; i < G_N_ELEMENTS (invalid); i++) {
+    g_autofree gchar *app = NULL;
+    g_autofree gchar *path = NULL;
+
+    fail_if (gst_fal_split_endpoint (invalid[i], &app, &path), "%s",
+        invalid[i]);
+  }
+}
+
+GST_END_TEST;
+
 static Suite *
 queue_suite (void)
 {
@@ -324,6 +358,7 @@ queue_suite (void)
   tcase_add_test (tc, test_state_machine);
   tcase_add_test (tc, test_app_call);
   tcase_add_test (tc, test_fetch_and_store);
+  tcase_add_test (tc, test_endpoint_ids);
   return s;
 }
 
