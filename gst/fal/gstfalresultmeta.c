@@ -147,7 +147,30 @@ gst_buffer_get_fal_result_meta (GstBuffer * buffer)
 /* Regions */
 
 /**
- * gst_fal_region_free: (skip)
+ * gst_fal_region_copy:
+ * @region: a region
+ *
+ * Returns: (transfer full): a copy of @region
+ */
+GstFalRegion *
+gst_fal_region_copy (const GstFalRegion * region)
+{
+  GstFalRegion *copy;
+
+  g_return_val_if_fail (region != NULL, NULL);
+
+  copy = g_new (GstFalRegion, 1);
+  *copy = *region;
+  copy->label = g_strdup (region->label);
+  copy->data = g_strdup (region->data);
+  return copy;
+}
+
+G_DEFINE_BOXED_TYPE (GstFalRegion, gst_fal_region, gst_fal_region_copy,
+    gst_fal_region_free);
+
+/**
+ * gst_fal_region_free:
  * @region: (transfer full): a region
  */
 void
@@ -422,7 +445,7 @@ gst_fal_result_find_regions (const gchar * result_json, gdouble scale_x,
 /**
  * gst_fal_buffer_add_regions: (skip)
  * @buffer: a writable buffer
- * @regions: (element-type GstFalRegion): regions
+ * @regions: (element-type GstFalRegion) (nullable): regions
  *
  * Returns: how many region metas were added
  */

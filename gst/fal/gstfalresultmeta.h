@@ -83,7 +83,11 @@ typedef struct {
   gchar *data;
 } GstFalRegion;
 
+GST_FAL_API GType gst_fal_region_get_type (void);
+#define GST_FAL_TYPE_REGION (gst_fal_region_get_type ())
+GST_FAL_API GstFalRegion *gst_fal_region_copy (const GstFalRegion * region);
 GST_FAL_API void gst_fal_region_free (GstFalRegion * region);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GstFalRegion, gst_fal_region_free)
 
 /* Finds boxes in a result JSON, whatever the app: arrays of objects with
  * `box`/`bbox` ([x,y,w,h] or {x,y,w,h}/{x_min,…}) or x/y/width/height fields,

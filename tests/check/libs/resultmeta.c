@@ -123,6 +123,14 @@ GST_START_TEST (test_regions_barcode)
   fail_unless_equals_string (r->label, "QR-Code: hello");
   fail_unless_equals_string (r->data, "hello");
   fail_unless (r->score < 0);
+  {
+    g_autoptr (GstFalRegion) copy = g_boxed_copy (GST_FAL_TYPE_REGION, r);
+
+    fail_unless (copy->label != r->label && copy->data != r->data);
+    fail_unless_equals_string (copy->label, "QR-Code: hello");
+    fail_unless_equals_string (copy->data, "hello");
+    check_box (copy, 10, 20, 30, 40);
+  }
   r = region_at (regions, 1);
   fail_unless_equals_string (r->label, "EAN-13: 123");
   check_box (r, 1, 2, 3, 4);
