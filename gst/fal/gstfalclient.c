@@ -1012,6 +1012,24 @@ on_subscribe_submitted (GObject * source, GAsyncResult * result,
       forward_status, s, NULL, s->internal, on_followed, task);
 }
 
+/**
+ * gst_fal_client_subscribe_async:
+ * @client: a client
+ * @application: the endpoint id
+ * @arguments: (nullable): the input, %NULL for `{}`
+ * @options: (nullable): options, %NULL for the defaults
+ * @on_status: (scope notified) (closure status_data) (destroy status_data_free) (nullable):
+ *   called with the Queued status after the submit, then for each update
+ * @status_data: data of @on_status
+ * @status_data_free: (nullable): frees @status_data when the call is over
+ * @cancellable: (nullable): cancels the call, and the request on the server
+ * @callback: called in the caller's thread-default context when done
+ * @user_data: data of @callback
+ *
+ * Submits, follows the status and fetches the result. A timeout (the options'
+ * or the client's) or a cancellation cancels the request on the server first,
+ * then fails with %GST_FAL_ERROR_TIMEOUT or %GST_FAL_ERROR_CANCELLED.
+ */
 void
 gst_fal_client_subscribe_async (GstFalClient * client,
     const gchar * application, JsonNode * arguments, GstFalOptions * options,
@@ -1199,6 +1217,23 @@ on_stream_done (GObject * source, GAsyncResult * result, gpointer user_data)
   }
 }
 
+/**
+ * gst_fal_client_stream_async:
+ * @client: a client
+ * @application: the endpoint id
+ * @arguments: (nullable): the input, %NULL for `{}`
+ * @options: (nullable): options, %NULL for the defaults
+ * @on_event: (scope notified) (closure event_data) (destroy event_data_free) (nullable):
+ *   called with each event's JSON data as it arrives
+ * @event_data: data of @on_event
+ * @event_data_free: (nullable): frees @event_data when the call is over
+ * @cancellable: (nullable): closes the stream
+ * @callback: called in the caller's thread-default context when done
+ * @user_data: data of @callback
+ *
+ * POSTs to the application's `/stream` endpoint; finishes with the last
+ * event (the final output).
+ */
 void
 gst_fal_client_stream_async (GstFalClient * client,
     const gchar * application, JsonNode * arguments, GstFalOptions * options,

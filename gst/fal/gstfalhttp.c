@@ -28,6 +28,8 @@ typedef struct
   gchar *request_id;
   gchar *label;
   gchar *authorization;
+  /* the client's fal base URLs: the only ones the key may go to */
+  gchar *fal_urls[3];
   gchar *user_agent;
   GstFalClientSettings settings;
 
@@ -79,6 +81,9 @@ exchange_free (Exchange * ex)
     memset (ex->authorization, 0, strlen (ex->authorization));
     g_free (ex->authorization);
   }
+  g_free (ex->fal_urls[0]);
+  g_free (ex->fal_urls[1]);
+  g_free (ex->fal_urls[2]);
   g_free (ex->user_agent);
   if (ex->chunk_data_free)
     ex->chunk_data_free (ex->chunk_data);
@@ -560,6 +565,22 @@ on_sent (GObject * source, GAsyncResult * result, gpointer user_data)
       G_PRIORITY_DEFAULT, ex->attempt_cancellable, on_read, task);
 }
 
+/* A redirect away from the fal hosts must not carry the key along. */
+static void
+on_restarted (SoupMessage * msg, gpointer user_data)
+{
+  Exchange *ex = user_data;
+  g_autofree gchar *url = g_uri_to_string (soup_message_get_uri (msg));
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (ex->fal_urls); i++) {
+    if (gst_fal_url_is_under (url, ex->fal_urls[i]))
+      return;
+  }
+  soup_message_headers_remove (soup_message_get_request_headers (msg),
+      "Authorization");
+}
+
 static void
 start_attempt (GTask * task)
 {
@@ -584,8 +605,10 @@ start_attempt (GTask * task)
   soup_message_headers_replace (headers, "Accept", ex->accept);
   if (ex->user_agent)
     soup_message_headers_replace (headers, "User-Agent", ex->user_agent);
-  if (ex->authorization)
+  if (ex->authorization) {
     soup_message_headers_replace (headers, "Authorization", ex->authorization);
+    g_signal_connect (ex->msg, "restarted", G_CALLBACK (on_restarted), ex);
+  }
   for (i = 0; ex->headers && ex->headers[i] && ex->headers[i + 1]; i += 2)
     soup_message_headers_replace (headers, ex->headers[i], ex->headers[i + 1]);
   if (ex->body)
@@ -698,6 +721,9 @@ http_start (GstFalClient * client, const GstFalHttpRequest * request,
       || gst_fal_url_is_under (request->url, client->rest_url));
   if (authorized && client->key)
     ex->authorization = g_strconcat ("Key ", client->key, NULL);
+  ex->fal_urls[0] = g_strdup (client->queue_url);
+  ex->fal_urls[1] = g_strdup (client->run_url);
+  ex->fal_urls[2] = g_strdup (client->rest_url);
   ex->user_agent = g_strdup (client->user_agent);
   g_mutex_unlock (&client->lock);
 

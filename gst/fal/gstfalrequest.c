@@ -957,6 +957,20 @@ gst_fal_request_follow_finish (GstFalRequest * request,
 
 /* wait */
 
+/**
+ * gst_fal_request_wait_async:
+ * @request: a request
+ * @options: (nullable): status mode, logs and timeout; %NULL for the defaults
+ * @on_status: (scope notified) (closure status_data) (destroy status_data_free) (nullable):
+ *   called for each status update
+ * @status_data: data of @on_status
+ * @status_data_free: (nullable): frees @status_data when the call is over
+ * @cancellable: (nullable): stops waiting (the request is not cancelled)
+ * @callback: called in the caller's thread-default context when done
+ * @user_data: data of @callback
+ *
+ * Follows the status (SSE status stream, or polling) until COMPLETED.
+ */
 void
 gst_fal_request_wait_async (GstFalRequest * request, GstFalOptions * options,
     GstFalStatusFunc on_status, gpointer status_data,

@@ -206,6 +206,62 @@ GST_START_TEST (test_key_only_to_fal_urls)
 
 GST_END_TEST;
 
+static void
+redirect (FalMock * mock, SoupServerMessage * msg, const gchar * path,
+    gpointer target)
+{
+  g_autofree gchar *location = g_strconcat (fal_mock_get_url (mock), target,
+      NULL);
+
+  soup_message_headers_replace (soup_server_message_get_response_headers
+      (msg), "Location", location);
+  soup_server_message_set_status (msg, 302, NULL);
+}
+
+static void
+elsewhere (FalMock * mock, SoupServerMessage * msg, const gchar * path,
+    gpointer user_data)
+{
+  fal_mock_respond_json (msg, 200, "{\"moved\": true}");
+}
+
+GST_START_TEST (test_key_not_redirected)
+{
+  FalMock *mock = mock_with_storage ();
+  g_autoptr (GstFalClient) client =
+      g_object_new (GST_FAL_TYPE_CLIENT, "server-url", fal_mock_get_url (mock),
+      "key", SECRET, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) result = NULL;
+
+  fal_mock_add_handler (mock, "/run/local/moved", redirect,
+      (gpointer) "/elsewhere/x");
+  fal_mock_add_handler (mock, "/run/local/renamed", redirect,
+      (gpointer) "/run/local/echo");
+  fal_mock_add_handler (mock, "/elsewhere/", elsewhere, NULL);
+
+  /* a redirect off the fal endpoints loses the key */
+  result = gst_fal_client_run (client, "local/moved", NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  assert_equals_string (header_of (mock, "POST", "/run/local/moved",
+          "Authorization"), "Key " SECRET);
+  assert_equals_int (fal_mock_count (mock, NULL, "/elsewhere/x"), 1);
+  fail_unless (header_of (mock, NULL, "/elsewhere/x", "Authorization") == NULL);
+  g_clear_pointer (&result, json_node_unref);
+
+  /* one within them keeps it */
+  result = gst_fal_client_run (client, "local/renamed", NULL, NULL, NULL,
+      &error);
+  g_assert_no_error (error);
+  assert_equals_int (fal_mock_count (mock, NULL, "/run/local/echo"), 1);
+  assert_equals_string (header_of (mock, NULL, "/run/local/echo",
+          "Authorization"), "Key " SECRET);
+  g_clear_object (&client);
+  fal_mock_free (mock);
+}
+
+GST_END_TEST;
+
 static Suite *
 secrets_suite (void)
 {
@@ -215,6 +271,7 @@ secrets_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_key_never_logged);
   tcase_add_test (tc, test_key_only_to_fal_urls);
+  tcase_add_test (tc, test_key_not_redirected);
   return s;
 }
 
