@@ -782,8 +782,7 @@ handle_submit (GstFalServer * self, SoupServerMessage * msg,
 
   /* the answer to a submit always shows the request waiting */
   if (kind == GST_FAL_REQUEST_KIND_QUEUE)
-    submitted = gst_fal_request_build_status (request, FALSE,
-        gst_fal_queue_length (self->queue));
+    submitted = gst_fal_request_build_status (request, FALSE, 0);
   if (!gst_fal_queue_push (self->queue, request, max_waiting)) {
     g_mutex_lock (&self->lock);
     g_hash_table_remove (self->requests, request->id);
@@ -803,6 +802,10 @@ handle_submit (GstFalServer * self, SoupServerMessage * msg,
     g_source_unref (source);
   }
   if (kind == GST_FAL_REQUEST_KIND_QUEUE) {
+    /* its true position, 0 if a worker took it already */
+    json_object_set_int_member (json_node_get_object (submitted),
+        "queue_position", MAX (0, gst_fal_queue_position (self->queue,
+                request)));
     set_request_id (msg, request);
     respond_json (msg, SOUP_STATUS_OK, submitted);
   }

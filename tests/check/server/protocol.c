@@ -255,6 +255,21 @@ GST_START_TEST (test_start_timeout)
   fail_unless_equals_string (fal_reply_header (result,
           "X-Fal-Request-Timeout-Type"), "user");
   fail_unless_equals_int (bad->status, 400);
+
+  /* a sync run waits in the same queue, with the same deadline */
+  {
+    g_autofree gchar *run_url = fal_url (server, "/run/local/echo");
+    g_autoptr (FalReply) run = NULL;
+
+    fal_wait_started (session, fal_reply_string (busy1, "status_url"));
+    fal_wait_started (session, fal_reply_string (busy2, "status_url"));
+    run = fal_http (session, "POST", run_url, "{}", timeout);
+    fail_unless_equals_int (run->status, 504);
+    fail_unless_equals_string (fal_reply_header (run,
+            "X-Fal-Request-Timeout-Type"), "user");
+    fail_unless_equals_string (fal_reply_string (run, "error_type"),
+        "request_timeout");
+  }
 }
 
 GST_END_TEST;
