@@ -4,6 +4,7 @@
 #include <libsoup/soup.h>
 #include <glib/gstdio.h>
 
+#include <pty.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -558,6 +559,43 @@ GST_START_TEST (test_interrupt)
 
 GST_END_TEST;
 
+/* On a terminal: a live line with the state, rewritten in place. */
+GST_START_TEST (test_progress_on_terminal)
+{
+  g_autoptr (GSubprocessLauncher) launcher = tool_launcher (shared_url, NULL,
+      G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr (GSubprocess) proc = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *out = NULL;
+  GString *terminal = g_string_new (NULL);
+  g_autofree gchar *text = NULL;
+  gint master, slave;
+  gchar buf[1024];
+  gssize n;
+
+  fail_unless (openpty (&master, &slave, NULL, NULL, NULL) == 0);
+  g_subprocess_launcher_take_stderr_fd (launcher, slave);
+  proc = g_subprocess_launcher_spawn (launcher, &error, tool_path (),
+      "subscribe", "--logs", "local/sleep",
+      "{\"seconds\": 0.3, \"logs\": 2}", NULL);
+  fail_unless (proc != NULL);
+  g_clear_object (&launcher);   /* closes our copy of the terminal */
+  fail_unless (g_subprocess_communicate_utf8 (proc, NULL, NULL, &out, NULL,
+          &error));
+  fail_unless_equals_int (exit_status_of (proc), 0);
+  assert_json_equal (out, "{\"slept\": 0.3}");
+
+  while ((n = read (master, buf, sizeof buf)) > 0)
+    g_string_append_len (terminal, buf, n);
+  close (master);
+  text = g_string_free (terminal, FALSE);
+  fail_unless (strstr (text, "local/sleep: IN_") != NULL, "%s", text);
+  fail_unless (strstr (text, "\r\033[K") != NULL, "%s", text);
+  fail_unless (strstr (text, "sleeping: 2/2") != NULL, "%s", text);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_stream_counter)
 {
   g_autoptr (ToolResult) res = tool_run (shared_url, "stream",
@@ -715,6 +753,7 @@ cli_suite (void)
   tcase_add_test (shared, test_submit_status_result);
   tcase_add_test (shared, test_submit_cancel_sleep);
   tcase_add_test (shared, test_interrupt);
+  tcase_add_test (shared, test_progress_on_terminal);
   tcase_add_test (shared, test_stream_counter);
   tcase_add_test (shared, test_upload);
 
