@@ -520,6 +520,16 @@ run_exchange_timeout (GstFalClient * client, GstFalOptions * options)
   return deadline > 0 ? deadline : UNBOUNDED_RUN_TIMEOUT;
 }
 
+/**
+ * gst_fal_client_run_async:
+ * @client: a #GstFalClient
+ * @application: the endpoint id
+ * @arguments: (nullable): the input, %NULL for `{}`
+ * @options: (nullable): options, %NULL for the defaults
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called in the caller's thread-default context
+ * @user_data: user data
+ */
 void
 gst_fal_client_run_async (GstFalClient * client, const gchar * application,
     JsonNode * arguments, GstFalOptions * options, GCancellable * cancellable,
@@ -595,6 +605,12 @@ start_run (gpointer data, GCancellable * cancellable,
 
 /**
  * gst_fal_client_run:
+ * @client: a #GstFalClient
+ * @application: the endpoint id
+ * @arguments: (nullable): the input, %NULL for `{}`
+ * @options: (nullable): options, %NULL for the defaults
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
  *
  * Returns: (transfer full): the output of the application
  */
@@ -665,6 +681,16 @@ on_submitted (GObject * source, GAsyncResult * result, gpointer user_data)
   g_task_return_pointer (task, request, g_object_unref);
 }
 
+/**
+ * gst_fal_client_submit_async:
+ * @client: a #GstFalClient
+ * @application: the endpoint id
+ * @arguments: (nullable): the input, %NULL for `{}`
+ * @options: (nullable): options, %NULL for the defaults
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called in the caller's thread-default context
+ * @user_data: user data
+ */
 void
 gst_fal_client_submit_async (GstFalClient * client, const gchar * application,
     JsonNode * arguments, GstFalOptions * options, GCancellable * cancellable,
@@ -737,6 +763,12 @@ start_submit (gpointer data, GCancellable * cancellable,
 
 /**
  * gst_fal_client_submit:
+ * @client: a #GstFalClient
+ * @application: the endpoint id
+ * @arguments: (nullable): the input, %NULL for `{}`
+ * @options: (nullable): options, %NULL for the defaults
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
  *
  * Returns: (transfer full): the handle of the queued request
  */
@@ -766,6 +798,12 @@ request_for_id (GstFalClient * client, const gchar * application,
 
 /**
  * gst_fal_client_status:
+ * @client: a #GstFalClient
+ * @application: the endpoint id
+ * @request_id: a request id
+ * @with_logs: whether to fetch the logs
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
  *
  * Returns: (transfer full): the status
  */
@@ -784,6 +822,11 @@ gst_fal_client_status (GstFalClient * client, const gchar * application,
 
 /**
  * gst_fal_client_result:
+ * @client: a #GstFalClient
+ * @application: the endpoint id
+ * @request_id: a request id
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
  *
  * Returns: (transfer full): the result
  */
@@ -799,6 +842,16 @@ gst_fal_client_result (GstFalClient * client, const gchar * application,
   return gst_fal_request_result (request, cancellable, error);
 }
 
+/**
+ * gst_fal_client_cancel:
+ * @client: a #GstFalClient
+ * @application: the endpoint id
+ * @request_id: a request id
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE when cancelled or already completed
+ */
 gboolean
 gst_fal_client_cancel (GstFalClient * client, const gchar * application,
     const gchar * request_id, GCancellable * cancellable, GError ** error)
@@ -1098,7 +1151,14 @@ start_subscribe (gpointer data, GCancellable * cancellable,
 
 /**
  * gst_fal_client_subscribe:
+ * @client: a #GstFalClient
+ * @application: the endpoint id
+ * @arguments: (nullable): the input, %NULL for `{}`
+ * @options: (nullable): options, %NULL for the defaults
  * @on_status: (scope call) (nullable): called for each status
+ * @user_data: user data
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
  *
  * Returns: (transfer full): the result
  */
@@ -1322,7 +1382,14 @@ start_stream (gpointer data, GCancellable * cancellable,
 
 /**
  * gst_fal_client_stream:
+ * @client: a #GstFalClient
+ * @application: the endpoint id
+ * @arguments: (nullable): the input, %NULL for `{}`
+ * @options: (nullable): options, %NULL for the defaults
  * @on_event: (scope call) (nullable): called for each event
+ * @user_data: user data
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
  *
  * Returns: (transfer full): the last event
  */

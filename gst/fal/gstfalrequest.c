@@ -309,6 +309,14 @@ on_status_answer (GObject * source, GAsyncResult * result, gpointer user_data)
     g_task_return_error (task, error);
 }
 
+/**
+ * gst_fal_request_status_async:
+ * @request: a #GstFalRequest
+ * @with_logs: whether to fetch the logs
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called in the caller's thread-default context
+ * @user_data: user data
+ */
 void
 gst_fal_request_status_async (GstFalRequest * request, gboolean with_logs,
     GCancellable * cancellable, GAsyncReadyCallback callback,
@@ -355,6 +363,10 @@ start_status (gpointer data, GCancellable * cancellable,
 
 /**
  * gst_fal_request_status:
+ * @request: a #GstFalRequest
+ * @with_logs: whether to fetch the logs
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
  *
  * Returns: (transfer full): the status
  */
@@ -389,6 +401,13 @@ on_result_answer (GObject * source, GAsyncResult * result, gpointer user_data)
     g_task_return_error (task, error);
 }
 
+/**
+ * gst_fal_request_result_async:
+ * @request: a #GstFalRequest
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called in the caller's thread-default context
+ * @user_data: user data
+ */
 void
 gst_fal_request_result_async (GstFalRequest * request,
     GCancellable * cancellable, GAsyncReadyCallback callback,
@@ -426,6 +445,9 @@ start_result (gpointer data, GCancellable * cancellable,
 
 /**
  * gst_fal_request_result:
+ * @request: a #GstFalRequest
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
  *
  * Returns: (transfer full): the result
  */
@@ -466,6 +488,13 @@ on_cancel_answer (GObject * source, GAsyncResult * result, gpointer user_data)
   g_task_return_error (task, error);
 }
 
+/**
+ * gst_fal_request_cancel_async:
+ * @request: a #GstFalRequest
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called in the caller's thread-default context
+ * @user_data: user data
+ */
 void
 gst_fal_request_cancel_async (GstFalRequest * request,
     GCancellable * cancellable, GAsyncReadyCallback callback,
@@ -496,6 +525,14 @@ start_cancel (gpointer data, GCancellable * cancellable,
       user_data);
 }
 
+/**
+ * gst_fal_request_cancel:
+ * @request: a #GstFalRequest
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE when cancelled or already completed
+ */
 gboolean
 gst_fal_request_cancel (GstFalRequest * request, GCancellable * cancellable,
     GError ** error)
@@ -1012,7 +1049,12 @@ start_wait (gpointer data, GCancellable * cancellable,
 
 /**
  * gst_fal_request_wait:
- * @on_status: (scope call) (nullable): called for each update
+ * @request: a #GstFalRequest
+ * @options: (nullable): options, %NULL for the defaults
+ * @on_status: (scope call) (nullable): called for each status
+ * @user_data: user data
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
  *
  * Returns: (transfer full): the Completed status
  */
@@ -1032,6 +1074,14 @@ gst_fal_request_wait (GstFalRequest * request, GstFalOptions * options,
 
 /* get */
 
+/**
+ * gst_fal_request_get_async:
+ * @request: a #GstFalRequest
+ * @options: (nullable): options, %NULL for the defaults
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called in the caller's thread-default context
+ * @user_data: user data
+ */
 void
 gst_fal_request_get_async (GstFalRequest * request, GstFalOptions * options,
     GCancellable * cancellable, GAsyncReadyCallback callback,
@@ -1071,6 +1121,10 @@ start_get (gpointer data, GCancellable * cancellable,
 
 /**
  * gst_fal_request_get:
+ * @request: a #GstFalRequest
+ * @options: (nullable): options, %NULL for the defaults
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
  *
  * Returns: (transfer full): the result
  */

@@ -232,6 +232,12 @@ gst_fal_status_get_queue_position (const GstFalStatus * status)
   return status->kind == GST_FAL_STATUS_QUEUED ? status->queue_position : -1;
 }
 
+/**
+ * gst_fal_status_get_logs:
+ * @status: a status
+ *
+ * Returns: (transfer none) (element-type GstFalLog): the log lines
+ */
 GPtrArray *
 gst_fal_status_get_logs (const GstFalStatus * status)
 {
