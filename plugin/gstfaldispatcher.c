@@ -387,8 +387,11 @@ src_loop (gpointer data)
         item_failed = TRUE;
       }
     }
-    if (buffer)
+    if (buffer) {
+      if (self->funcs.before_push)
+        self->funcs.before_push (buffer, self->user_data);
       ret = gst_pad_push (self->srcpad, buffer);
+    }
   }
   item_free (item);
 
@@ -557,6 +560,8 @@ attach_ready_and_push (GstFalDispatcher * self, GstBuffer * buffer,
   }
   if (!buffer)
     return GST_FLOW_OK;
+  if (self->funcs.before_push)
+    self->funcs.before_push (buffer, self->user_data);
   return gst_pad_push (self->srcpad, buffer);
 }
 

@@ -130,6 +130,9 @@ typedef struct
    * it is pushed on the src pad, in stream order (flushes included), e.g. to
    * mirror EOS, segments and flushes on another src pad. */
   void (*src_event) (GstEvent * event, gpointer user_data);
+  /* Optional, push side: called for every frame (transfer none) just
+   * before it is pushed on the src pad, after attach (if any). */
+  void (*before_push) (GstBuffer * buffer, gpointer user_data);
 } GstFalDispatcherFuncs;
 
 GstFalDispatcher *gst_fal_dispatcher_new (GstElement * element,

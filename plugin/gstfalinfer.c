@@ -68,6 +68,15 @@ struct _GstFalInfer
   GstFalDispatcher *dispatcher;
   GstFalRequestSettings settings;
   GstFalRequestState state;
+
+  /* The result pad has its own task and queue (JSON buffers, gaps for
+   * frames without result, events), so that a sink prerolling on it never
+   * blocks the frames, and the other way round. */
+  GMutex result_lock;
+  GCond result_cond;
+  GQueue result_queue;          /* GstMiniObject: buffers and events */
+  gboolean result_flushing;
+  gboolean attached;            /* push side: the leaving frame got a result */
 };
 
 enum
@@ -116,6 +125,72 @@ job_error_type (GstFalJob * job)
   if (g_error_matches (job->error, GST_FAL_ERROR, GST_FAL_ERROR_TIMEOUT))
     return "timeout";
   return NULL;
+}
+
+static void
+queue_result (GstFalInfer * self, GstMiniObject * object)
+{
+  g_mutex_lock (&self->result_lock);
+  if (self->result_flushing) {
+    g_mutex_unlock (&self->result_lock);
+    gst_mini_object_unref (object);
+    return;
+  }
+  g_queue_push_tail (&self->result_queue, object);
+  g_cond_signal (&self->result_cond);
+  g_mutex_unlock (&self->result_lock);
+}
+
+static void
+result_loop (gpointer user_data)
+{
+  GstFalInfer *self = user_data;
+  GstMiniObject *object;
+
+  g_mutex_lock (&self->result_lock);
+  while (!self->result_flushing && g_queue_is_empty (&self->result_queue))
+    g_cond_wait (&self->result_cond, &self->result_lock);
+  if (self->result_flushing) {
+    g_mutex_unlock (&self->result_lock);
+    gst_pad_pause_task (self->resultpad);
+    return;
+  }
+  object = g_queue_pop_head (&self->result_queue);
+  g_mutex_unlock (&self->result_lock);
+
+  /* unlinked is fine: the result pad is optional */
+  if (GST_IS_BUFFER (object))
+    gst_pad_push (self->resultpad, GST_BUFFER (object));
+  else
+    gst_pad_push_event (self->resultpad, GST_EVENT (object));
+}
+
+static void
+set_result_flushing (GstFalInfer * self, gboolean flushing)
+{
+  g_mutex_lock (&self->result_lock);
+  self->result_flushing = flushing;
+  if (flushing)
+    g_queue_clear_full (&self->result_queue,
+        (GDestroyNotify) gst_mini_object_unref);
+  g_cond_signal (&self->result_cond);
+  g_mutex_unlock (&self->result_lock);
+}
+
+static gboolean
+result_activate_mode (GstPad * pad, GstObject * parent, GstPadMode mode,
+    gboolean active)
+{
+  GstFalInfer *self = GST_FAL_INFER (parent);
+
+  if (mode != GST_PAD_MODE_PUSH)
+    return FALSE;
+  if (active) {
+    set_result_flushing (self, FALSE);
+    return gst_pad_start_task (pad, result_loop, self, NULL);
+  }
+  set_result_flushing (self, TRUE);
+  return gst_pad_stop_task (pad);
 }
 
 static void
@@ -171,8 +246,7 @@ push_result_json (GstFalInfer * self, GstFalJob * job)
   buffer = gst_buffer_new_wrapped (text, len + 1);
   GST_BUFFER_PTS (buffer) = job->pts;
   GST_BUFFER_DURATION (buffer) = job->duration;
-  /* unlinked or flushing is fine: the result pad is optional */
-  gst_pad_push (self->resultpad, buffer);
+  queue_result (self, GST_MINI_OBJECT (buffer));
 }
 
 static GstBuffer *
@@ -200,7 +274,21 @@ infer_attach (GstBuffer * buffer, GstFalJob * job, gboolean own_frame,
     }
   }
   push_result_json (self, job);
+  self->attached = TRUE;
   return buffer;
+}
+
+/* A frame leaving without result is a gap on the result pad, so that a
+ * sink there prerolls and keeps time. */
+static void
+infer_before_push (GstBuffer * buffer, gpointer user_data)
+{
+  GstFalInfer *self = user_data;
+
+  if (!self->attached && GST_BUFFER_PTS_IS_VALID (buffer))
+    queue_result (self, GST_MINI_OBJECT (gst_event_new_gap (GST_BUFFER_PTS
+                (buffer), GST_BUFFER_DURATION (buffer))));
+  self->attached = FALSE;
 }
 
 /* Mirrors the stream events of the main src pad on the result pad. */
@@ -227,10 +315,19 @@ infer_src_event (GstEvent * event, gpointer user_data)
       gst_caps_unref (caps);
       break;
     }
+    case GST_EVENT_FLUSH_START:
+      set_result_flushing (self, TRUE);
+      gst_pad_push_event (self->resultpad, gst_event_ref (event));
+      gst_pad_pause_task (self->resultpad);
+      return;
+    case GST_EVENT_FLUSH_STOP:
+      gst_pad_push_event (self->resultpad, gst_event_ref (event));
+      set_result_flushing (self, FALSE);
+      if (gst_pad_is_active (self->resultpad))
+        gst_pad_start_task (self->resultpad, result_loop, self, NULL);
+      return;
     case GST_EVENT_SEGMENT:
     case GST_EVENT_EOS:
-    case GST_EVENT_FLUSH_START:
-    case GST_EVENT_FLUSH_STOP:
     case GST_EVENT_GAP:
       mirror = gst_event_ref (event);
       break;
@@ -238,7 +335,7 @@ infer_src_event (GstEvent * event, gpointer user_data)
       break;
   }
   if (mirror)
-    gst_pad_push_event (self->resultpad, mirror);
+    queue_result (self, GST_MINI_OBJECT (mirror));
 }
 
 static GstStateChangeReturn
@@ -322,6 +419,10 @@ gst_fal_infer_finalize (GObject * object)
   gst_fal_dispatcher_free (self->dispatcher);
   gst_fal_request_state_stop (&self->state);
   gst_fal_request_settings_clear (&self->settings);
+  g_queue_clear_full (&self->result_queue,
+      (GDestroyNotify) gst_mini_object_unref);
+  g_mutex_clear (&self->result_lock);
+  g_cond_clear (&self->result_cond);
   G_OBJECT_CLASS (gst_fal_infer_parent_class)->finalize (object);
 }
 
@@ -362,6 +463,7 @@ gst_fal_infer_init (GstFalInfer * self)
     .work = infer_work,
     .attach = infer_attach,
     .src_event = infer_src_event,
+    .before_push = infer_before_push,
   };
 
   self->sinkpad = gst_pad_new_from_static_template (&sink_template, "sink");
@@ -376,7 +478,13 @@ gst_fal_infer_init (GstFalInfer * self)
   self->resultpad = gst_pad_new_from_static_template (&result_template,
       "result");
   gst_pad_use_fixed_caps (self->resultpad);
+  gst_pad_set_activatemode_function (self->resultpad, result_activate_mode);
   gst_element_add_pad (GST_ELEMENT (self), self->resultpad);
+
+  g_mutex_init (&self->result_lock);
+  g_cond_init (&self->result_cond);
+  g_queue_init (&self->result_queue);
+  self->result_flushing = TRUE;
 
   gst_fal_request_settings_init (&self->settings);
   self->dispatcher = gst_fal_dispatcher_new (GST_ELEMENT (self),
