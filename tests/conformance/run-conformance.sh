@@ -43,7 +43,9 @@ server_out="$work_dir/server.out"
 "$tool" serve --port 0 --workers 2 --key "$key" --storage-dir "$storage_dir" \
   >"$server_out" 2>"$work_dir/server.err" &
 server_pid=$!
-trap 'kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null' EXIT INT TERM
+# stop the server, then drop the files it stored (100 MiB and more)
+trap 'kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; rm -rf "$storage_dir"' EXIT
+trap 'exit 1' INT TERM
 
 url=
 tries=0
