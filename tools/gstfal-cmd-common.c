@@ -214,8 +214,13 @@ gst_fal_cmd_load_arguments (const gchar * spec, GError ** error)
   }
 
   if (!json_parser_load_from_data (parser, text, -1, &parse_error)) {
+    const gchar *reason = parse_error->message;
+
+    /* json-glib names the buffer "<data>": the origin says more */
+    if (g_str_has_prefix (reason, "<data>:"))
+      reason += strlen ("<data>:");
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-        "invalid JSON arguments (%s): %s", origin, parse_error->message);
+        "invalid JSON arguments (%s): %s", origin, reason);
     return NULL;
   }
   if (!json_parser_get_root (parser)) {
