@@ -74,6 +74,14 @@ on_done (GObject * source, GAsyncResult * result, gpointer user_data)
 }
 
 static void
+on_thread_done (GObject * source, GAsyncResult * result, gpointer user_data)
+{
+  AsyncWait *wait = user_data;
+
+  wait->result = g_object_ref (result);
+}
+
+static void
 iterate_until_done (AsyncWait * wait)
 {
   while (wait->result == NULL)
@@ -724,6 +732,63 @@ GST_START_TEST (test_error_mapping)
 
 GST_END_TEST;
 
+/* Each thread runs calls in both forms, on its own context. */
+static gpointer
+caller_thread (gpointer data)
+{
+  GMainContext *context = g_main_context_new ();
+  guint n = GPOINTER_TO_UINT (data);
+  guint i;
+
+  g_main_context_push_thread_default (context);
+  for (i = 0; i < 5; i++) {
+    g_autofree gchar *json = g_strdup_printf ("{\"thread\":%u,\"i\":%u}",
+        n, i);
+    g_autoptr (JsonNode) args = json_from_string (json, NULL);
+    g_autoptr (JsonNode) result = NULL;
+    g_autoptr (JsonNode) streamed = NULL;
+    g_autoptr (GError) error = NULL;
+    g_autofree gchar *text = NULL;
+    AsyncWait wait = { 0, };
+
+    result = gst_fal_client_subscribe (client, "local/echo", args, NULL, NULL,
+        NULL, NULL, &error);
+    g_assert_no_error (error);
+    text = json_to_string (result, FALSE);
+    g_assert_cmpstr (text, ==, json);
+
+    gst_fal_client_stream_async (client, "local/echo", args, NULL, NULL, NULL,
+        NULL, NULL, on_thread_done, &wait);
+    while (wait.result == NULL)
+      g_main_context_iteration (context, TRUE);
+    streamed = gst_fal_client_stream_finish (client, wait.result, &error);
+    g_assert_no_error (error);
+    g_clear_pointer (&text, g_free);
+    text = json_to_string (streamed, FALSE);
+    g_assert_cmpstr (text, ==, json);
+    async_wait_clear (&wait);
+  }
+  g_main_context_pop_thread_default (context);
+  g_main_context_unref (context);
+  return NULL;
+}
+
+GST_START_TEST (test_threads)
+{
+  GThread *threads[4];
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (threads); i++)
+    threads[i] = g_thread_new ("caller", caller_thread, GUINT_TO_POINTER (i));
+  for (i = 0; i < G_N_ELEMENTS (threads); i++)
+    g_thread_join (threads[i]);
+  assert_equals_int (fal_mock_count (mock, "POST", "/queue/local/echo"), 20);
+  assert_equals_int (fal_mock_count (mock, "POST", "/run/local/echo/stream"),
+      20);
+}
+
+GST_END_TEST;
+
 static Suite *
 client_suite (void)
 {
@@ -748,6 +813,7 @@ client_suite (void)
   tcase_add_test (tc, test_stream);
   tcase_add_test (tc, test_missing_credentials);
   tcase_add_test (tc, test_environment);
+  tcase_add_test (tc, test_threads);
   return s;
 }
 
