@@ -734,6 +734,25 @@ GST_START_TEST (test_serve_signals)
 
 GST_END_TEST;
 
+/* --start-timeout: a request that cannot start in time fails with 504. */
+GST_START_TEST (test_start_timeout)
+{
+  g_autofree gchar *url = NULL;
+  g_autoptr (GSubprocess) server = serve (&url, "--workers", "1", NULL);
+  g_autoptr (ToolResult) busy = tool_run (url, "submit", "local/sleep",
+      "{\"seconds\": 60}");
+  g_autoptr (ToolResult) late = NULL;
+
+  fail_unless_equals_int (busy->status, 0);
+  late = tool_run (url, "subscribe", "--start-timeout", "2", "local/echo",
+      "{\"late\": true}");
+  fail_unless_equals_int (late->status, 1);
+  assert_one_error_line (late, "gst-fal: local/echo: HTTP 504");
+  fail_unless_equals_int (serve_stop (server, SIGTERM), 0);
+}
+
+GST_END_TEST;
+
 static Suite *
 cli_suite (void)
 {
@@ -764,6 +783,7 @@ cli_suite (void)
   tcase_add_test (own, test_serve_refuses_public_bind_without_key);
   tcase_add_test (own, test_serve_signals);
   tcase_add_test (own, test_timeout);
+  tcase_add_test (own, test_start_timeout);
   return s;
 }
 
