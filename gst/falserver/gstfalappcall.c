@@ -8,7 +8,7 @@ G_DEFINE_QUARK (gst - fal - app - error - quark, gst_fal_app_error);
 
 struct _GstFalAppCall
 {
-  GstFalRequest *request;
+  GstFalServerRequest *request;
   SoupSession *session;         /* for fetch, created on first use */
   guint fail_status;
   JsonNode *fail_detail;
@@ -16,18 +16,18 @@ struct _GstFalAppCall
 };
 
 GstFalAppCall *
-gst_fal_app_call_new (GstFalRequest * request)
+gst_fal_app_call_new (GstFalServerRequest * request)
 {
   GstFalAppCall *call = g_new0 (GstFalAppCall, 1);
 
-  call->request = gst_fal_request_ref (request);
+  call->request = gst_fal_server_request_ref (request);
   return call;
 }
 
 void
 gst_fal_app_call_free (GstFalAppCall * call)
 {
-  gst_fal_request_unref (call->request);
+  gst_fal_server_request_unref (call->request);
   g_clear_object (&call->session);
   if (call->fail_detail)
     json_node_unref (call->fail_detail);
@@ -62,7 +62,7 @@ gst_fal_app_call_get_cancellable (GstFalAppCall * call)
 gboolean
 gst_fal_app_call_is_streaming (GstFalAppCall * call)
 {
-  return call->request->kind == GST_FAL_REQUEST_KIND_STREAM;
+  return call->request->kind == GST_FAL_SERVER_REQUEST_KIND_STREAM;
 }
 
 void
@@ -75,7 +75,7 @@ gst_fal_app_call_log (GstFalAppCall * call, const gchar * level,
   va_start (args, format);
   message = g_strdup_vprintf (format, args);
   va_end (args);
-  gst_fal_request_add_log (call->request, level, message);
+  gst_fal_server_request_add_log (call->request, level, message);
 }
 
 void
@@ -83,10 +83,10 @@ gst_fal_app_call_emit (GstFalAppCall * call, JsonNode * partial)
 {
   g_autofree gchar *json = NULL;
 
-  if (call->request->kind != GST_FAL_REQUEST_KIND_STREAM || !partial)
+  if (call->request->kind != GST_FAL_SERVER_REQUEST_KIND_STREAM || !partial)
     return;
   json = json_to_string (partial, FALSE);
-  gst_fal_request_emit_partial (call->request, json);
+  gst_fal_server_request_emit_partial (call->request, json);
 }
 
 /* "BASE/files/ID/NAME" of this server → "ID/NAME" */
@@ -161,7 +161,7 @@ gchar *
 gst_fal_app_call_store (GstFalAppCall * call, GBytes * data,
     const gchar * content_type, const gchar * file_name)
 {
-  GstFalRequest *request = call->request;
+  GstFalServerRequest *request = call->request;
   g_autofree gchar *path = NULL;
 
   if (!request->storage)
@@ -253,14 +253,14 @@ complete_with_error (GstFalAppCall * call, guint status, JsonNode * detail,
   json_builder_set_member_name (builder, "error_type");
   json_builder_add_string_value (builder, error_type);
   json_builder_end_object (builder);
-  gst_fal_request_complete (call->request, status,
+  gst_fal_server_request_complete (call->request, status,
       json_builder_get_root (builder), message, error_type);
 }
 
 void
 gst_fal_app_call_run (GstFalAppCall * call)
 {
-  GstFalRequest *request = call->request;
+  GstFalServerRequest *request = call->request;
   g_autoptr (GError) error = NULL;
   JsonNode *output;
   gboolean cancelled;
@@ -274,10 +274,10 @@ gst_fal_app_call_run (GstFalAppCall * call)
   if (cancelled) {
     if (output)
       json_node_unref (output);
-    gst_fal_request_fail (request, 499, "Request was cancelled",
+    gst_fal_server_request_fail (request, 499, "Request was cancelled",
         "client_cancelled");
   } else if (output) {
-    gst_fal_request_complete (request, 200, output, NULL, NULL);
+    gst_fal_server_request_complete (request, 200, output, NULL, NULL);
   } else if (call->fail_status) {
     JsonNode *detail = call->fail_detail ? json_node_copy (call->fail_detail) :
         json_node_init_string (json_node_alloc (), error ? error->message :
@@ -294,7 +294,7 @@ gst_fal_app_call_run (GstFalAppCall * call)
     complete_with_error (call, error->code, detail,
         default_error_type (error->code));
   } else if (error && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-    gst_fal_request_fail (request, 499, "Request was cancelled",
+    gst_fal_server_request_fail (request, 499, "Request was cancelled",
         "client_cancelled");
   } else {
     complete_with_error (call, 500,

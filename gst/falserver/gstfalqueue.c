@@ -2,12 +2,12 @@
  * (normal before low priority) that the workers take them from. */
 #include "gstfalserver-private.h"
 
-GstFalRequest *
-gst_fal_request_new (const gchar * endpoint, const gchar * app_name,
+GstFalServerRequest *
+gst_fal_server_request_new (const gchar * endpoint, const gchar * app_name,
     const gchar * path, const gchar * base_url, const GstFalAppInfo * app,
-    JsonNode * input, GstFalRequestKind kind)
+    JsonNode * input, GstFalServerRequestKind kind)
 {
-  GstFalRequest *request = g_new0 (GstFalRequest, 1);
+  GstFalServerRequest *request = g_new0 (GstFalServerRequest, 1);
 
   g_atomic_ref_count_init (&request->ref);
   request->id = g_uuid_string_random ();
@@ -20,21 +20,21 @@ gst_fal_request_new (const gchar * endpoint, const gchar * app_name,
   request->kind = kind;
   request->cancellable = g_cancellable_new ();
   g_mutex_init (&request->lock);
-  request->state = GST_FAL_REQUEST_IN_QUEUE;
+  request->state = GST_FAL_SERVER_REQUEST_IN_QUEUE;
   request->logs = g_ptr_array_new_with_free_func ((GDestroyNotify)
       json_node_unref);
   return request;
 }
 
-GstFalRequest *
-gst_fal_request_ref (GstFalRequest * request)
+GstFalServerRequest *
+gst_fal_server_request_ref (GstFalServerRequest * request)
 {
   g_atomic_ref_count_inc (&request->ref);
   return request;
 }
 
 void
-gst_fal_request_unref (GstFalRequest * request)
+gst_fal_server_request_unref (GstFalServerRequest * request)
 {
   if (!g_atomic_ref_count_dec (&request->ref))
     return;
@@ -58,16 +58,16 @@ gst_fal_request_unref (GstFalRequest * request)
 }
 
 static void
-notify (GstFalRequest * request, const gchar * partial)
+notify (GstFalServerRequest * request, const gchar * partial)
 {
   if (request->notify)
     request->notify (request, partial, request->notify_data);
 }
 
-GstFalRequestState
-gst_fal_request_get_state (GstFalRequest * request)
+GstFalServerRequestState
+gst_fal_server_request_get_state (GstFalServerRequest * request)
 {
-  GstFalRequestState state;
+  GstFalServerRequestState state;
 
   g_mutex_lock (&request->lock);
   state = request->state;
@@ -76,13 +76,13 @@ gst_fal_request_get_state (GstFalRequest * request)
 }
 
 gboolean
-gst_fal_request_start (GstFalRequest * request)
+gst_fal_server_request_start (GstFalServerRequest * request)
 {
   gboolean started = FALSE;
 
   g_mutex_lock (&request->lock);
-  if (request->state == GST_FAL_REQUEST_IN_QUEUE) {
-    request->state = GST_FAL_REQUEST_IN_PROGRESS;
+  if (request->state == GST_FAL_SERVER_REQUEST_IN_QUEUE) {
+    request->state = GST_FAL_SERVER_REQUEST_IN_PROGRESS;
     request->started_at = g_get_monotonic_time ();
     started = TRUE;
   }
@@ -93,14 +93,15 @@ gst_fal_request_start (GstFalRequest * request)
 }
 
 gboolean
-gst_fal_request_complete (GstFalRequest * request, guint status_code,
-    JsonNode * body, const gchar * error, const gchar * error_type)
+gst_fal_server_request_complete (GstFalServerRequest * request,
+    guint status_code, JsonNode * body, const gchar * error,
+    const gchar * error_type)
 {
   gboolean completed = FALSE;
 
   g_mutex_lock (&request->lock);
-  if (request->state != GST_FAL_REQUEST_COMPLETED) {
-    request->state = GST_FAL_REQUEST_COMPLETED;
+  if (request->state != GST_FAL_SERVER_REQUEST_COMPLETED) {
+    request->state = GST_FAL_SERVER_REQUEST_COMPLETED;
     request->completed_at = g_get_monotonic_time ();
     if (!request->started_at)
       request->started_at = request->completed_at;
@@ -120,7 +121,7 @@ gst_fal_request_complete (GstFalRequest * request, guint status_code,
 }
 
 gboolean
-gst_fal_request_fail (GstFalRequest * request, guint status_code,
+gst_fal_server_request_fail (GstFalServerRequest * request, guint status_code,
     const gchar * detail, const gchar * error_type)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
@@ -131,13 +132,13 @@ gst_fal_request_fail (GstFalRequest * request, guint status_code,
   json_builder_set_member_name (builder, "error_type");
   json_builder_add_string_value (builder, error_type);
   json_builder_end_object (builder);
-  return gst_fal_request_complete (request, status_code,
+  return gst_fal_server_request_complete (request, status_code,
       json_builder_get_root (builder), detail, error_type);
 }
 
 void
-gst_fal_request_add_log (GstFalRequest * request, const gchar * level,
-    const gchar * message)
+gst_fal_server_request_add_log (GstFalServerRequest * request,
+    const gchar * level, const gchar * message)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
   g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
@@ -161,13 +162,15 @@ gst_fal_request_add_log (GstFalRequest * request, const gchar * level,
 }
 
 void
-gst_fal_request_emit_partial (GstFalRequest * request, const gchar * json)
+gst_fal_server_request_emit_partial (GstFalServerRequest * request,
+    const gchar * json)
 {
   notify (request, json);
 }
 
 gchar *
-gst_fal_request_build_url (GstFalRequest * request, const gchar * suffix)
+gst_fal_server_request_build_url (GstFalServerRequest * request,
+    const gchar * suffix)
 {
   return g_strdup_printf ("%s/queue/%s/requests/%s%s", request->base_url,
       request->app_name, request->id, suffix ? suffix : "");
@@ -182,21 +185,24 @@ add_string_member (JsonBuilder * builder, const gchar * name,
 }
 
 JsonNode *
-gst_fal_request_build_status (GstFalRequest * request, gboolean with_logs,
-    gint queue_position)
+gst_fal_server_request_build_status (GstFalServerRequest * request,
+    gboolean with_logs, gint queue_position)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
-  g_autofree gchar *response_url = gst_fal_request_build_url (request, NULL);
-  g_autofree gchar *status_url = gst_fal_request_build_url (request, "/status");
-  g_autofree gchar *cancel_url = gst_fal_request_build_url (request, "/cancel");
+  g_autofree gchar *response_url =
+      gst_fal_server_request_build_url (request, NULL);
+  g_autofree gchar *status_url =
+      gst_fal_server_request_build_url (request, "/status");
+  g_autofree gchar *cancel_url =
+      gst_fal_server_request_build_url (request, "/cancel");
   static const gchar *names[] = { "IN_QUEUE", "IN_PROGRESS", "COMPLETED" };
-  GstFalRequestState state;
+  GstFalServerRequestState state;
   guint i;
 
   g_mutex_lock (&request->lock);
   state = request->state;
   /* a waiting request whose position was not asked still reports one */
-  if (state == GST_FAL_REQUEST_IN_QUEUE && queue_position < 0)
+  if (state == GST_FAL_SERVER_REQUEST_IN_QUEUE && queue_position < 0)
     queue_position = 0;
 
   json_builder_begin_object (builder);
@@ -205,7 +211,7 @@ gst_fal_request_build_status (GstFalRequest * request, gboolean with_logs,
   add_string_member (builder, "response_url", response_url);
   add_string_member (builder, "status_url", status_url);
   add_string_member (builder, "cancel_url", cancel_url);
-  if (state == GST_FAL_REQUEST_IN_QUEUE) {
+  if (state == GST_FAL_SERVER_REQUEST_IN_QUEUE) {
     json_builder_set_member_name (builder, "queue_position");
     json_builder_add_int_value (builder, queue_position);
   } else {
@@ -220,7 +226,7 @@ gst_fal_request_build_status (GstFalRequest * request, gboolean with_logs,
       json_builder_add_null_value (builder);
     }
   }
-  if (state == GST_FAL_REQUEST_COMPLETED) {
+  if (state == GST_FAL_SERVER_REQUEST_COMPLETED) {
     json_builder_set_member_name (builder, "metrics");
     json_builder_begin_object (builder);
     json_builder_set_member_name (builder, "inference_time");
@@ -240,8 +246,8 @@ gst_fal_request_build_status (GstFalRequest * request, gboolean with_logs,
 }
 
 guint
-gst_fal_request_get_result (GstFalRequest * request, JsonNode ** body,
-    gchar ** error_type)
+gst_fal_server_request_get_result (GstFalServerRequest * request,
+    JsonNode ** body, gchar ** error_type)
 {
   guint status;
 
@@ -279,15 +285,17 @@ gst_fal_queue_new (void)
 void
 gst_fal_queue_free (GstFalQueue * queue)
 {
-  g_queue_clear_full (&queue->normal, (GDestroyNotify) gst_fal_request_unref);
-  g_queue_clear_full (&queue->low, (GDestroyNotify) gst_fal_request_unref);
+  g_queue_clear_full (&queue->normal,
+      (GDestroyNotify) gst_fal_server_request_unref);
+  g_queue_clear_full (&queue->low,
+      (GDestroyNotify) gst_fal_server_request_unref);
   g_mutex_clear (&queue->lock);
   g_cond_clear (&queue->cond);
   g_free (queue);
 }
 
 gboolean
-gst_fal_queue_push (GstFalQueue * queue, GstFalRequest * request,
+gst_fal_queue_push (GstFalQueue * queue, GstFalServerRequest * request,
     guint max_waiting)
 {
   gboolean pushed = FALSE;
@@ -296,7 +304,7 @@ gst_fal_queue_push (GstFalQueue * queue, GstFalRequest * request,
   if (!queue->closed && (max_waiting == 0
           || queue->normal.length + queue->low.length < max_waiting)) {
     g_queue_push_tail (request->low_priority ? &queue->low : &queue->normal,
-        gst_fal_request_ref (request));
+        gst_fal_server_request_ref (request));
     g_cond_signal (&queue->cond);
     pushed = TRUE;
   }
@@ -304,10 +312,10 @@ gst_fal_queue_push (GstFalQueue * queue, GstFalRequest * request,
   return pushed;
 }
 
-GstFalRequest *
+GstFalServerRequest *
 gst_fal_queue_pop (GstFalQueue * queue)
 {
-  GstFalRequest *request = NULL;
+  GstFalServerRequest *request = NULL;
 
   g_mutex_lock (&queue->lock);
   while (!queue->closed && !queue->normal.length && !queue->low.length)
@@ -322,7 +330,7 @@ gst_fal_queue_pop (GstFalQueue * queue)
 }
 
 gboolean
-gst_fal_queue_remove (GstFalQueue * queue, GstFalRequest * request)
+gst_fal_queue_remove (GstFalQueue * queue, GstFalServerRequest * request)
 {
   gboolean removed;
 
@@ -331,12 +339,12 @@ gst_fal_queue_remove (GstFalQueue * queue, GstFalRequest * request)
       || g_queue_remove (&queue->low, request);
   g_mutex_unlock (&queue->lock);
   if (removed)
-    gst_fal_request_unref (request);
+    gst_fal_server_request_unref (request);
   return removed;
 }
 
 gint
-gst_fal_queue_position (GstFalQueue * queue, GstFalRequest * request)
+gst_fal_queue_position (GstFalQueue * queue, GstFalServerRequest * request)
 {
   gint position;
 

@@ -47,25 +47,25 @@ guint gst_fal_storage_expire (GstFalStorage * storage);
 /* ---- requests (gstfalqueue.c) ---- */
 
 typedef enum {
-  GST_FAL_REQUEST_IN_QUEUE,
-  GST_FAL_REQUEST_IN_PROGRESS,
-  GST_FAL_REQUEST_COMPLETED,
-} GstFalRequestState;
+  GST_FAL_SERVER_REQUEST_IN_QUEUE,
+  GST_FAL_SERVER_REQUEST_IN_PROGRESS,
+  GST_FAL_SERVER_REQUEST_COMPLETED,
+} GstFalServerRequestState;
 
 typedef enum {
-  GST_FAL_REQUEST_KIND_QUEUE,
-  GST_FAL_REQUEST_KIND_RUN,
-  GST_FAL_REQUEST_KIND_STREAM,
-} GstFalRequestKind;
+  GST_FAL_SERVER_REQUEST_KIND_QUEUE,
+  GST_FAL_SERVER_REQUEST_KIND_RUN,
+  GST_FAL_SERVER_REQUEST_KIND_STREAM,
+} GstFalServerRequestKind;
 
-typedef struct _GstFalRequest GstFalRequest;
+typedef struct _GstFalServerRequest GstFalServerRequest;
 
 /* Called from any thread after a change; @partial is a serialized partial
- * output (GST_FAL_REQUEST_KIND_STREAM) or NULL for a state/log change. */
-typedef void (*GstFalRequestNotify) (GstFalRequest * request,
+ * output (GST_FAL_SERVER_REQUEST_KIND_STREAM) or NULL for a state/log change. */
+typedef void (*GstFalServerRequestNotify) (GstFalServerRequest * request,
     const gchar * partial, gpointer user_data);
 
-struct _GstFalRequest {
+struct _GstFalServerRequest {
   gatomicrefcount ref;
 
   /* immutable after creation */
@@ -76,14 +76,14 @@ struct _GstFalRequest {
   gchar *base_url;              /* http://host:port the client used */
   const GstFalAppInfo *app;
   JsonNode *input;
-  GstFalRequestKind kind;
+  GstFalServerRequestKind kind;
   gboolean low_priority;
   gchar *lifecycle;             /* X-Fal-Object-Lifecycle-Preference */
   gchar *webhook;
   gint64 start_deadline;        /* monotonic µs; 0 = none */
   GCancellable *cancellable;
   GstFalStorage *storage;
-  GstFalRequestNotify notify;
+  GstFalServerRequestNotify notify;
   gpointer notify_data;
 
   /* server-thread only */
@@ -91,7 +91,7 @@ struct _GstFalRequest {
   GSource *timeout_source;
 
   GMutex lock;                  /* protects what follows */
-  GstFalRequestState state;
+  GstFalServerRequestState state;
   gboolean cancel_requested;
   GPtrArray *logs;              /* JsonNode objects */
   guint status_code;
@@ -102,31 +102,31 @@ struct _GstFalRequest {
   gint64 completed_at;
 };
 
-GstFalRequest *gst_fal_request_new (const gchar * endpoint, const gchar * app_name,
+GstFalServerRequest *gst_fal_server_request_new (const gchar * endpoint, const gchar * app_name,
     const gchar * path, const gchar * base_url, const GstFalAppInfo * app,
-    JsonNode * input, GstFalRequestKind kind);
-GstFalRequest *gst_fal_request_ref (GstFalRequest * request);
-void gst_fal_request_unref (GstFalRequest * request);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (GstFalRequest, gst_fal_request_unref);
+    JsonNode * input, GstFalServerRequestKind kind);
+GstFalServerRequest *gst_fal_server_request_ref (GstFalServerRequest * request);
+void gst_fal_server_request_unref (GstFalServerRequest * request);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GstFalServerRequest, gst_fal_server_request_unref);
 
-GstFalRequestState gst_fal_request_get_state (GstFalRequest * request);
+GstFalServerRequestState gst_fal_server_request_get_state (GstFalServerRequest * request);
 /* IN_QUEUE → IN_PROGRESS; FALSE if the request is no longer queued. */
-gboolean gst_fal_request_start (GstFalRequest * request);
+gboolean gst_fal_server_request_start (GstFalServerRequest * request);
 /* → COMPLETED; FALSE if it already was. @body: (transfer full) */
-gboolean gst_fal_request_complete (GstFalRequest * request, guint status_code,
+gboolean gst_fal_server_request_complete (GstFalServerRequest * request, guint status_code,
     JsonNode * body, const gchar * error, const gchar * error_type);
 /* Completes with an infrastructure error {"detail","error_type"}. */
-gboolean gst_fal_request_fail (GstFalRequest * request, guint status_code,
+gboolean gst_fal_server_request_fail (GstFalServerRequest * request, guint status_code,
     const gchar * detail, const gchar * error_type);
-void gst_fal_request_add_log (GstFalRequest * request, const gchar * level,
+void gst_fal_server_request_add_log (GstFalServerRequest * request, const gchar * level,
     const gchar * message);
-void gst_fal_request_emit_partial (GstFalRequest * request, const gchar * json);
+void gst_fal_server_request_emit_partial (GstFalServerRequest * request, const gchar * json);
 /* The status object of §3.2. @queue_position: -1 when not queued. */
-JsonNode *gst_fal_request_build_status (GstFalRequest * request,
+JsonNode *gst_fal_server_request_build_status (GstFalServerRequest * request,
     gboolean with_logs, gint queue_position);
-gchar *gst_fal_request_build_url (GstFalRequest * request, const gchar * suffix);
+gchar *gst_fal_server_request_build_url (GstFalServerRequest * request, const gchar * suffix);
 /* The replayed result: status code and body (transfer full). */
-guint gst_fal_request_get_result (GstFalRequest * request, JsonNode ** body,
+guint gst_fal_server_request_get_result (GstFalServerRequest * request, JsonNode ** body,
     gchar ** error_type);
 
 /* ---- queue (gstfalqueue.c) ---- */
@@ -136,14 +136,14 @@ typedef struct _GstFalQueue GstFalQueue;
 GstFalQueue *gst_fal_queue_new (void);
 void gst_fal_queue_free (GstFalQueue * queue);
 /* FALSE if @max_waiting > 0 and that many are already waiting, or closed. */
-gboolean gst_fal_queue_push (GstFalQueue * queue, GstFalRequest * request,
+gboolean gst_fal_queue_push (GstFalQueue * queue, GstFalServerRequest * request,
     guint max_waiting);
 /* Blocks until a request is waiting (normal before low); NULL once closed. */
-GstFalRequest *gst_fal_queue_pop (GstFalQueue * queue);
+GstFalServerRequest *gst_fal_queue_pop (GstFalQueue * queue);
 /* TRUE if the request was waiting and is now removed. */
-gboolean gst_fal_queue_remove (GstFalQueue * queue, GstFalRequest * request);
+gboolean gst_fal_queue_remove (GstFalQueue * queue, GstFalServerRequest * request);
 /* Count of requests ahead of @request, -1 when not waiting. */
-gint gst_fal_queue_position (GstFalQueue * queue, GstFalRequest * request);
+gint gst_fal_queue_position (GstFalQueue * queue, GstFalServerRequest * request);
 guint gst_fal_queue_length (GstFalQueue * queue);
 /* Wakes every pop with NULL; returns the requests still waiting. */
 GList *gst_fal_queue_close (GstFalQueue * queue);
@@ -157,7 +157,7 @@ gboolean gst_fal_split_endpoint (const gchar * endpoint, gchar ** app_name,
 
 /* ---- app calls (gstfalappcall.c) ---- */
 
-GstFalAppCall *gst_fal_app_call_new (GstFalRequest * request);
+GstFalAppCall *gst_fal_app_call_new (GstFalServerRequest * request);
 void gst_fal_app_call_free (GstFalAppCall * call);
 /* Runs the app on the current thread and completes the request. */
 void gst_fal_app_call_run (GstFalAppCall * call);

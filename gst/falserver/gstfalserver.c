@@ -46,7 +46,7 @@ typedef struct
 {
   GstFalServer *server;
   WatchKind kind;
-  GstFalRequest *request;
+  GstFalServerRequest *request;
   SoupServerMessage *msg;
   gulong finished_id;
   gboolean with_logs;
@@ -73,7 +73,7 @@ struct _GstFalServer
   GstFalServerFaults faults;
   GRand *rand;
   GHashTable *tokens;           /* token → expiry (monotonic µs) */
-  GHashTable *requests;         /* id → GstFalRequest */
+  GHashTable *requests;         /* id → GstFalServerRequest */
 
   GstFalAppRegistry *registry;
   GstFalStorage *storage;
@@ -160,7 +160,7 @@ respond_status_only (SoupServerMessage * msg, guint status, const gchar * value)
 }
 
 static void
-set_request_id (SoupServerMessage * msg, GstFalRequest * request)
+set_request_id (SoupServerMessage * msg, GstFalServerRequest * request)
 {
   soup_message_headers_replace (soup_server_message_get_response_headers
       (msg), "x-fal-request-id", request->id);
@@ -259,14 +259,14 @@ static void watcher_finished (SoupServerMessage * msg, Watcher * watcher);
 static void truncate_response (SoupServerMessage * msg);
 
 static Watcher *
-watcher_new (GstFalServer * self, WatchKind kind, GstFalRequest * request,
+watcher_new (GstFalServer * self, WatchKind kind, GstFalServerRequest * request,
     SoupServerMessage * msg)
 {
   Watcher *watcher = g_new0 (Watcher, 1);
 
   watcher->server = self;
   watcher->kind = kind;
-  watcher->request = gst_fal_request_ref (request);
+  watcher->request = gst_fal_server_request_ref (request);
   watcher->msg = g_object_ref (msg);
   watcher->finished_id = g_signal_connect (msg, "finished",
       G_CALLBACK (watcher_finished), watcher);
@@ -288,7 +288,7 @@ watcher_free (Watcher * watcher)
   }
   g_signal_handler_disconnect (watcher->msg, watcher->finished_id);
   g_object_unref (watcher->msg);
-  gst_fal_request_unref (watcher->request);
+  gst_fal_server_request_unref (watcher->request);
   g_free (watcher->last);
   g_free (watcher);
 }
@@ -296,7 +296,7 @@ watcher_free (Watcher * watcher)
 static void
 watcher_finished (SoupServerMessage * msg, Watcher * watcher)
 {
-  GstFalRequest *request = watcher->request;
+  GstFalServerRequest *request = watcher->request;
 
   /* the client of a sync run went away: the run is cancelled */
   if (watcher->kind != WATCH_STATUS && !watcher->responded) {
@@ -305,7 +305,7 @@ watcher_finished (SoupServerMessage * msg, Watcher * watcher)
     g_mutex_unlock (&request->lock);
     g_cancellable_cancel (request->cancellable);
     if (gst_fal_queue_remove (watcher->server->queue, request))
-      gst_fal_request_fail (request, 499, "Client disconnected",
+      gst_fal_server_request_fail (request, 499, "Client disconnected",
           "client_disconnected");
   }
   watcher_free (watcher);
@@ -339,12 +339,13 @@ sse_close (SoupServerMessage * msg)
 
 /* The completed request's result onto @msg: the app's status and body. */
 static void
-respond_result (SoupServerMessage * msg, GstFalRequest * request)
+respond_result (SoupServerMessage * msg, GstFalServerRequest * request)
 {
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
   g_autofree gchar *error_type = NULL;
   JsonNode *body = NULL;
-  guint status = gst_fal_request_get_result (request, &body, &error_type);
+  guint status =
+      gst_fal_server_request_get_result (request, &body, &error_type);
 
   set_request_id (msg, request);
   if (error_type) {
@@ -362,16 +363,18 @@ static void
 watcher_update_status (Watcher * watcher)
 {
   GstFalServer *self = watcher->server;
-  GstFalRequest *request = watcher->request;
-  GstFalRequestState state = gst_fal_request_get_state (request);
+  GstFalServerRequest *request = watcher->request;
+  GstFalServerRequestState state = gst_fal_server_request_get_state (request);
   gint position = gst_fal_queue_position (self->queue, request);
   g_autoptr (JsonNode) status = NULL;
   g_autofree gchar *json = NULL;
 
   /* popped but not yet started: still waiting, first in line */
-  if (state == GST_FAL_REQUEST_IN_QUEUE && position < 0)
+  if (state == GST_FAL_SERVER_REQUEST_IN_QUEUE && position < 0)
     position = 0;
-  status = gst_fal_request_build_status (request, watcher->with_logs, position);
+  status =
+      gst_fal_server_request_build_status (request, watcher->with_logs,
+      position);
   json = json_to_string (status, FALSE);
   if (g_strcmp0 (json, watcher->last)) {
     g_autofree gchar *event = g_strdup_printf ("data: %s\n\n", json);
@@ -380,17 +383,17 @@ watcher_update_status (Watcher * watcher)
     g_free (watcher->last);
     watcher->last = g_steal_pointer (&json);
   }
-  if (state == GST_FAL_REQUEST_COMPLETED) {
+  if (state == GST_FAL_SERVER_REQUEST_COMPLETED) {
     sse_close (watcher->msg);
     watcher->responded = TRUE;
   }
 }
 
 static void
-watcher_update (Watcher * watcher, GstFalRequest * changed,
+watcher_update (Watcher * watcher, GstFalServerRequest * changed,
     const gchar * partial)
 {
-  GstFalRequest *request = watcher->request;
+  GstFalServerRequest *request = watcher->request;
   JsonNode *body = NULL;
   g_autofree gchar *error_type = NULL;
   g_autofree gchar *event = NULL;
@@ -418,11 +421,12 @@ watcher_update (Watcher * watcher, GstFalRequest * changed,
     sse_write (watcher->msg, event);
     return;
   }
-  if (gst_fal_request_get_state (request) != GST_FAL_REQUEST_COMPLETED)
+  if (gst_fal_server_request_get_state (request) !=
+      GST_FAL_SERVER_REQUEST_COMPLETED)
     return;
   watcher->responded = TRUE;
   if (watcher->kind == WATCH_RUN || !watcher->started) {
-    status = gst_fal_request_get_result (request, &body, &error_type);
+    status = gst_fal_server_request_get_result (request, &body, &error_type);
     if (watcher->kind == WATCH_RUN || status != SOUP_STATUS_OK) {
       if (body)
         json_node_unref (body);
@@ -439,7 +443,7 @@ watcher_update (Watcher * watcher, GstFalRequest * changed,
     sse_start (watcher->msg);
     set_request_id (watcher->msg, request);
   }
-  status = gst_fal_request_get_result (request, &body, &error_type);
+  status = gst_fal_server_request_get_result (request, &body, &error_type);
   if (body) {
     g_autofree gchar *json = json_to_string (body, FALSE);
 
@@ -455,14 +459,14 @@ watcher_update (Watcher * watcher, GstFalRequest * changed,
 typedef struct
 {
   GstFalServer *server;
-  GstFalRequest *request;
+  GstFalServerRequest *request;
   gchar *partial;
 } Notification;
 
 static void
 notification_free (Notification * notification)
 {
-  gst_fal_request_unref (notification->request);
+  gst_fal_server_request_unref (notification->request);
   g_free (notification->partial);
   g_free (notification);
 }
@@ -482,7 +486,7 @@ notification_dispatch (Notification * notification)
 
 /* Any thread: hands the change over to the server thread. */
 static void
-request_notify (GstFalRequest * request, const gchar * partial,
+request_notify (GstFalServerRequest * request, const gchar * partial,
     gpointer user_data)
 {
   GstFalServer *self = user_data;
@@ -490,7 +494,7 @@ request_notify (GstFalRequest * request, const gchar * partial,
   GSource *source = g_idle_source_new ();
 
   notification->server = self;
-  notification->request = gst_fal_request_ref (request);
+  notification->request = gst_fal_server_request_ref (request);
   notification->partial = g_strdup (partial);
   g_source_set_priority (source, G_PRIORITY_DEFAULT);
   g_source_set_callback (source, (GSourceFunc) notification_dispatch,
@@ -571,13 +575,14 @@ webhook_deliver (Webhook * webhook, GstFalServer * self)
 }
 
 static void
-queue_webhook (GstFalServer * self, GstFalRequest * request)
+queue_webhook (GstFalServer * self, GstFalServerRequest * request)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
   g_autoptr (JsonNode) root = NULL;
   g_autofree gchar *error_type = NULL;
   JsonNode *body = NULL;
-  guint status = gst_fal_request_get_result (request, &body, &error_type);
+  guint status =
+      gst_fal_server_request_get_result (request, &body, &error_type);
   Webhook *webhook = g_new0 (Webhook, 1);
 
   json_builder_begin_object (builder);
@@ -609,21 +614,21 @@ static gpointer
 worker_main (gpointer data)
 {
   GstFalServer *self = data;
-  GstFalRequest *request;
+  GstFalServerRequest *request;
 
   while ((request = gst_fal_queue_pop (self->queue))) {
     gboolean cancelled;
 
     if (request->start_deadline
         && g_get_monotonic_time () > request->start_deadline) {
-      gst_fal_request_fail (request, 504, "Request timed out",
+      gst_fal_server_request_fail (request, 504, "Request timed out",
           "request_timeout");
-    } else if (gst_fal_request_start (request)) {
+    } else if (gst_fal_server_request_start (request)) {
       g_mutex_lock (&request->lock);
       cancelled = request->cancel_requested;
       g_mutex_unlock (&request->lock);
       if (cancelled) {
-        gst_fal_request_fail (request, 499, "Request was cancelled",
+        gst_fal_server_request_fail (request, 499, "Request was cancelled",
             "client_cancelled");
       } else {
         GstFalAppCall *call = gst_fal_app_call_new (request);
@@ -633,9 +638,10 @@ worker_main (gpointer data)
       }
     }
     if (request->webhook
-        && gst_fal_request_get_state (request) == GST_FAL_REQUEST_COMPLETED)
+        && gst_fal_server_request_get_state (request) ==
+        GST_FAL_SERVER_REQUEST_COMPLETED)
       queue_webhook (self, request);
-    gst_fal_request_unref (request);
+    gst_fal_server_request_unref (request);
   }
   return NULL;
 }
@@ -643,12 +649,12 @@ worker_main (gpointer data)
 /* ---------------------------------------------------------------- queue API */
 
 static gboolean
-start_timeout_cb (GstFalRequest * request)
+start_timeout_cb (GstFalServerRequest * request)
 {
   GstFalServer *self = request->notify_data;
 
   if (gst_fal_queue_remove (self->queue, request)
-      && gst_fal_request_fail (request, 504, "Request timed out",
+      && gst_fal_server_request_fail (request, 504, "Request timed out",
           "request_timeout") && request->webhook)
     queue_webhook (self, request);
   return G_SOURCE_REMOVE;
@@ -680,17 +686,17 @@ gst_fal_split_endpoint (const gchar * endpoint, gchar ** app_name,
   return TRUE;
 }
 
-static GstFalRequest *
+static GstFalServerRequest *
 lookup_request (GstFalServer * self, const gchar * app_name, const gchar * id)
 {
-  GstFalRequest *request;
+  GstFalServerRequest *request;
 
   g_mutex_lock (&self->lock);
   request = g_hash_table_lookup (self->requests, id);
   if (request && strcmp (request->app_name, app_name))
     request = NULL;
   if (request)
-    gst_fal_request_ref (request);
+    gst_fal_server_request_ref (request);
   g_mutex_unlock (&self->lock);
   return request;
 }
@@ -698,7 +704,7 @@ lookup_request (GstFalServer * self, const gchar * app_name, const gchar * id)
 /* Submit (queue) or run/stream (sync): the request enters the queue. */
 static void
 handle_submit (GstFalServer * self, SoupServerMessage * msg,
-    const gchar * endpoint, GHashTable * query, GstFalRequestKind kind)
+    const gchar * endpoint, GHashTable * query, GstFalServerRequestKind kind)
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
   g_autofree gchar *app_name = NULL;
@@ -706,7 +712,7 @@ handle_submit (GstFalServer * self, SoupServerMessage * msg,
   g_autofree gchar *base = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonNode) input = NULL;
-  g_autoptr (GstFalRequest) request = NULL;
+  g_autoptr (GstFalServerRequest) request = NULL;
   g_autoptr (JsonNode) submitted = NULL;
   const GstFalAppInfo *app;
   const gchar *value;
@@ -753,7 +759,8 @@ handle_submit (GstFalServer * self, SoupServerMessage * msg,
     max_waiting = MAX (1, g_ascii_strtoull (value, NULL, 10));
 
   base = base_url (self, msg);
-  request = gst_fal_request_new (endpoint, app_name, path, base, app, input,
+  request =
+      gst_fal_server_request_new (endpoint, app_name, path, base, app, input,
       kind);
   value = soup_message_headers_get_one (headers, "X-Fal-Queue-Priority");
   request->low_priority = value && !g_ascii_strcasecmp (value, "low");
@@ -762,7 +769,7 @@ handle_submit (GstFalServer * self, SoupServerMessage * msg,
   if (!request->lifecycle)
     request->lifecycle = g_strdup (soup_message_headers_get_one (headers,
             "X-Fal-Object-Lifecycle"));
-  if (kind == GST_FAL_REQUEST_KIND_QUEUE && query)
+  if (kind == GST_FAL_SERVER_REQUEST_KIND_QUEUE && query)
     request->webhook = g_strdup (g_hash_table_lookup (query, "fal_webhook"));
   if (timeout > 0)
     request->start_deadline = g_get_monotonic_time () +
@@ -771,24 +778,24 @@ handle_submit (GstFalServer * self, SoupServerMessage * msg,
   request->notify = request_notify;
   request->notify_data = self;
 
-  if (kind != GST_FAL_REQUEST_KIND_QUEUE)
-    watcher_new (self, kind == GST_FAL_REQUEST_KIND_RUN ? WATCH_RUN :
+  if (kind != GST_FAL_SERVER_REQUEST_KIND_QUEUE)
+    watcher_new (self, kind == GST_FAL_SERVER_REQUEST_KIND_RUN ? WATCH_RUN :
         WATCH_STREAM, request, msg);
 
   g_mutex_lock (&self->lock);
   g_hash_table_insert (self->requests, request->id,
-      gst_fal_request_ref (request));
+      gst_fal_server_request_ref (request));
   g_mutex_unlock (&self->lock);
 
   /* the answer to a submit always shows the request waiting */
-  if (kind == GST_FAL_REQUEST_KIND_QUEUE)
-    submitted = gst_fal_request_build_status (request, FALSE, 0);
+  if (kind == GST_FAL_SERVER_REQUEST_KIND_QUEUE)
+    submitted = gst_fal_server_request_build_status (request, FALSE, 0);
   if (!gst_fal_queue_push (self->queue, request, max_waiting)) {
     g_mutex_lock (&self->lock);
     g_hash_table_remove (self->requests, request->id);
     g_mutex_unlock (&self->lock);
-    gst_fal_request_fail (request, 429, "Queue is full", "queue_full");
-    if (kind == GST_FAL_REQUEST_KIND_QUEUE)
+    gst_fal_server_request_fail (request, 429, "Queue is full", "queue_full");
+    if (kind == GST_FAL_SERVER_REQUEST_KIND_QUEUE)
       respond_detail (msg, 429, self->stopped ? "Server is stopping" :
           "Queue is full", "queue_full");
     return;
@@ -797,11 +804,12 @@ handle_submit (GstFalServer * self, SoupServerMessage * msg,
     GSource *source = g_timeout_source_new ((guint) (timeout * 1000));
 
     g_source_set_callback (source, (GSourceFunc) start_timeout_cb,
-        gst_fal_request_ref (request), (GDestroyNotify) gst_fal_request_unref);
+        gst_fal_server_request_ref (request),
+        (GDestroyNotify) gst_fal_server_request_unref);
     g_source_attach (source, self->context);
     g_source_unref (source);
   }
-  if (kind == GST_FAL_REQUEST_KIND_QUEUE) {
+  if (kind == GST_FAL_SERVER_REQUEST_KIND_QUEUE) {
     /* its true position, 0 if a worker took it already */
     json_object_set_int_member (json_node_get_object (submitted),
         "queue_position", MAX (0, gst_fal_queue_position (self->queue,
@@ -827,24 +835,26 @@ respond_unknown_request (SoupServerMessage * msg)
 
 static void
 handle_status (GstFalServer * self, SoupServerMessage * msg,
-    GstFalRequest * request, GHashTable * query)
+    GstFalServerRequest * request, GHashTable * query)
 {
-  GstFalRequestState state = gst_fal_request_get_state (request);
+  GstFalServerRequestState state = gst_fal_server_request_get_state (request);
   gint position = gst_fal_queue_position (self->queue, request);
   g_autoptr (JsonNode) status = NULL;
 
-  if (state == GST_FAL_REQUEST_IN_QUEUE && position < 0)
+  if (state == GST_FAL_SERVER_REQUEST_IN_QUEUE && position < 0)
     position = 0;
-  status = gst_fal_request_build_status (request, logs_wanted (query),
+  status = gst_fal_server_request_build_status (request, logs_wanted (query),
       position);
   set_request_id (msg, request);
-  respond_json (msg, state == GST_FAL_REQUEST_COMPLETED ? SOUP_STATUS_OK :
-      SOUP_STATUS_ACCEPTED, status);
+  respond_json (msg,
+      state ==
+      GST_FAL_SERVER_REQUEST_COMPLETED ? SOUP_STATUS_OK : SOUP_STATUS_ACCEPTED,
+      status);
 }
 
 static void
 handle_status_stream (GstFalServer * self, SoupServerMessage * msg,
-    GstFalRequest * request, GHashTable * query)
+    GstFalServerRequest * request, GHashTable * query)
 {
   Watcher *watcher = watcher_new (self, WATCH_STATUS, request, msg);
 
@@ -861,9 +871,10 @@ handle_status_stream (GstFalServer * self, SoupServerMessage * msg,
 
 static void
 handle_result (GstFalServer * self, SoupServerMessage * msg,
-    GstFalRequest * request)
+    GstFalServerRequest * request)
 {
-  if (gst_fal_request_get_state (request) != GST_FAL_REQUEST_COMPLETED) {
+  if (gst_fal_server_request_get_state (request) !=
+      GST_FAL_SERVER_REQUEST_COMPLETED) {
     set_request_id (msg, request);
     respond_detail (msg, SOUP_STATUS_BAD_REQUEST,
         "Request is still in progress", NULL);
@@ -874,15 +885,16 @@ handle_result (GstFalServer * self, SoupServerMessage * msg,
 
 static void
 handle_cancel (GstFalServer * self, SoupServerMessage * msg,
-    GstFalRequest * request)
+    GstFalServerRequest * request)
 {
   set_request_id (msg, request);
-  if (gst_fal_request_get_state (request) == GST_FAL_REQUEST_COMPLETED) {
+  if (gst_fal_server_request_get_state (request) ==
+      GST_FAL_SERVER_REQUEST_COMPLETED) {
     respond_status_only (msg, SOUP_STATUS_BAD_REQUEST, "ALREADY_COMPLETED");
     return;
   }
   if (gst_fal_queue_remove (self->queue, request)) {
-    if (gst_fal_request_fail (request, 499, "Request was cancelled",
+    if (gst_fal_server_request_fail (request, 499, "Request was cancelled",
             "client_cancelled") && request->webhook)
       queue_webhook (self, request);
   } else {
@@ -922,7 +934,7 @@ route_queue (GstFalServer * self, SoupServerMessage * msg, const gchar * rest,
   const gchar *requests = strstr (rest, "/requests/");
   g_autofree gchar *app_name = NULL;
   g_auto (GStrv) tail = NULL;
-  g_autoptr (GstFalRequest) request = NULL;
+  g_autoptr (GstFalServerRequest) request = NULL;
   guint n;
 
   if (!requests) {
@@ -932,7 +944,7 @@ route_queue (GstFalServer * self, SoupServerMessage * msg, const gchar * rest,
 
       handle_openapi (self, msg, endpoint);
     } else if (method == SOUP_METHOD_POST) {
-      handle_submit (self, msg, rest, query, GST_FAL_REQUEST_KIND_QUEUE);
+      handle_submit (self, msg, rest, query, GST_FAL_SERVER_REQUEST_KIND_QUEUE);
     } else {
       respond_detail (msg, SOUP_STATUS_METHOD_NOT_ALLOWED,
           "Method not allowed", NULL);
@@ -979,9 +991,10 @@ route_run (GstFalServer * self, SoupServerMessage * msg, const gchar * rest,
     g_autofree gchar *endpoint = g_strndup (rest, strlen (rest) -
         strlen ("/stream"));
 
-    handle_submit (self, msg, endpoint, query, GST_FAL_REQUEST_KIND_STREAM);
+    handle_submit (self, msg, endpoint, query,
+        GST_FAL_SERVER_REQUEST_KIND_STREAM);
   } else {
-    handle_submit (self, msg, rest, query, GST_FAL_REQUEST_KIND_RUN);
+    handle_submit (self, msg, rest, query, GST_FAL_SERVER_REQUEST_KIND_RUN);
   }
 }
 
@@ -1640,7 +1653,7 @@ expire_cb (GstFalServer * self)
   gint64 oldest = g_get_monotonic_time () -
       (gint64) RETENTION_SECONDS * G_USEC_PER_SEC;
   GHashTableIter iter;
-  GstFalRequest *request;
+  GstFalServerRequest *request;
 
   gst_fal_storage_expire (self->storage);
   g_mutex_lock (&self->lock);
@@ -1649,7 +1662,7 @@ expire_cb (GstFalServer * self)
     gboolean old;
 
     g_mutex_lock (&request->lock);
-    old = request->state == GST_FAL_REQUEST_COMPLETED
+    old = request->state == GST_FAL_SERVER_REQUEST_COMPLETED
         && request->completed_at < oldest;
     g_mutex_unlock (&request->lock);
     if (old)
@@ -1778,7 +1791,7 @@ void
 gst_fal_server_stop (GstFalServer * self)
 {
   GHashTableIter iter;
-  GstFalRequest *request;
+  GstFalServerRequest *request;
   GList *waiting, *l;
   guint i;
 
@@ -1789,14 +1802,15 @@ gst_fal_server_stop (GstFalServer * self)
 
   waiting = gst_fal_queue_close (self->queue);
   for (l = waiting; l; l = l->next)
-    gst_fal_request_fail (l->data, 499, "Server stopped", "client_cancelled");
-  g_list_free_full (waiting, (GDestroyNotify) gst_fal_request_unref);
+    gst_fal_server_request_fail (l->data, 499, "Server stopped",
+        "client_cancelled");
+  g_list_free_full (waiting, (GDestroyNotify) gst_fal_server_request_unref);
 
   g_mutex_lock (&self->lock);
   g_hash_table_iter_init (&iter, self->requests);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) & request)) {
     g_mutex_lock (&request->lock);
-    if (request->state != GST_FAL_REQUEST_COMPLETED)
+    if (request->state != GST_FAL_SERVER_REQUEST_COMPLETED)
       request->cancel_requested = TRUE;
     g_mutex_unlock (&request->lock);
     g_cancellable_cancel (request->cancellable);
@@ -2058,7 +2072,7 @@ gst_fal_server_init (GstFalServer * self)
   self->tokens = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       g_free);
   self->requests = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-      (GDestroyNotify) gst_fal_request_unref);
+      (GDestroyNotify) gst_fal_server_request_unref);
   self->queue = gst_fal_queue_new ();
   self->context = g_main_context_new ();
   self->loop = g_main_loop_new (self->context, FALSE);

@@ -35,12 +35,13 @@ static const GstFalAppInfo echo_app = {
   "test/echo", "echo", "{}", "{}", echo_run, NULL, NULL
 };
 
-static GstFalRequest *
+static GstFalServerRequest *
 new_request (const GstFalAppInfo * app, const gchar * input, gboolean low)
 {
   g_autoptr (JsonNode) node = json_from_string (input, NULL);
-  GstFalRequest *request = gst_fal_request_new (app->name, app->name, "",
-      "http://127.0.0.1:1", app, node, GST_FAL_REQUEST_KIND_QUEUE);
+  GstFalServerRequest *request =
+      gst_fal_server_request_new (app->name, app->name, "",
+      "http://127.0.0.1:1", app, node, GST_FAL_SERVER_REQUEST_KIND_QUEUE);
 
   request->low_priority = low;
   return request;
@@ -49,10 +50,10 @@ new_request (const GstFalAppInfo * app, const gchar * input, gboolean low)
 GST_START_TEST (test_priorities)
 {
   GstFalQueue *queue = gst_fal_queue_new ();
-  GstFalRequest *low = new_request (&echo_app, "{}", TRUE);
-  GstFalRequest *normal1 = new_request (&echo_app, "{}", FALSE);
-  GstFalRequest *normal2 = new_request (&echo_app, "{}", FALSE);
-  GstFalRequest *popped, *extra;
+  GstFalServerRequest *low = new_request (&echo_app, "{}", TRUE);
+  GstFalServerRequest *normal1 = new_request (&echo_app, "{}", FALSE);
+  GstFalServerRequest *normal2 = new_request (&echo_app, "{}", FALSE);
+  GstFalServerRequest *popped, *extra;
   GList *rest;
 
   fail_unless (gst_fal_queue_push (queue, low, 0));
@@ -65,11 +66,11 @@ GST_START_TEST (test_priorities)
   fail_unless_equals_int (gst_fal_queue_position (queue, low), 2);
   extra = new_request (&echo_app, "{}", FALSE);
   fail_if (gst_fal_queue_push (queue, extra, 3));
-  gst_fal_request_unref (extra);
+  gst_fal_server_request_unref (extra);
 
   popped = gst_fal_queue_pop (queue);
   fail_unless (popped == normal1);
-  gst_fal_request_unref (popped);
+  gst_fal_server_request_unref (popped);
   fail_unless_equals_int (gst_fal_queue_position (queue, low), 1);
   fail_unless (gst_fal_queue_remove (queue, normal2));
   fail_if (gst_fal_queue_remove (queue, normal2));
@@ -79,13 +80,13 @@ GST_START_TEST (test_priorities)
   rest = gst_fal_queue_close (queue);
   fail_unless_equals_int (g_list_length (rest), 1);
   fail_unless (rest->data == low);
-  g_list_free_full (rest, (GDestroyNotify) gst_fal_request_unref);
+  g_list_free_full (rest, (GDestroyNotify) gst_fal_server_request_unref);
   fail_unless (gst_fal_queue_pop (queue) == NULL);
   fail_if (gst_fal_queue_push (queue, normal1, 0));
 
-  gst_fal_request_unref (low);
-  gst_fal_request_unref (normal1);
-  gst_fal_request_unref (normal2);
+  gst_fal_server_request_unref (low);
+  gst_fal_server_request_unref (normal1);
+  gst_fal_server_request_unref (normal2);
   gst_fal_queue_free (queue);
 }
 
@@ -94,14 +95,14 @@ GST_END_TEST;
 GST_START_TEST (test_max_waiting)
 {
   GstFalQueue *queue = gst_fal_queue_new ();
-  GstFalRequest *a = new_request (&echo_app, "{}", FALSE);
-  GstFalRequest *b = new_request (&echo_app, "{}", FALSE);
+  GstFalServerRequest *a = new_request (&echo_app, "{}", FALSE);
+  GstFalServerRequest *b = new_request (&echo_app, "{}", FALSE);
 
   fail_unless (gst_fal_queue_push (queue, a, 1));
   fail_if (gst_fal_queue_push (queue, b, 1));
   fail_unless (gst_fal_queue_push (queue, b, 2));
-  gst_fal_request_unref (a);
-  gst_fal_request_unref (b);
+  gst_fal_server_request_unref (a);
+  gst_fal_server_request_unref (b);
   gst_fal_queue_free (queue);
 }
 
@@ -116,19 +117,19 @@ pop_thread (gpointer data)
 GST_START_TEST (test_pop_blocks)
 {
   GstFalQueue *queue = gst_fal_queue_new ();
-  GstFalRequest *request = new_request (&echo_app, "{}", FALSE);
+  GstFalServerRequest *request = new_request (&echo_app, "{}", FALSE);
   GThread *thread = g_thread_new ("pop", pop_thread, queue);
-  GstFalRequest *popped;
+  GstFalServerRequest *popped;
 
   fail_unless (gst_fal_queue_push (queue, request, 0));
   popped = g_thread_join (thread);
   fail_unless (popped == request);
-  gst_fal_request_unref (popped);
+  gst_fal_server_request_unref (popped);
   /* close wakes a blocked pop with NULL */
   thread = g_thread_new ("pop", pop_thread, queue);
   g_list_free (gst_fal_queue_close (queue));
   fail_unless (g_thread_join (thread) == NULL);
-  gst_fal_request_unref (request);
+  gst_fal_server_request_unref (request);
   gst_fal_queue_free (queue);
 }
 
@@ -136,13 +137,13 @@ GST_END_TEST;
 
 GST_START_TEST (test_state_machine)
 {
-  GstFalRequest *request = new_request (&echo_app, "{\"v\": 7}", FALSE);
+  GstFalServerRequest *request = new_request (&echo_app, "{\"v\": 7}", FALSE);
   JsonNode *status;
   JsonObject *object;
   JsonNode *body = NULL;
   gchar *error_type = NULL;
 
-  status = gst_fal_request_build_status (request, FALSE, 4);
+  status = gst_fal_server_request_build_status (request, FALSE, 4);
   object = json_node_get_object (status);
   fail_unless_equals_string (json_object_get_string_member (object,
           "status"), "IN_QUEUE");
@@ -151,10 +152,10 @@ GST_START_TEST (test_state_machine)
   fail_if (json_object_has_member (object, "logs"));
   json_node_unref (status);
 
-  fail_unless (gst_fal_request_start (request));
-  fail_if (gst_fal_request_start (request));
-  gst_fal_request_add_log (request, "INFO", "hello");
-  status = gst_fal_request_build_status (request, FALSE, -1);
+  fail_unless (gst_fal_server_request_start (request));
+  fail_if (gst_fal_server_request_start (request));
+  gst_fal_server_request_add_log (request, "INFO", "hello");
+  status = gst_fal_server_request_build_status (request, FALSE, -1);
   object = json_node_get_object (status);
   fail_unless_equals_string (json_object_get_string_member (object,
           "status"), "IN_PROGRESS");
@@ -163,9 +164,10 @@ GST_START_TEST (test_state_machine)
   fail_if (json_object_has_member (object, "queue_position"));
   json_node_unref (status);
 
-  fail_unless (gst_fal_request_fail (request, 504, "late", "request_timeout"));
-  fail_if (gst_fal_request_complete (request, 200, NULL, NULL, NULL));
-  status = gst_fal_request_build_status (request, TRUE, -1);
+  fail_unless (gst_fal_server_request_fail (request, 504, "late",
+          "request_timeout"));
+  fail_if (gst_fal_server_request_complete (request, 200, NULL, NULL, NULL));
+  status = gst_fal_server_request_build_status (request, TRUE, -1);
   object = json_node_get_object (status);
   fail_unless_equals_string (json_object_get_string_member (object,
           "status"), "COMPLETED");
@@ -177,14 +179,14 @@ GST_START_TEST (test_state_machine)
               "metrics"), "inference_time"));
   json_node_unref (status);
 
-  fail_unless_equals_int (gst_fal_request_get_result (request, &body,
+  fail_unless_equals_int (gst_fal_server_request_get_result (request, &body,
           &error_type), 504);
   fail_unless_equals_string (error_type, "request_timeout");
   fail_unless_equals_string (json_object_get_string_member
       (json_node_get_object (body), "detail"), "late");
   json_node_unref (body);
   g_free (error_type);
-  gst_fal_request_unref (request);
+  gst_fal_server_request_unref (request);
 }
 
 GST_END_TEST;
@@ -196,7 +198,7 @@ typedef struct
 } Recorder;
 
 static void
-record (GstFalRequest * request, const gchar * partial, gpointer data)
+record (GstFalServerRequest * request, const gchar * partial, gpointer data)
 {
   Recorder *recorder = data;
 
@@ -215,9 +217,10 @@ GST_START_TEST (test_app_call)
     "test/fail", "fails", "{}", "{}", failing_run, NULL, NULL
   };
   g_autoptr (JsonNode) input = json_from_string ("{}", NULL);
-  GstFalRequest *request = gst_fal_request_new ("test/log/sub", "test/log",
+  GstFalServerRequest *request =
+      gst_fal_server_request_new ("test/log/sub", "test/log",
       "sub", "http://127.0.0.1:1", &logging_app, input,
-      GST_FAL_REQUEST_KIND_STREAM);
+      GST_FAL_SERVER_REQUEST_KIND_STREAM);
   Recorder recorder = { 0, g_ptr_array_new_with_free_func (g_free) };
   GstFalAppCall *call;
   JsonNode *body = NULL;
@@ -225,7 +228,7 @@ GST_START_TEST (test_app_call)
 
   request->notify = record;
   request->notify_data = &recorder;
-  fail_unless (gst_fal_request_start (request));
+  fail_unless (gst_fal_server_request_start (request));
   call = gst_fal_app_call_new (request);
   fail_unless_equals_string (gst_fal_app_call_get_path (call), "sub");
   fail_unless (gst_fal_app_call_is_streaming (call));
@@ -239,22 +242,23 @@ GST_START_TEST (test_app_call)
   fail_unless_equals_string (g_ptr_array_index (recorder.partials, 0),
       "{\"partial\":1}");
   /* a plain 422 becomes a Pydantic-style list */
-  fail_unless_equals_int (gst_fal_request_get_result (request, &body,
+  fail_unless_equals_int (gst_fal_server_request_get_result (request, &body,
           &error_type), 422);
   fail_unless (JSON_NODE_HOLDS_ARRAY (json_object_get_member
           (json_node_get_object (body), "detail")));
   json_node_unref (body);
   g_free (error_type);
-  gst_fal_request_unref (request);
+  gst_fal_server_request_unref (request);
 
-  request = gst_fal_request_new ("test/fail", "test/fail", "",
-      "http://127.0.0.1:1", &failing_app, input, GST_FAL_REQUEST_KIND_QUEUE);
-  fail_unless (gst_fal_request_start (request));
+  request = gst_fal_server_request_new ("test/fail", "test/fail", "",
+      "http://127.0.0.1:1", &failing_app, input,
+      GST_FAL_SERVER_REQUEST_KIND_QUEUE);
+  fail_unless (gst_fal_server_request_start (request));
   call = gst_fal_app_call_new (request);
   fail_if (gst_fal_app_call_is_streaming (call));
   gst_fal_app_call_run (call);
   gst_fal_app_call_free (call);
-  fail_unless_equals_int (gst_fal_request_get_result (request, &body,
+  fail_unless_equals_int (gst_fal_server_request_get_result (request, &body,
           &error_type), 418);
   fail_unless_equals_string (error_type, "teapot_error");
   fail_unless_equals_string (json_object_get_string_member
@@ -262,7 +266,7 @@ GST_START_TEST (test_app_call)
           "reason"), "teapot");
   json_node_unref (body);
   g_free (error_type);
-  gst_fal_request_unref (request);
+  gst_fal_server_request_unref (request);
   g_ptr_array_unref (recorder.partials);
 }
 
@@ -272,8 +276,10 @@ GST_START_TEST (test_fetch_and_store)
 {
   g_autoptr (JsonNode) input = json_from_string ("{}", NULL);
   GstFalStorage *storage = gst_fal_storage_new (NULL, NULL);
-  GstFalRequest *request = gst_fal_request_new ("test/echo", "test/echo", "",
-      "http://127.0.0.1:1", &echo_app, input, GST_FAL_REQUEST_KIND_QUEUE);
+  GstFalServerRequest *request =
+      gst_fal_server_request_new ("test/echo", "test/echo", "",
+      "http://127.0.0.1:1", &echo_app, input,
+      GST_FAL_SERVER_REQUEST_KIND_QUEUE);
   GstFalAppCall *call;
   g_autoptr (GBytes) data = g_bytes_new_static ("stored", 6);
   g_autofree gchar *url = NULL;
@@ -305,7 +311,7 @@ GST_START_TEST (test_fetch_and_store)
   fail_unless (error != NULL);
   g_clear_error (&error);
   gst_fal_app_call_free (call);
-  gst_fal_request_unref (request);
+  gst_fal_server_request_unref (request);
   gst_fal_storage_free (storage);
 }
 
