@@ -102,8 +102,8 @@ struct _GstFalServerRequest {
   gint64 completed_at;
 };
 
-GstFalServerRequest *gst_fal_server_request_new (const gchar * endpoint, const gchar * app_name,
-    const gchar * path, const gchar * base_url, const GstFalAppInfo * app,
+GstFalServerRequest *gst_fal_server_request_new (const gchar * endpoint,
+    const gchar * app_name, const gchar * path, const gchar * base_url, const GstFalAppInfo * app,
     JsonNode * input, GstFalServerRequestKind kind);
 GstFalServerRequest *gst_fal_server_request_ref (GstFalServerRequest * request);
 void gst_fal_server_request_unref (GstFalServerRequest * request);
@@ -113,18 +113,20 @@ GstFalServerRequestState gst_fal_server_request_get_state (GstFalServerRequest *
 /* IN_QUEUE → IN_PROGRESS; FALSE if the request is no longer queued. */
 gboolean gst_fal_server_request_start (GstFalServerRequest * request);
 /* → COMPLETED; FALSE if it already was. @body: (transfer full) */
-gboolean gst_fal_server_request_complete (GstFalServerRequest * request, guint status_code,
-    JsonNode * body, const gchar * error, const gchar * error_type);
+gboolean gst_fal_server_request_complete (GstFalServerRequest * request,
+    guint status_code, JsonNode * body, const gchar * error, const gchar * error_type);
 /* Completes with an infrastructure error {"detail","error_type"}. */
 gboolean gst_fal_server_request_fail (GstFalServerRequest * request, guint status_code,
     const gchar * detail, const gchar * error_type);
 void gst_fal_server_request_add_log (GstFalServerRequest * request, const gchar * level,
     const gchar * message);
-void gst_fal_server_request_emit_partial (GstFalServerRequest * request, const gchar * json);
+void gst_fal_server_request_emit_partial (GstFalServerRequest * request,
+    const gchar * json);
 /* The status object of §3.2. @queue_position: -1 when not queued. */
 JsonNode *gst_fal_server_request_build_status (GstFalServerRequest * request,
     gboolean with_logs, gint queue_position);
-gchar *gst_fal_server_request_build_url (GstFalServerRequest * request, const gchar * suffix);
+gchar *gst_fal_server_request_build_url (GstFalServerRequest * request,
+    const gchar * suffix);
 /* The replayed result: status code and body (transfer full). */
 guint gst_fal_server_request_get_result (GstFalServerRequest * request, JsonNode ** body,
     gchar ** error_type);
