@@ -1253,5 +1253,14 @@ gst_fal_dispatcher_job_subscribe (GstFalJob * job, GstFalClient * client,
     g_propagate_error (error, err);
     return NULL;
   }
+  /* the last status may not have been reported: measure from here */
+  if (!GST_CLOCK_TIME_IS_VALID (job->timings.run)) {
+    gint64 now = g_get_monotonic_time ();
+    if (!data.started)
+      data.started = now;
+    job->timings.queue =
+        (GstClockTime) (data.started - data.submitted) * GST_USECOND;
+    job->timings.run = (GstClockTime) (now - data.started) * GST_USECOND;
+  }
   return result;
 }

@@ -137,6 +137,20 @@ result_index (GstFalResultMeta * meta)
   return json_object_get_int_member (object, "index");
 }
 
+static void
+wait_for_eos (GstHarness * h)
+{
+  GstEvent *event;
+
+  while ((event = gst_harness_pull_event (h))) {
+    GstEventType type = GST_EVENT_TYPE (event);
+    gst_event_unref (event);
+    if (type == GST_EVENT_EOS)
+      return;
+  }
+  fail ("no EOS");
+}
+
 GST_START_TEST (test_caps_negotiation)
 {
   GstHarness *h = harness_new ("local/echo", "{\"index\": \"{{index}}\"}",
@@ -353,6 +367,7 @@ GST_START_TEST (test_live_exactly_one_result_each)
     }
     gst_buffer_unref (out);
   }
+  wait_for_eos (hr);
   while ((out = gst_harness_try_pull (hr))) {
     results++;
     gst_buffer_unref (out);
@@ -370,7 +385,6 @@ GST_START_TEST (test_eos_drains)
   GstHarness *h = harness_new ("local/sleep", "{\"seconds\": 0.2}",
       "max-in-flight", 4, NULL);
   const guint n = 6;
-  GstEvent *event;
   guint i;
 
   for (i = 0; i < n; i++)
@@ -385,12 +399,7 @@ GST_START_TEST (test_eos_drains)
     fail_unless (meta->result_json != NULL, "error: %s", meta->error);
     gst_buffer_unref (out);
   }
-  while ((event = gst_harness_pull_event (h))) {
-    GstEventType type = GST_EVENT_TYPE (event);
-    gst_event_unref (event);
-    if (type == GST_EVENT_EOS)
-      break;
-  }
+  wait_for_eos (h);
   fail_unless_equals_uint64 (get_counter (h->element, "completed"), n);
   gst_harness_teardown (h);
 }
@@ -567,6 +576,163 @@ GST_START_TEST (test_live_no_stale_result_after_flush)
   fail_unless_equals_int (count_result_metas (out), 0);
   gst_buffer_unref (out);
   gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_keep_latest)
+{
+  GstHarness *h = harness_new ("local/sleep", "{\"seconds\": 600}",
+      "max-in-flight", 1, "when-full", 2, "eos-timeout", 0.2, NULL);
+  GstFalResultMeta *meta;
+  GstBuffer *out;
+  guint i;
+
+  for (i = 0; i < 6; i++)
+    fail_unless_equals_int (gst_harness_push (h, frame_new (h, i)),
+        GST_FLOW_OK);
+  /* frame 0 runs, frame 5 waits for the slot, frames 1-4 were replaced */
+  fail_unless_equals_uint64 (get_counter (h->element, "submitted"), 1);
+  fail_unless_equals_uint64 (get_counter (h->element, "skipped"), 4);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+
+  for (i = 0; i < 6; i++) {
+    out = gst_harness_pull (h);
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (out), i * FRAME_DURATION);
+    if (i == 0 || i == 5) {
+      fail_unless_equals_int (count_result_metas (out), 1);
+      meta = gst_buffer_get_fal_result_meta (out);
+      fail_unless (meta->error != NULL);
+      fail_unless_equals_string (meta->error_type, "cancelled");
+      fail_unless_equals_uint64 (meta->source_pts, i * FRAME_DURATION);
+    } else {
+      fail_unless_equals_int (count_result_metas (out), 0);
+    }
+    gst_buffer_unref (out);
+  }
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_timeout_cancels_on_server)
+{
+  GstHarness *h = harness_new ("local/sleep", "{\"seconds\": 600}",
+      "timeout", 0.5, "on-error", 1, NULL);
+  GstBus *bus = gst_bus_new ();
+  GPtrArray *ids;
+  GstBuffer *out;
+  GstFalResultMeta *meta;
+
+  gst_element_set_bus (h->element, bus);
+  fail_unless_equals_int (gst_harness_push (h, frame_new (h, 0)),
+      GST_FLOW_OK);
+  ids = collect_request_ids (bus, 1);
+  out = gst_harness_pull (h);
+  meta = gst_buffer_get_fal_result_meta (out);
+  fail_unless (meta != NULL);
+  fail_unless (meta->error != NULL);
+  fail_unless_equals_string (meta->error_type, "timeout");
+  gst_buffer_unref (out);
+  check_cancelled_on_server (ids);
+  g_ptr_array_unref (ids);
+  gst_element_set_bus (h->element, NULL);
+  gst_harness_teardown (h);
+  gst_object_unref (bus);
+}
+
+GST_END_TEST;
+
+/* queued → in-progress (with the app's log lines) → completed, per request */
+GST_START_TEST (test_bus_messages)
+{
+  GstHarness *h = harness_new ("local/sleep",
+      "{\"seconds\": 0.2, \"logs\": 2}", "status", 1, "poll-interval", 0.02,
+      NULL);
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  gboolean queued = FALSE, completed = FALSE;
+  GString *logs = g_string_new (NULL);
+  gchar *request_id = NULL;
+
+  gst_element_set_bus (h->element, bus);
+  fail_unless_equals_int (gst_harness_push (h, frame_new (h, 0)),
+      GST_FLOW_OK);
+  gst_buffer_unref (gst_harness_pull (h));
+
+  while (!completed && (msg = gst_bus_timed_pop_filtered (bus,
+              10 * GST_SECOND, GST_MESSAGE_ELEMENT))) {
+    const GstStructure *s = gst_message_get_structure (msg);
+    const gchar *state = gst_structure_get_string (s, "state");
+    const gchar *rid = gst_structure_get_string (s, "request-id");
+    guint64 t;
+
+    fail_unless (gst_structure_has_name (s, "fal-request"));
+    fail_unless (rid != NULL);
+    if (!request_id)
+      request_id = g_strdup (rid);
+    fail_unless_equals_string (rid, request_id);
+    if (g_str_equal (state, "queued")) {
+      gint position;
+      fail_unless (gst_structure_get_int (s, "position", &position));
+      queued = TRUE;
+    } else if (g_str_equal (state, "in-progress")) {
+      g_string_append (logs, gst_structure_get_string (s, "logs"));
+    } else {
+      fail_unless_equals_string (state, "completed");
+      fail_unless (gst_structure_get_uint64 (s, "run-time", &t));
+      fail_unless (t != GST_CLOCK_TIME_NONE);
+      /* the arguments do not use the frame: nothing was uploaded */
+      fail_unless (gst_structure_get_uint64 (s, "upload-time", &t));
+      fail_unless (t == GST_CLOCK_TIME_NONE);
+      completed = TRUE;
+    }
+    gst_message_unref (msg);
+  }
+  fail_unless (queued);
+  fail_unless (completed);
+  fail_unless (strstr (logs->str, "sleeping") != NULL, "logs: %s",
+      logs->str);
+  g_string_free (logs, TRUE);
+  g_free (request_id);
+  gst_element_set_bus (h->element, NULL);
+  gst_harness_teardown (h);
+  gst_object_unref (bus);
+}
+
+GST_END_TEST;
+
+static gchar *
+echoed_image_url (gint upload)
+{
+  GstHarness *h = harness_new ("local/echo", NULL, "upload", upload, NULL);
+  GstBuffer *out;
+  gchar *url;
+
+  fail_unless_equals_int (gst_harness_push (h, frame_new (h, 0)),
+      GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  url = gst_fal_result_get_string (gst_buffer_get_fal_result_meta
+      (out)->result_json, "image_url");
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+  fail_unless (url != NULL);
+  return url;
+}
+
+GST_START_TEST (test_upload_modes)
+{
+  gchar *url;
+
+  url = echoed_image_url (2 /* data-uri */);
+  fail_unless (g_str_has_prefix (url, "data:image/jpeg;base64,"), "%s", url);
+  g_free (url);
+  url = echoed_image_url (0 /* auto */);
+  fail_unless (g_str_has_prefix (url, "data:image/jpeg;base64,"), "%s", url);
+  g_free (url);
+  url = echoed_image_url (1 /* cdn */);
+  fail_unless (g_str_has_prefix (url, "http://127.0.0.1:"), "%s", url);
+  g_free (url);
 }
 
 GST_END_TEST;
@@ -772,6 +938,10 @@ falinfer_suite (void)
   tcase_add_test (tc, test_flush_with_32_in_flight);
   tcase_add_test (tc, test_stop_with_32_in_flight);
   tcase_add_test (tc, test_live_no_stale_result_after_flush);
+  tcase_add_test (tc, test_keep_latest);
+  tcase_add_test (tc, test_timeout_cancels_on_server);
+  tcase_add_test (tc, test_bus_messages);
+  tcase_add_test (tc, test_upload_modes);
   tcase_add_test (tc, test_error_401);
   tcase_add_test (tc, test_error_404);
   tcase_add_test (tc, test_error_422);
