@@ -1,6 +1,7 @@
 /* The queue, run and stream endpoints of the local server, over raw HTTP:
  * status codes, headers and the presence of fields (fal-protocol §3-§5). */
 #include "falservertest.h"
+#include <gst/fal/gstfal.h>
 
 static GstFalServer *server;
 static SoupSession *session;
@@ -698,6 +699,94 @@ GST_START_TEST (test_stream_errors)
 
 GST_END_TEST;
 
+/* ---- the same endpoints through the client library (gst/fal) ---- */
+
+static void
+count_status (GstFalRequest * request, GstFalStatus * status, gpointer data)
+{
+  guint *count = data;
+
+  (*count)++;
+}
+
+static void
+count_event (JsonNode * event, gpointer data)
+{
+  guint *count = data;
+
+  (*count)++;
+}
+
+GST_START_TEST (test_client_library)
+{
+  GstFalClient *client =
+      gst_fal_client_new_for_url (gst_fal_server_get_url (server));
+  g_autoptr (JsonNode) input = json_from_string ("{\"lib\": \"gst-fal\"}",
+      NULL);
+  g_autoptr (JsonNode) sleep_input =
+      json_from_string ("{\"seconds\": 0.2, \"logs\": 2}", NULL);
+  g_autoptr (JsonNode) long_input = json_from_string ("{\"seconds\": 60}",
+      NULL);
+  g_autoptr (JsonNode) count_input =
+      json_from_string ("{\"count\": 3, \"interval\": 0.01}", NULL);
+  g_autoptr (GBytes) data = g_bytes_new_static ("uploaded by the library", 23);
+  g_autoptr (JsonNode) output = NULL;
+  g_autoptr (JsonNode) subscribed = NULL;
+  g_autoptr (JsonNode) last = NULL;
+  g_autoptr (JsonNode) result = NULL;
+  g_autoptr (FalReply) download = NULL;
+  g_autofree gchar *url = NULL;
+  GstFalRequest *request;
+  GstFalStatus *status;
+  GError *error = NULL;
+  guint updates = 0, events = 0;
+
+  output = gst_fal_client_run (client, "local/echo", input, NULL, NULL, &error);
+  fail_unless (output != NULL, "%s", error ? error->message : "");
+  fail_unless (json_node_equal (output, input));
+
+  subscribed = gst_fal_client_subscribe (client, "local/sleep", sleep_input,
+      NULL, count_status, &updates, NULL, &error);
+  fail_unless (subscribed != NULL, "%s", error ? error->message : "");
+  fail_unless_equals_float (json_object_get_double_member
+      (json_node_get_object (subscribed), "slept"), 0.2);
+  fail_unless (updates >= 1);
+
+  last = gst_fal_client_stream (client, "local/counter", count_input, NULL,
+      count_event, &events, NULL, &error);
+  fail_unless (last != NULL, "%s", error ? error->message : "");
+  fail_unless_equals_int (events, 4);
+
+  request = gst_fal_client_submit (client, "local/sleep", long_input, NULL,
+      NULL, &error);
+  fail_unless (request != NULL, "%s", error ? error->message : "");
+  fail_unless (gst_fal_client_cancel (client, "local/sleep",
+          gst_fal_request_get_request_id (request), NULL, &error));
+  status = gst_fal_request_wait (request, NULL, NULL, NULL, NULL, &error);
+  fail_unless (status != NULL, "%s", error ? error->message : "");
+  fail_unless_equals_int (gst_fal_status_get_kind (status),
+      GST_FAL_STATUS_COMPLETED);
+  fail_unless_equals_string (gst_fal_status_get_error_type (status),
+      "client_cancelled");
+  gst_fal_status_unref (status);
+  result = gst_fal_client_result (client, "local/sleep",
+      gst_fal_request_get_request_id (request), NULL, &error);
+  fail_unless (result == NULL);
+  fail_unless (error != NULL);
+  g_clear_error (&error);
+  g_object_unref (request);
+
+  url = gst_fal_client_upload_bytes (client, data, "text/plain", "lib.txt",
+      NULL, &error);
+  fail_unless (url != NULL, "%s", error ? error->message : "");
+  download = fal_http (session, "GET", url, NULL, NULL);
+  fail_unless_equals_int (download->status, 200);
+  fail_unless (g_bytes_equal (download->body, data));
+  g_object_unref (client);
+}
+
+GST_END_TEST;
+
 static Suite *
 protocol_suite (void)
 {
@@ -725,6 +814,7 @@ protocol_suite (void)
   tcase_add_test (tc, test_priority);
   tcase_add_test (tc, test_status_stream_keepalive);
   tcase_add_test (tc, test_stream_errors);
+  tcase_add_test (tc, test_client_library);
   return s;
 }
 
