@@ -119,7 +119,10 @@ gst_fal_cmd_status (int argc, char **argv)
   }
 
   client = gst_fal_cmd_make_client (&opts);
-  request = gst_fal_client_get_request (client, argv[1], argv[2]);
+  if (!(request = gst_fal_cmd_get_request (client, argv[1], argv[2]))) {
+    status = GST_FAL_EXIT_USAGE;
+    goto out;
+  }
   gst_fal_request_status_async (request, opts.logs, cancellable,
       gst_fal_cmd_async_done, NULL);
   res = gst_fal_cmd_wait (cancellable);
@@ -155,7 +158,10 @@ gst_fal_cmd_result (int argc, char **argv)
   }
 
   client = gst_fal_cmd_make_client (&opts);
-  request = gst_fal_client_get_request (client, argv[1], argv[2]);
+  if (!(request = gst_fal_cmd_get_request (client, argv[1], argv[2]))) {
+    status = GST_FAL_EXIT_USAGE;
+    goto out;
+  }
   gst_fal_request_result_async (request, cancellable, gst_fal_cmd_async_done,
       NULL);
   res = gst_fal_cmd_wait (cancellable);
@@ -188,7 +194,10 @@ gst_fal_cmd_cancel (int argc, char **argv)
   }
 
   client = gst_fal_cmd_make_client (&opts);
-  request = gst_fal_client_get_request (client, argv[1], argv[2]);
+  if (!(request = gst_fal_cmd_get_request (client, argv[1], argv[2]))) {
+    status = GST_FAL_EXIT_USAGE;
+    goto out;
+  }
   gst_fal_request_cancel_async (request, cancellable, gst_fal_cmd_async_done,
       NULL);
   res = gst_fal_cmd_wait (cancellable);

@@ -337,6 +337,10 @@ GST_START_TEST (test_usage_errors)
   g_autoptr (ToolResult) no_file = tool_run (shared_url, "run", "local/echo",
       "@/nonexistent/gst-fal-args.json");
   g_autoptr (ToolResult) missing = tool_run (shared_url, "run", "local/echo");
+  g_autoptr (ToolResult) bad_app = tool_run (shared_url, "status", "no-slash",
+      "some-id");
+  g_autoptr (ToolResult) bad_app_run = tool_run (shared_url, "run",
+      "no-slash", "{}");
   g_autoptr (ToolResult) unknown = tool_run (shared_url, "frobnicate");
   g_autoptr (ToolResult) priority = tool_run (shared_url, "submit",
       "--priority", "urgent", "local/echo", "{}");
@@ -354,6 +358,10 @@ GST_START_TEST (test_usage_errors)
 
   fail_unless_equals_int (missing->status, 2);
   assert_one_error_line (missing, "gst-fal: ");
+  fail_unless_equals_int (bad_app->status, 2);
+  assert_one_error_line (bad_app, "gst-fal: no-slash: ");
+  fail_unless_equals_int (bad_app_run->status, 2);
+  assert_one_error_line (bad_app_run, "gst-fal: no-slash: ");
   fail_unless_equals_int (unknown->status, 2);
   assert_one_error_line (unknown, "gst-fal: unknown subcommand");
   fail_unless_equals_int (priority->status, 2);
