@@ -172,6 +172,62 @@ GST_START_TEST (test_unsampled_frames_pass)
 
 GST_END_TEST;
 
+/* live: frames pass at once; the next frame leaving after an output image
+ * arrives is replaced by it, with the source PTS in its meta */
+GST_START_TEST (test_live_replaces_next_frame)
+{
+  GstHarness *h;
+  GstElement *element = gst_element_factory_make ("falfilter", NULL);
+  GstBuffer *in, *out;
+  GstFalResultMeta *meta;
+  guint64 completed = 0;
+  gint64 deadline;
+  guint8 value;
+
+  g_object_set (element, "application", "local/edge-detection",
+      "server-url", gst_fal_server_get_url (server), "ordering", 1,
+      "max-in-flight", 1, "when-full", 1, NULL);
+  h = gst_harness_new_with_element (element, "sink", "src");
+  gst_object_unref (element);
+  gst_harness_set_src_caps_str (h, "video/x-raw,format=GRAY8,width=64,"
+      "height=48,framerate=30/1");
+  gst_harness_play (h);
+
+  in = gst_harness_create_buffer (h, 64 * 48);
+  gst_buffer_memset (in, 0, 0x80, 64 * 48);
+  GST_BUFFER_PTS (in) = 0;
+  fail_unless_equals_int (gst_harness_push (h, in), GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  gst_buffer_extract (out, 0, &value, 1);
+  fail_unless_equals_int (value, 0x80);
+  fail_unless (gst_buffer_get_fal_result_meta (out) == NULL);
+  gst_buffer_unref (out);
+
+  deadline = g_get_monotonic_time () + 90 * G_USEC_PER_SEC;
+  while (completed < 1 && g_get_monotonic_time () < deadline) {
+    g_usleep (5000);
+    g_object_get (h->element, "completed", &completed, NULL);
+  }
+  fail_unless_equals_uint64 (completed, 1);
+
+  in = gst_harness_create_buffer (h, 64 * 48);
+  gst_buffer_memset (in, 0, 0x80, 64 * 48);
+  GST_BUFFER_PTS (in) = GST_SECOND;
+  fail_unless_equals_int (gst_harness_push (h, in), GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (out), GST_SECOND);
+  fail_unless_equals_int (gst_buffer_get_size (out), 64 * 48);
+  meta = gst_buffer_get_fal_result_meta (out);
+  fail_unless (meta != NULL);
+  fail_unless_equals_uint64 (meta->source_pts, 0);
+  gst_buffer_extract (out, 0, &value, 1);
+  fail_unless (value != 0x80);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 static Suite *
 falfilter_suite (void)
 {
@@ -185,6 +241,7 @@ falfilter_suite (void)
   tcase_add_test (tc, test_edges_other_format_and_size);
   tcase_add_test (tc, test_frame_replaced);
   tcase_add_test (tc, test_unsampled_frames_pass);
+  tcase_add_test (tc, test_live_replaces_next_frame);
   return s;
 }
 

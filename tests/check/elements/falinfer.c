@@ -866,24 +866,23 @@ GST_START_TEST (test_latency_query)
 GST_END_TEST;
 
 /* A QR code drawn by qroverlay, read back by local/barcode on the
- * embedded default server (no server-url, GST_FAL_URL empty). */
-GST_START_TEST (test_qr_roundtrip_default_server)
+ * embedded default server (no server-url, GST_FAL_URL empty). Returns the
+ * box of the code in frame pixels. */
+static void
+qr_roundtrip (guint max_dimension, GstVideoRegionOfInterestMeta * box)
 {
   GstElement *pipeline, *sink;
   GError *error = NULL;
   GstSample *sample;
   guint found = 0, frames = 0;
-  gchar *last = NULL;
+  gchar *last = NULL, *desc;
 
-  if (!gst_registry_check_feature_version (gst_registry_get (), "qroverlay",
-          1, 0, 0)) {
-    GST_INFO ("qroverlay missing, skipping");
-    return;
-  }
-  pipeline = gst_parse_launch ("videotestsrc num-buffers=3 pattern=white ! "
+  desc = g_strdup_printf ("videotestsrc num-buffers=3 pattern=white ! "
       "video/x-raw,width=320,height=240 ! qroverlay data=hello "
-      "pixel-size=6 ! falinfer application=local/barcode ! "
-      "appsink name=sink sync=false", &error);
+      "pixel-size=6 ! falinfer application=local/barcode max-dimension=%u ! "
+      "appsink name=sink sync=false", max_dimension);
+  pipeline = gst_parse_launch (desc, &error);
+  g_free (desc);
   fail_unless (pipeline != NULL, "%s", error ? error->message : "");
   sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
   fail_unless_equals_int (gst_element_set_state (pipeline,
@@ -893,6 +892,7 @@ GST_START_TEST (test_qr_roundtrip_default_server)
               90 * GST_SECOND))) {
     GstBuffer *buffer = gst_sample_get_buffer (sample);
     GstFalResultMeta *meta = gst_buffer_get_fal_result_meta (buffer);
+    GstVideoRegionOfInterestMeta *roi;
     gchar *lower;
 
     frames++;
@@ -900,9 +900,11 @@ GST_START_TEST (test_qr_roundtrip_default_server)
     fail_unless (meta->result_json != NULL, "error: %s", meta->error);
     /* qroverlay encodes in QR alphanumeric mode, which is upper case */
     lower = g_ascii_strdown (meta->result_json, -1);
-    if (strstr (lower, "hello") &&
-        gst_buffer_get_video_region_of_interest_meta (buffer))
+    roi = gst_buffer_get_video_region_of_interest_meta (buffer);
+    if (strstr (lower, "hello") && roi) {
       found++;
+      *box = *roi;
+    }
     g_free (lower);
     g_free (last);
     last = g_strdup (meta->result_json);
@@ -913,6 +915,51 @@ GST_START_TEST (test_qr_roundtrip_default_server)
   g_free (last);
   gst_element_set_state (pipeline, GST_STATE_NULL);
   gst_object_unref (sink);
+  gst_object_unref (pipeline);
+}
+
+GST_START_TEST (test_qr_roundtrip_default_server)
+{
+  GstVideoRegionOfInterestMeta full, scaled;
+
+  if (!gst_registry_check_feature_version (gst_registry_get (), "qroverlay",
+          1, 0, 0)) {
+    GST_INFO ("qroverlay missing, skipping");
+    return;
+  }
+  qr_roundtrip (0, &full);
+  fail_unless (full.w > 0 && full.x + full.w <= 320);
+  fail_unless (full.h > 0 && full.y + full.h <= 240);
+  /* sent at half size, the box comes back in frame pixels */
+  qr_roundtrip (160, &scaled);
+  fail_unless (ABS ((gint) scaled.w - (gint) full.w) <= (gint) full.w / 10,
+      "box width %u at half size, %u at full size", scaled.w, full.w);
+  fail_unless (ABS ((gint) scaled.x - (gint) full.x) <= (gint) full.w / 10,
+      "box at x=%u at half size, x=%u at full size", scaled.x, full.x);
+}
+
+GST_END_TEST;
+
+/* Two fal elements of a pipeline share one client through the context. */
+GST_START_TEST (test_client_shared)
+{
+  GstElement *pipeline, *a, *b;
+  GError *error = NULL;
+
+  pipeline = gst_parse_launch ("videotestsrc num-buffers=1 ! "
+      "falinfer name=a application=local/echo ! "
+      "falinfer name=b application=local/echo ! fakesink", &error);
+  fail_unless (pipeline != NULL, "%s", error ? error->message : "");
+  a = gst_bin_get_by_name (GST_BIN (pipeline), "a");
+  b = gst_bin_get_by_name (GST_BIN (pipeline), "b");
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_READY),
+      GST_STATE_CHANGE_SUCCESS);
+  fail_unless (g_object_get_data (G_OBJECT (a), "gst-fal-client") != NULL);
+  fail_unless (g_object_get_data (G_OBJECT (a), "gst-fal-client") ==
+      g_object_get_data (G_OBJECT (b), "gst-fal-client"));
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (a);
+  gst_object_unref (b);
   gst_object_unref (pipeline);
 }
 
@@ -948,6 +995,7 @@ falinfer_suite (void)
   tcase_add_test (tc, test_error_500);
   tcase_add_test (tc, test_latency_query);
   tcase_add_test (tc, test_qr_roundtrip_default_server);
+  tcase_add_test (tc, test_client_shared);
   return s;
 }
 
