@@ -628,7 +628,8 @@ GST_START_TEST (test_upload)
   g_autofree gchar *path = NULL;
   g_autoptr (ToolResult) res = NULL;
   g_autoptr (ToolResult) missing = NULL;
-  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autoptr (SoupSession) session =
+      soup_session_new_with_options ("proxy-resolver", NULL, NULL);
   g_autoptr (SoupMessage) msg = NULL;
   g_autoptr (GBytes) body = NULL;
   g_autoptr (GError) error = NULL;
