@@ -289,6 +289,38 @@ GST_START_TEST (test_timeout)
 
 GST_END_TEST;
 
+/* result-path picks the media URL; a path that is not in the result is an
+ * error, not a silent EOS. */
+GST_START_TEST (test_result_path)
+{
+  GstHarness *h = gst_harness_new ("falsrc");
+  GstBuffer *buffer;
+  GstElement *pipeline;
+  GstMessage *msg;
+
+  gst_harness_set (h, "falsrc", "application", "local/text-to-image",
+      "arguments", "{\"prompt\":\"path\",\"width\":16,\"height\":16}",
+      "result-path", "image.url", NULL);
+  gst_harness_play (h);
+  buffer = gst_harness_pull (h);
+  fail_unless (buffer != NULL);
+  gst_buffer_unref (buffer);
+  harness_wait_eos (h);
+  gst_harness_teardown (h);
+
+  pipeline = pipeline_new ("falsrc name=src application=local/text-to-image "
+      "result-path=video.url ! fakesink",
+      "{\"prompt\":\"path\",\"width\":16,\"height\":16}");
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  msg = wait_error_or_eos (pipeline);
+  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_ERROR);
+  gst_message_unref (msg);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 /* key is write-only; application cannot change while playing. */
 GST_START_TEST (test_properties)
 {
@@ -325,6 +357,7 @@ falsrc_suite (void)
   tcase_add_test (tc, test_error_422);
   tcase_add_test (tc, test_stop_while_waiting);
   tcase_add_test (tc, test_timeout);
+  tcase_add_test (tc, test_result_path);
   return s;
 }
 
