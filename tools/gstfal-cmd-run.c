@@ -50,9 +50,6 @@ out:
 static void
 print_event (JsonNode * event, gpointer user_data)
 {
-  guint *n_events = user_data;
-
-  (*n_events)++;
   gst_fal_cmd_print_json (event, FALSE);
 }
 
@@ -67,7 +64,6 @@ gst_fal_cmd_stream (int argc, char **argv)
   g_autoptr (JsonNode) arguments = NULL;
   g_autoptr (JsonNode) last = NULL;
   g_autoptr (GError) error = NULL;
-  guint n_events = 0;
   int status = GST_FAL_EXIT_OK;
 
   if (!gst_fal_cmd_parse (&argc, &argv, "APP ARGS",
@@ -84,13 +80,11 @@ gst_fal_cmd_stream (int argc, char **argv)
   client = gst_fal_cmd_make_client (&opts);
   options = gst_fal_cmd_make_call_options (&opts);
   gst_fal_client_stream_async (client, argv[1], arguments, options,
-      print_event, &n_events, NULL, cancellable, gst_fal_cmd_async_done, NULL);
+      print_event, NULL, NULL, cancellable, gst_fal_cmd_async_done, NULL);
   res = gst_fal_cmd_wait (cancellable);
-  last = gst_fal_client_stream_finish (client, res, &error);
-  if (error)
+  /* every event, the last one included, was printed as it arrived */
+  if (!(last = gst_fal_client_stream_finish (client, res, &error)))
     status = gst_fal_cmd_report_error (argv[1], error);
-  else if (last && n_events == 0)
-    gst_fal_cmd_print_json (last, FALSE);
 
 out:
   gst_fal_cmd_options_clear (&opts);

@@ -405,6 +405,8 @@ GST_START_TEST (test_fail)
   g_autoptr (ToolResult) run = tool_run (shared_url, "run", "local/fail", args);
   g_autoptr (ToolResult) subscribe = tool_run (shared_url, "subscribe",
       "local/fail", args);
+  g_autoptr (ToolResult) stream = tool_run (shared_url, "stream",
+      "local/fail", args);
 
   fail_unless_equals_int (run->status, 1);
   assert_one_error_line (run, "gst-fal: local/fail: HTTP 500 ");
@@ -414,6 +416,10 @@ GST_START_TEST (test_fail)
   fail_unless_equals_int (subscribe->status, 1);
   assert_one_error_line (subscribe, "gst-fal: local/fail: HTTP 500 ");
   fail_unless (strstr (subscribe->err, "broke on purpose") != NULL);
+
+  fail_unless_equals_int (stream->status, 1);
+  assert_one_error_line (stream, "gst-fal: local/fail: HTTP 500 ");
+  fail_unless (strstr (stream->err, "broke on purpose") != NULL);
 }
 
 GST_END_TEST;
