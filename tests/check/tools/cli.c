@@ -537,6 +537,62 @@ GST_START_TEST (test_timeout)
 
 GST_END_TEST;
 
+static void
+on_webhook (SoupServer * server, SoupServerMessage * msg, const char *path,
+    GHashTable * query, gpointer user_data)
+{
+  gchar **received = user_data;
+  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+
+  if (*received == NULL)
+    *received = g_strndup (body->data, body->length);
+  soup_server_message_set_status (msg, 200, NULL);
+}
+
+/* --webhook: the server posts the result to the given URL. */
+GST_START_TEST (test_webhook)
+{
+  g_autoptr (SoupServer) receiver = soup_server_new (NULL, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ToolResult) submit = NULL;
+  g_autoptr (JsonNode) webhook = NULL;
+  g_autoptr (GSList) uris = NULL;
+  g_autofree gchar *hook_url = NULL;
+  g_autofree gchar *received = NULL;
+  g_autofree gchar *id = NULL;
+  gint64 deadline;
+  JsonObject *object;
+
+  soup_server_add_handler (receiver, "/hook", on_webhook, &received, NULL);
+  fail_unless (soup_server_listen_local (receiver, 0,
+          SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
+  uris = soup_server_get_uris (receiver);
+  hook_url = g_strdup_printf ("http://127.0.0.1:%d/hook",
+      g_uri_get_port (uris->data));
+  g_slist_free_full (g_steal_pointer (&uris), (GDestroyNotify) g_uri_unref);
+
+  submit = tool_run (shared_url, "submit", "--webhook", hook_url,
+      "local/echo", "{\"hooked\": 1}");
+  fail_unless_equals_int (submit->status, 0);
+  id = g_strstrip (g_strdup (submit->out));
+
+  deadline = g_get_monotonic_time () + 100 * G_TIME_SPAN_SECOND;
+  while (!received && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  fail_unless (received != NULL, "no webhook");
+
+  webhook = parse_json (received);
+  object = json_node_get_object (webhook);
+  fail_unless_equals_string (json_object_get_string_member (object,
+          "request_id"), id);
+  fail_unless_equals_string (json_object_get_string_member (object,
+          "status"), "OK");
+  fail_unless (json_object_get_int_member (json_object_get_object_member
+          (object, "payload"), "hooked") == 1);
+}
+
+GST_END_TEST;
+
 /* SIGINT while following a request: exit 130, the request is cancelled. */
 GST_START_TEST (test_interrupt)
 {
@@ -787,6 +843,7 @@ cli_suite (void)
   tcase_add_test (shared, test_submit_status_result);
   tcase_add_test (shared, test_submit_cancel_sleep);
   tcase_add_test (shared, test_interrupt);
+  tcase_add_test (shared, test_webhook);
   tcase_add_test (shared, test_progress_on_terminal);
   tcase_add_test (shared, test_stream_counter);
   tcase_add_test (shared, test_upload);
