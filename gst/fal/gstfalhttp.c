@@ -601,6 +601,12 @@ start_attempt (GTask * task)
             "%s: invalid URL \"%s\"", ex->label, ex->url));
     return;
   }
+  /* libsoup 3.2 resends a GET whose kept-alive connection was closed on an
+   * idle one, and may then also fail it and crash (a NULL I/O in
+   * run_until_read_done). Our own retries replace its resend: every
+   * exchange gets a connection of its own, as POSTs always do. */
+  if (soup_get_major_version () == 3 && soup_get_minor_version () < 4)
+    soup_message_add_flags (ex->msg, SOUP_MESSAGE_NEW_CONNECTION);
   headers = soup_message_get_request_headers (ex->msg);
   soup_message_headers_replace (headers, "Accept", ex->accept);
   if (ex->user_agent)

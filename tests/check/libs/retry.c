@@ -365,6 +365,62 @@ GST_START_TEST (test_cancel_in_flight)
 
 GST_END_TEST;
 
+static void
+reset_every_third (FalMock * m, SoupServerMessage * msg, const gchar * path,
+    gpointer user_data)
+{
+  if (g_atomic_int_add (&spoil, 1) % 3 == 1)
+    fal_mock_reset_connection (msg);
+  else
+    fal_mock_queue_handler (m, msg, path, NULL);
+}
+
+/* Connections dropped all along a series of subscribes: every GET is
+ * retried to success, a dropped submit fails alone (it may have been
+ * accepted). libsoup 3.2 used to crash here resending a GET on its own. */
+static void
+check_drops (GstFalStatusMode mode)
+{
+  g_autoptr (GstFalOptions) options = gst_fal_options_new ();
+  guint i, ok = 0, dropped_submits = 0;
+
+  spoil = 0;
+  g_object_set (client, "max-retries", 10, NULL);
+  gst_fal_options_set_status_mode (options, mode);
+  fal_mock_add_handler (mock, "/queue/", reset_every_third, NULL);
+  for (i = 0; i < 30; i++) {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (JsonNode) result = gst_fal_client_subscribe (client,
+        "local/echo", NULL, options, NULL, NULL, NULL, &error);
+
+    if (result) {
+      ok++;
+    } else {
+      g_assert_error (error, GST_FAL_ERROR, GST_FAL_ERROR_SERVER);
+      fail_unless (strstr (error->message, "local/echo: connection failed"));
+      dropped_submits++;
+    }
+  }
+  assert_equals_int (ok + dropped_submits, 30);
+  fail_unless (ok > 0);
+  /* each failure was one submit: no POST was sent twice */
+  assert_equals_int (fal_mock_count (mock, "POST", "/queue/local/echo"), 30);
+}
+
+GST_START_TEST (test_drops_poll)
+{
+  check_drops (GST_FAL_STATUS_MODE_POLL);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_drops_stream)
+{
+  check_drops (GST_FAL_STATUS_MODE_STREAM);
+}
+
+GST_END_TEST;
+
 static Suite *
 retry_suite (void)
 {
@@ -385,6 +441,8 @@ retry_suite (void)
   tcase_add_test (tc, test_connection_refused);
   tcase_add_test (tc, test_exchange_timeout);
   tcase_add_test (tc, test_cancel_in_flight);
+  tcase_add_test (tc, test_drops_poll);
+  tcase_add_test (tc, test_drops_stream);
   return s;
 }
 
