@@ -253,7 +253,7 @@ worker_func (gpointer data, gpointer user_data)
       self->completed++;
       self->round_trip = GST_CLOCK_TIME_IS_VALID (self->round_trip) ?
           (self->round_trip * 3 + (GstClockTime) elapsed * GST_USECOND) / 4 :
-          (GstClockTime) elapsed * GST_USECOND;
+          (GstClockTime) elapsed *GST_USECOND;
     }
     if (self->active.ordering == GST_FAL_ORDERING_LIVE)
       g_queue_push_tail (&self->ready, job_ref (job));
@@ -437,8 +437,7 @@ should_sample (GstFalDispatcher * self, GstBuffer * buffer)
     } else {
       gint64 now = g_get_monotonic_time ();
       if (self->last_sample_time &&
-          (GstClockTime) (now - self->last_sample_time) * GST_USECOND <
-          min_gap)
+          (GstClockTime) (now - self->last_sample_time) * GST_USECOND < min_gap)
         return FALSE;
       self->last_sample_time = now;
     }
@@ -882,10 +881,8 @@ gst_fal_dispatcher_new (GstElement * element, GstPad * sinkpad,
   gst_pad_set_query_function (sinkpad, sink_query);
   gst_pad_set_query_function (srcpad, src_query);
   gst_pad_set_activatemode_function (srcpad, src_activate_mode);
-  gst_pad_set_iterate_internal_links_function (sinkpad,
-      iterate_internal_links);
-  gst_pad_set_iterate_internal_links_function (srcpad,
-      iterate_internal_links);
+  gst_pad_set_iterate_internal_links_function (sinkpad, iterate_internal_links);
+  gst_pad_set_iterate_internal_links_function (srcpad, iterate_internal_links);
   return self;
 }
 

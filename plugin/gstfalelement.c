@@ -229,8 +229,7 @@ gst_fal_element_post_error (GstElement * element, const GError * error,
   if (detail)
     gst_structure_set (details, "detail", G_TYPE_STRING, detail, NULL);
   if (request_id)
-    gst_structure_set (details, "request-id", G_TYPE_STRING, request_id,
-        NULL);
+    gst_structure_set (details, "request-id", G_TYPE_STRING, request_id, NULL);
   debug = g_strdup_printf ("HTTP status %u, error type %s, request %s%s%s",
       http_status, GST_STR_NULL (error_type), GST_STR_NULL (request_id),
       detail ? ", detail: " : "", detail ? detail : "");

@@ -117,8 +117,7 @@ decode_to_caps (GBytes * bytes, const gchar * content_type, GstCaps * caps,
   if (from_caps)
     g_object_set (src, "caps", from_caps, NULL);
   to_caps = gst_caps_copy (caps);
-  gst_structure_remove_field (gst_caps_get_structure (to_caps, 0),
-      "framerate");
+  gst_structure_remove_field (gst_caps_get_structure (to_caps, 0), "framerate");
   g_object_set (sink, "caps", to_caps, NULL);
 
   gst_element_set_state (pipeline, GST_STATE_PLAYING);
@@ -140,8 +139,7 @@ decode_to_caps (GBytes * bytes, const gchar * content_type, GstCaps * caps,
       gst_message_parse_error (msg, &err, &debug);
     g_set_error (error, GST_FAL_ERROR, GST_FAL_ERROR_ENCODE,
         "Could not decode the output image (%s) to %" GST_PTR_FORMAT ": %s",
-        GST_STR_NULL (content_type), to_caps,
-        err ? err->message : "no frame");
+        GST_STR_NULL (content_type), to_caps, err ? err->message : "no frame");
     g_clear_error (&err);
     g_free (debug);
     gst_clear_message (&msg);
@@ -239,8 +237,7 @@ gst_fal_filter_change_state (GstElement * element, GstStateChange transition)
 
   switch (transition) {
     case GST_STATE_CHANGE_NULL_TO_READY:
-      if (!gst_fal_request_state_start (&self->state, element,
-              &self->settings))
+      if (!gst_fal_request_state_start (&self->state, element, &self->settings))
         return GST_STATE_CHANGE_FAILURE;
       GST_OBJECT_LOCK (self);
       g_free (self->active_result_path);
@@ -289,8 +286,7 @@ gst_fal_filter_set_property (GObject * object, guint prop_id,
   if (gst_fal_request_settings_set_property (GST_ELEMENT (self),
           &self->settings, PROP_REQUEST_FIRST, prop_id, value, pspec))
     return;
-  if (gst_fal_dispatcher_set_property (self->dispatcher, prop_id, value,
-          pspec))
+  if (gst_fal_dispatcher_set_property (self->dispatcher, prop_id, value, pspec))
     return;
   G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
@@ -310,8 +306,7 @@ gst_fal_filter_get_property (GObject * object, guint prop_id, GValue * value,
   if (gst_fal_request_settings_get_property (GST_ELEMENT (self),
           &self->settings, PROP_REQUEST_FIRST, prop_id, value, pspec))
     return;
-  if (gst_fal_dispatcher_get_property (self->dispatcher, prop_id, value,
-          pspec))
+  if (gst_fal_dispatcher_get_property (self->dispatcher, prop_id, value, pspec))
     return;
   G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }

@@ -346,8 +346,7 @@ gst_fal_infer_change_state (GstElement * element, GstStateChange transition)
 
   switch (transition) {
     case GST_STATE_CHANGE_NULL_TO_READY:
-      if (!gst_fal_request_state_start (&self->state, element,
-              &self->settings))
+      if (!gst_fal_request_state_start (&self->state, element, &self->settings))
         return GST_STATE_CHANGE_FAILURE;
       break;
     case GST_STATE_CHANGE_READY_TO_PAUSED:
@@ -390,8 +389,7 @@ gst_fal_infer_set_property (GObject * object, guint prop_id,
   if (gst_fal_request_settings_set_property (GST_ELEMENT (self),
           &self->settings, PROP_REQUEST_FIRST, prop_id, value, pspec))
     return;
-  if (gst_fal_dispatcher_set_property (self->dispatcher, prop_id, value,
-          pspec))
+  if (gst_fal_dispatcher_set_property (self->dispatcher, prop_id, value, pspec))
     return;
   G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
@@ -405,8 +403,7 @@ gst_fal_infer_get_property (GObject * object, guint prop_id, GValue * value,
   if (gst_fal_request_settings_get_property (GST_ELEMENT (self),
           &self->settings, PROP_REQUEST_FIRST, prop_id, value, pspec))
     return;
-  if (gst_fal_dispatcher_get_property (self->dispatcher, prop_id, value,
-          pspec))
+  if (gst_fal_dispatcher_get_property (self->dispatcher, prop_id, value, pspec))
     return;
   G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }

@@ -88,8 +88,7 @@ settings_copy (GstFalRequestSettings * dest, const GstFalRequestSettings * src)
 }
 
 guint
-gst_fal_request_settings_install_properties (GObjectClass * klass,
-    guint first)
+gst_fal_request_settings_install_properties (GObjectClass * klass, guint first)
 {
   GParamFlags rw = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
       GST_PARAM_MUTABLE_READY;

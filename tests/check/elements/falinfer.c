@@ -83,8 +83,7 @@ get_counter (GstElement * element, const gchar * name)
 }
 
 static void
-wait_counter_at_least (GstElement * element, const gchar * name,
-    guint64 value)
+wait_counter_at_least (GstElement * element, const gchar * name, guint64 value)
 {
   gint64 deadline = g_get_monotonic_time () + WAIT_LIMIT_US;
 
@@ -160,8 +159,7 @@ GST_START_TEST (test_caps_negotiation)
   GstBuffer *out;
 
   gst_harness_play (hr);
-  fail_unless_equals_int (gst_harness_push (h, frame_new (h, 0)),
-      GST_FLOW_OK);
+  fail_unless_equals_int (gst_harness_push (h, frame_new (h, 0)), GST_FLOW_OK);
   out = gst_harness_pull (h);
   fail_unless (out != NULL);
   gst_buffer_unref (out);
@@ -310,16 +308,14 @@ GST_START_TEST (test_live_results_carry_source_pts)
   GstBuffer *out;
   GstFalResultMeta *meta;
 
-  fail_unless_equals_int (gst_harness_push (h, frame_new (h, 0)),
-      GST_FLOW_OK);
+  fail_unless_equals_int (gst_harness_push (h, frame_new (h, 0)), GST_FLOW_OK);
   out = gst_harness_pull (h);
   fail_unless_equals_int (count_result_metas (out), 0);
   gst_buffer_unref (out);
   wait_counter_at_least (h->element, "completed", 1);
 
   /* the result of frame 0 rides on frame 5 */
-  fail_unless_equals_int (gst_harness_push (h, frame_new (h, 5)),
-      GST_FLOW_OK);
+  fail_unless_equals_int (gst_harness_push (h, frame_new (h, 5)), GST_FLOW_OK);
   out = gst_harness_pull (h);
   fail_unless_equals_uint64 (GST_BUFFER_PTS (out), 5 * FRAME_DURATION);
   fail_unless_equals_int (count_result_metas (out), 1);
@@ -563,15 +559,13 @@ GST_START_TEST (test_live_no_stale_result_after_flush)
       "ordering", 1, NULL);
   GstBuffer *out;
 
-  fail_unless_equals_int (gst_harness_push (h, frame_new (h, 0)),
-      GST_FLOW_OK);
+  fail_unless_equals_int (gst_harness_push (h, frame_new (h, 0)), GST_FLOW_OK);
   gst_buffer_unref (gst_harness_pull (h));
   fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
   fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
   wait_in_flight (h->element, 0);
   gst_harness_set_src_caps_str (h, FRAME_CAPS);
-  fail_unless_equals_int (gst_harness_push (h, frame_new (h, 1)),
-      GST_FLOW_OK);
+  fail_unless_equals_int (gst_harness_push (h, frame_new (h, 1)), GST_FLOW_OK);
   out = gst_harness_pull (h);
   fail_unless_equals_int (count_result_metas (out), 0);
   gst_buffer_unref (out);
@@ -625,8 +619,7 @@ GST_START_TEST (test_timeout_cancels_on_server)
   GstFalResultMeta *meta;
 
   gst_element_set_bus (h->element, bus);
-  fail_unless_equals_int (gst_harness_push (h, frame_new (h, 0)),
-      GST_FLOW_OK);
+  fail_unless_equals_int (gst_harness_push (h, frame_new (h, 0)), GST_FLOW_OK);
   ids = collect_request_ids (bus, 1);
   out = gst_harness_pull (h);
   meta = gst_buffer_get_fal_result_meta (out);
@@ -656,8 +649,7 @@ GST_START_TEST (test_bus_messages)
   gchar *request_id = NULL;
 
   gst_element_set_bus (h->element, bus);
-  fail_unless_equals_int (gst_harness_push (h, frame_new (h, 0)),
-      GST_FLOW_OK);
+  fail_unless_equals_int (gst_harness_push (h, frame_new (h, 0)), GST_FLOW_OK);
   gst_buffer_unref (gst_harness_pull (h));
 
   while (!completed && (msg = gst_bus_timed_pop_filtered (bus,
@@ -691,8 +683,7 @@ GST_START_TEST (test_bus_messages)
   }
   fail_unless (queued);
   fail_unless (completed);
-  fail_unless (strstr (logs->str, "sleeping") != NULL, "logs: %s",
-      logs->str);
+  fail_unless (strstr (logs->str, "sleeping") != NULL, "logs: %s", logs->str);
   g_string_free (logs, TRUE);
   g_free (request_id);
   gst_element_set_bus (h->element, NULL);
@@ -709,8 +700,7 @@ echoed_image_url (gint upload)
   GstBuffer *out;
   gchar *url;
 
-  fail_unless_equals_int (gst_harness_push (h, frame_new (h, 0)),
-      GST_FLOW_OK);
+  fail_unless_equals_int (gst_harness_push (h, frame_new (h, 0)), GST_FLOW_OK);
   out = gst_harness_pull (h);
   url = gst_fal_result_get_string (gst_buffer_get_fal_result_meta
       (out)->result_json, "image_url");
@@ -724,13 +714,13 @@ GST_START_TEST (test_upload_modes)
 {
   gchar *url;
 
-  url = echoed_image_url (2 /* data-uri */);
+  url = echoed_image_url (2 /* data-uri */ );
   fail_unless (g_str_has_prefix (url, "data:image/jpeg;base64,"), "%s", url);
   g_free (url);
-  url = echoed_image_url (0 /* auto */);
+  url = echoed_image_url (0 /* auto */ );
   fail_unless (g_str_has_prefix (url, "data:image/jpeg;base64,"), "%s", url);
   g_free (url);
-  url = echoed_image_url (1 /* cdn */);
+  url = echoed_image_url (1 /* cdn */ );
   fail_unless (g_str_has_prefix (url, "http://127.0.0.1:"), "%s", url);
   g_free (url);
 }
@@ -770,8 +760,7 @@ check_error (const gchar * application, const gchar * arguments,
   else
     gst_message_parse_error_details (msg, &details);
   fail_unless (details != NULL);
-  fail_unless (gst_structure_get_uint (details, "http-status-code",
-          &status));
+  fail_unless (gst_structure_get_uint (details, "http-status-code", &status));
   fail_unless_equals_int (status, expected_status);
   if (skip)
     gst_message_parse_warning (msg, &error, NULL);
