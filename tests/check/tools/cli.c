@@ -805,7 +805,8 @@ GST_START_TEST (test_serve_signals)
 
 GST_END_TEST;
 
-/* --start-timeout: a request that cannot start in time fails with 504. */
+/* A busy server: --start-timeout ends in 504, a waiting request shows its
+ * queue position and can be cancelled. */
 GST_START_TEST (test_start_timeout)
 {
   g_autofree gchar *url = NULL;
@@ -813,12 +814,31 @@ GST_START_TEST (test_start_timeout)
   g_autoptr (ToolResult) busy = tool_run (url, "submit", "local/sleep",
       "{\"seconds\": 60}");
   g_autoptr (ToolResult) late = NULL;
+  g_autoptr (ToolResult) waiting = NULL;
+  g_autoptr (ToolResult) status = NULL;
+  g_autoptr (ToolResult) cancel = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  g_autofree gchar *id = NULL;
 
   fail_unless_equals_int (busy->status, 0);
   late = tool_run (url, "subscribe", "--start-timeout", "2", "local/echo",
       "{\"late\": true}");
   fail_unless_equals_int (late->status, 1);
   assert_one_error_line (late, "gst-fal: local/echo: HTTP 504");
+
+  /* a request waiting behind the busy worker: its position, then cancel */
+  waiting = tool_run (url, "submit", "local/echo", "{\"waits\": true}");
+  fail_unless_equals_int (waiting->status, 0);
+  id = g_strstrip (g_strdup (waiting->out));
+  status = tool_run (url, "status", "local/echo", id);
+  fail_unless_equals_int (status->status, 0);
+  root = parse_json (status->out);
+  fail_unless_equals_string (json_object_get_string_member
+      (json_node_get_object (root), "status"), "IN_QUEUE");
+  fail_unless_equals_int (json_object_get_int_member (json_node_get_object
+          (root), "queue_position"), 0);
+  cancel = tool_run (url, "cancel", "local/echo", id);
+  fail_unless_equals_int (cancel->status, 0);
   fail_unless_equals_int (serve_stop (server, SIGTERM), 0);
 }
 
