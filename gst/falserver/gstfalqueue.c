@@ -186,7 +186,7 @@ add_string_member (JsonBuilder * builder, const gchar * name,
 
 JsonNode *
 gst_fal_server_request_build_status (GstFalServerRequest * request,
-    gboolean with_logs, gint queue_position)
+    gboolean with_logs, guint first_log, gint queue_position)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
   g_autofree gchar *response_url =
@@ -218,7 +218,7 @@ gst_fal_server_request_build_status (GstFalServerRequest * request,
     json_builder_set_member_name (builder, "logs");
     if (with_logs) {
       json_builder_begin_array (builder);
-      for (i = 0; i < request->logs->len; i++)
+      for (i = first_log; i < request->logs->len; i++)
         json_builder_add_value (builder,
             json_node_copy (g_ptr_array_index (request->logs, i)));
       json_builder_end_array (builder);

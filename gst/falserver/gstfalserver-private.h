@@ -122,9 +122,10 @@ void gst_fal_server_request_add_log (GstFalServerRequest * request, const gchar 
     const gchar * message);
 void gst_fal_server_request_emit_partial (GstFalServerRequest * request,
     const gchar * json);
-/* The status object of §3.2. @queue_position: -1 when not queued. */
+/* The status object of §3.2, with the log lines from @first_log on.
+ * @queue_position: -1 when not queued. */
 JsonNode *gst_fal_server_request_build_status (GstFalServerRequest * request,
-    gboolean with_logs, gint queue_position);
+    gboolean with_logs, guint first_log, gint queue_position);
 gchar *gst_fal_server_request_build_url (GstFalServerRequest * request,
     const gchar * suffix);
 /* The replayed result: status code and body (transfer full). */

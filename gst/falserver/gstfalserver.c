@@ -52,7 +52,8 @@ typedef struct
   gboolean with_logs;
   gboolean responded;           /* nothing more is written */
   gboolean started;             /* SSE headers set */
-  gchar *last;                  /* last status event sent */
+  gchar *last;                  /* state and position last sent */
+  guint logs_sent;
   GSource *keepalive;
 } Watcher;
 
@@ -359,6 +360,9 @@ respond_result (SoupServerMessage * msg, GstFalServerRequest * request)
   respond_json_take (msg, status, body);
 }
 
+/* Sends the status when it changed or has new log lines. As fal's stream
+ * does (and as fal's JS client expects, accumulating them), each event
+ * carries only the log lines not sent before. */
 static void
 watcher_update_status (Watcher * watcher)
 {
@@ -367,21 +371,28 @@ watcher_update_status (Watcher * watcher)
   GstFalServerRequestState state = gst_fal_server_request_get_state (request);
   gint position = gst_fal_queue_position (self->queue, request);
   g_autoptr (JsonNode) status = NULL;
-  g_autofree gchar *json = NULL;
+  g_autofree gchar *key = NULL;
+  JsonNode *logs;
+  guint new_logs = 0;
 
   /* popped but not yet started: still waiting, first in line */
   if (state == GST_FAL_SERVER_REQUEST_IN_QUEUE && position < 0)
     position = 0;
-  status =
-      gst_fal_server_request_build_status (request, watcher->with_logs,
-      position);
-  json = json_to_string (status, FALSE);
-  if (g_strcmp0 (json, watcher->last)) {
+  status = gst_fal_server_request_build_status (request, watcher->with_logs,
+      watcher->logs_sent, position);
+  logs = json_object_get_member (json_node_get_object (status), "logs");
+  if (logs && JSON_NODE_HOLDS_ARRAY (logs))
+    new_logs = json_array_get_length (json_node_get_array (logs));
+  key = g_strdup_printf ("%s:%d", json_object_get_string_member
+      (json_node_get_object (status), "status"), position);
+  if (new_logs > 0 || g_strcmp0 (key, watcher->last)) {
+    g_autofree gchar *json = json_to_string (status, FALSE);
     g_autofree gchar *event = g_strdup_printf ("data: %s\n\n", json);
 
     sse_write (watcher->msg, event);
+    watcher->logs_sent += new_logs;
     g_free (watcher->last);
-    watcher->last = g_steal_pointer (&json);
+    watcher->last = g_steal_pointer (&key);
   }
   if (state == GST_FAL_SERVER_REQUEST_COMPLETED) {
     sse_close (watcher->msg);
@@ -789,7 +800,7 @@ handle_submit (GstFalServer * self, SoupServerMessage * msg,
 
   /* the answer to a submit always shows the request waiting */
   if (kind == GST_FAL_SERVER_REQUEST_KIND_QUEUE)
-    submitted = gst_fal_server_request_build_status (request, FALSE, 0);
+    submitted = gst_fal_server_request_build_status (request, FALSE, 0, 0);
   if (!gst_fal_queue_push (self->queue, request, max_waiting)) {
     g_mutex_lock (&self->lock);
     g_hash_table_remove (self->requests, request->id);
@@ -843,7 +854,7 @@ handle_status (GstFalServer * self, SoupServerMessage * msg,
 
   if (state == GST_FAL_SERVER_REQUEST_IN_QUEUE && position < 0)
     position = 0;
-  status = gst_fal_server_request_build_status (request, logs_wanted (query),
+  status = gst_fal_server_request_build_status (request, logs_wanted (query), 0,
       position);
   set_request_id (msg, request);
   respond_json (msg,

@@ -421,17 +421,44 @@ GST_START_TEST (test_status_stream)
   g_autoptr (FalReply) stream = fal_http (session, "GET", url, NULL, NULL);
   g_autoptr (GPtrArray) events = NULL;
   g_autoptr (JsonNode) last = NULL;
+  g_autoptr (GHashTable) messages = g_hash_table_new_full (g_str_hash,
+      g_str_equal, g_free, NULL);
+  guint i, log_count = 0;
 
   fail_unless_equals_int (stream->status, 200);
   fail_unless (g_str_has_prefix (fal_reply_header (stream, "Content-Type"),
           "text/event-stream"));
   events = sse_events (stream->body);
   fail_unless (events->len >= 1);
+  /* each event carries the log lines not sent before, once each */
+  for (i = 0; i < events->len; i++) {
+    g_autoptr (JsonNode) event = json_from_string (g_ptr_array_index (events,
+            i), NULL);
+    JsonObject *object = json_node_get_object (event);
+    JsonNode *logs = json_object_get_member (object, "logs");
+
+    if (logs && JSON_NODE_HOLDS_ARRAY (logs)) {
+      JsonArray *lines = json_node_get_array (logs);
+      guint j;
+
+      for (j = 0; j < json_array_get_length (lines); j++) {
+        const gchar *message = json_object_get_string_member
+            (json_array_get_object_element (lines, j), "message");
+
+        fail_if (g_hash_table_contains (messages, message), "%s twice",
+            message);
+        g_hash_table_add (messages, g_strdup (message));
+        log_count++;
+      }
+    }
+    if (i + 1 < events->len)
+      fail_if (!strcmp (json_object_get_string_member (object, "status"),
+              "COMPLETED"));
+  }
+  fail_unless_equals_int (log_count, 3);
   last = json_from_string (g_ptr_array_index (events, events->len - 1), NULL);
   fail_unless_equals_string (json_object_get_string_member
       (json_node_get_object (last), "status"), "COMPLETED");
-  fail_unless_equals_int (json_array_get_length (json_object_get_array_member
-          (json_node_get_object (last), "logs")), 3);
 }
 
 GST_END_TEST;

@@ -143,7 +143,7 @@ GST_START_TEST (test_state_machine)
   JsonNode *body = NULL;
   gchar *error_type = NULL;
 
-  status = gst_fal_server_request_build_status (request, FALSE, 4);
+  status = gst_fal_server_request_build_status (request, FALSE, 0, 4);
   object = json_node_get_object (status);
   fail_unless_equals_string (json_object_get_string_member (object,
           "status"), "IN_QUEUE");
@@ -155,7 +155,7 @@ GST_START_TEST (test_state_machine)
   fail_unless (gst_fal_server_request_start (request));
   fail_if (gst_fal_server_request_start (request));
   gst_fal_server_request_add_log (request, "INFO", "hello");
-  status = gst_fal_server_request_build_status (request, FALSE, -1);
+  status = gst_fal_server_request_build_status (request, FALSE, 0, -1);
   object = json_node_get_object (status);
   fail_unless_equals_string (json_object_get_string_member (object,
           "status"), "IN_PROGRESS");
@@ -167,7 +167,7 @@ GST_START_TEST (test_state_machine)
   fail_unless (gst_fal_server_request_fail (request, 504, "late",
           "request_timeout"));
   fail_if (gst_fal_server_request_complete (request, 200, NULL, NULL, NULL));
-  status = gst_fal_server_request_build_status (request, TRUE, -1);
+  status = gst_fal_server_request_build_status (request, TRUE, 0, -1);
   object = json_node_get_object (status);
   fail_unless_equals_string (json_object_get_string_member (object,
           "status"), "COMPLETED");
