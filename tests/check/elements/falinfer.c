@@ -495,6 +495,8 @@ GST_START_TEST (test_eos_timeout_cancels)
   }
   check_cancelled_on_server (ids);
   g_ptr_array_unref (ids);
+  /* the bus holds messages holding the element */
+  gst_element_set_bus (h->element, NULL);
   gst_harness_teardown (h);
   gst_object_unref (bus);
 }
