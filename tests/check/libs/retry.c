@@ -84,6 +84,26 @@ reset (FalMock * m, SoupServerMessage * msg, const gchar * path,
   fal_mock_reset_connection (msg);
 }
 
+/* Answers a Content-Length it does not send in full, then closes. */
+static void
+truncate_body (FalMock * m, SoupServerMessage * msg, const gchar * path,
+    gpointer user_data)
+{
+  const gchar *head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+      "Content-Length: 100\r\nConnection: close\r\n\r\n{\"cut\": ";
+  GIOStream *stream;
+
+  if (!spoiling ()) {
+    pass_on (m, msg, path);
+    return;
+  }
+  stream = soup_server_message_steal_connection (msg);
+  g_output_stream_write_all (g_io_stream_get_output_stream (stream), head,
+      strlen (head), NULL, NULL, NULL);
+  g_io_stream_close (stream, NULL, NULL);
+  g_object_unref (stream);
+}
+
 static void
 user_timeout (FalMock * m, SoupServerMessage * msg, const gchar * path,
     gpointer user_data)
@@ -169,6 +189,34 @@ GST_START_TEST (test_503_then_success)
   result = run_echo ("{\"y\": 2}", &error);
   g_assert_no_error (error);
   assert_equals_int (fal_mock_count (mock, "POST", "/run/local/echo"), 3);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_truncated_body)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) result = NULL;
+  g_autoptr (GstFalRequest) request = NULL;
+  g_autofree gchar *text = NULL;
+
+  /* an idempotent call is retried */
+  fal_mock_add_handler (mock, "/run/", truncate_body, NULL);
+  result = run_echo ("{\"whole\": true}", &error);
+  g_assert_no_error (error);
+  text = json_to_string (result, FALSE);
+  assert_equals_string (text, "{\"whole\":true}");
+  assert_equals_int (fal_mock_count (mock, "POST", "/run/local/echo"), 2);
+
+  /* a submit whose answer was cut may have been accepted: not resent */
+  g_atomic_int_set (&spoil, 1);
+  fal_mock_add_handler (mock, "/queue/", truncate_body, NULL);
+  request = gst_fal_client_submit (client, "local/echo", NULL, NULL, NULL,
+      &error);
+  g_assert_error (error, GST_FAL_ERROR, GST_FAL_ERROR_SERVER);
+  fail_unless (strstr (error->message, "body cut short: 8 of 100 bytes"),
+      "%s", error->message);
+  assert_equals_int (fal_mock_count (mock, "POST", "/queue/local/echo"), 1);
 }
 
 GST_END_TEST;
@@ -434,6 +482,7 @@ retry_suite (void)
   tcase_add_test (tc, test_429_exhausted);
   tcase_add_test (tc, test_503_then_success);
   tcase_add_test (tc, test_504_user_not_retried);
+  tcase_add_test (tc, test_truncated_body);
   tcase_add_test (tc, test_reset_delivered_once);
   tcase_add_test (tc, test_reset_status_retried);
   tcase_add_test (tc, test_submit_not_duplicated);
