@@ -231,8 +231,8 @@ issue_token (GstFalServer * self, gint64 seconds)
   return token;
 }
 
-/* Key K, Bearer K or an issued token, or ?fal_jwt_token=; with
- * @cdn_only, only an issued token or the key. */
+/* Key K, Bearer K or Bearer <issued token>, or ?fal_jwt_token=<issued
+ * token>; anything goes without a key. */
 static gboolean
 authorized (GstFalServer * self, SoupServerMessage * msg, GHashTable * query)
 {
@@ -1491,8 +1491,9 @@ truncate_response (SoupServerMessage * msg)
 
 /* ---------------------------------------------------------------- dispatch */
 
+/* Stored files and the signed upload URLs need no key, as on fal. */
 static gboolean
-is_public (const gchar * method, const gchar * path)
+is_public (const gchar * path)
 {
   return g_str_has_prefix (path, "/files/")
       || g_str_has_prefix (path, "/storage/");
@@ -1502,7 +1503,6 @@ static void
 route (GstFalServer * self, SoupServerMessage * msg, const gchar * path,
     GHashTable * query)
 {
-  const gchar *method = soup_server_message_get_method (msg);
   SoupMessageBody *body = soup_server_message_get_request_body (msg);
 
   if ((guint64) body->length > self->max_body) {
@@ -1510,7 +1510,7 @@ route (GstFalServer * self, SoupServerMessage * msg, const gchar * path,
         "Request body too large", NULL);
     return;
   }
-  if (!is_public (method, path) && !authorized (self, msg, query)) {
+  if (!is_public (path) && !authorized (self, msg, query)) {
     respond_detail (msg, SOUP_STATUS_UNAUTHORIZED,
         "No user found for Key ID and Secret", NULL);
     return;
