@@ -109,6 +109,8 @@ void gst_fal_idle_add (GMainContext * context, GSourceFunc func,
 /* Internal helpers of the other library files. */
 GstFalStatus *gst_fal_status_new_from_json (JsonNode * node,
     const gchar * request_id, GError ** error);
+GstFalStatus *gst_fal_status_new_with_logs (const GstFalStatus * status,
+    GPtrArray * logs);
 GstFalStatus *gst_fal_status_new_queued (const gchar * request_id,
     gint queue_position, const gchar * response_url, const gchar * status_url,
     const gchar * cancel_url);

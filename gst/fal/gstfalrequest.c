@@ -576,6 +576,8 @@ typedef struct
   GSource *poll_source;
 
   GstFalSseParser *parser;
+  /* stream events carry only new log lines: all the lines so far */
+  GPtrArray *stream_logs;
   gboolean got_event;
   GError *stream_error;
   GstFalStatus *final;
@@ -605,6 +607,7 @@ follow_free (Follow * f)
   g_clear_object (&f->stream_cancellable);
   g_clear_object (&f->user_cancellable);
   g_clear_pointer (&f->parser, gst_fal_sse_parser_free);
+  g_clear_pointer (&f->stream_logs, g_ptr_array_unref);
   g_clear_error (&f->stream_error);
   g_clear_pointer (&f->final, gst_fal_status_unref);
   g_clear_pointer (&f->last_polled, gst_fal_status_unref);
@@ -834,6 +837,15 @@ poll_once (GTask * task)
 }
 
 static void
+add_logs (GPtrArray * all, GPtrArray * logs)
+{
+  guint i;
+
+  for (i = 0; i < logs->len; i++)
+    g_ptr_array_add (all, gst_fal_log_copy (g_ptr_array_index (logs, i)));
+}
+
+static void
 on_stream_chunk (GBytes * chunk, gpointer user_data)
 {
   GTask *task = user_data;
@@ -852,6 +864,7 @@ on_stream_chunk (GBytes * chunk, gpointer user_data)
     GstFalSseEvent *event = g_ptr_array_index (events, i);
     g_autoptr (JsonParser) parser = json_parser_new ();
     g_autoptr (GstFalStatus) status = NULL;
+    GstFalStatus *whole;
     GError *error = NULL;
 
     if (json_parser_load_from_data (parser, event->data, -1, &error))
@@ -866,6 +879,10 @@ on_stream_chunk (GBytes * chunk, gpointer user_data)
       break;
     }
     f->got_event = TRUE;
+    add_logs (f->stream_logs, gst_fal_status_get_logs (status));
+    whole = gst_fal_status_new_with_logs (status, f->stream_logs);
+    gst_fal_status_unref (status);
+    status = whole;
     notify_status (task, status);
     if (gst_fal_status_get_kind (status) == GST_FAL_STATUS_COMPLETED)
       f->final = g_steal_pointer (&status);
@@ -923,6 +940,8 @@ open_stream (GTask * task)
   http.request_id = request->request_id;
   http.label = request->application;
   f->parser = gst_fal_sse_parser_new ();
+  f->stream_logs = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_fal_log_free);
   f->busy = TRUE;
   gst_fal_client_http_stream_async (request->client, &http, on_stream_chunk,
       g_object_ref (task), g_object_unref, f->stream_cancellable,

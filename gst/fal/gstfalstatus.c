@@ -214,6 +214,26 @@ gst_fal_status_new_queued (const gchar * request_id, gint queue_position,
   return status;
 }
 
+/* A copy of @status whose logs are @logs (copied). */
+GstFalStatus *
+gst_fal_status_new_with_logs (const GstFalStatus * status, GPtrArray * logs)
+{
+  GstFalStatus *copy = status_new (status->kind, status->request_id);
+  guint i;
+
+  copy->queue_position = status->queue_position;
+  copy->inference_time = status->inference_time;
+  copy->error = g_strdup (status->error);
+  copy->error_type = g_strdup (status->error_type);
+  copy->response_url = g_strdup (status->response_url);
+  copy->status_url = g_strdup (status->status_url);
+  copy->cancel_url = g_strdup (status->cancel_url);
+  for (i = 0; i < logs->len; i++)
+    g_ptr_array_add (copy->logs, gst_fal_log_copy (g_ptr_array_index (logs,
+                i)));
+  return copy;
+}
+
 GstFalStatusKind
 gst_fal_status_get_kind (const GstFalStatus * status)
 {

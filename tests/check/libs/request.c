@@ -295,6 +295,54 @@ GST_START_TEST (test_stream_unknown_status)
 
 GST_END_TEST;
 
+static void
+collect_logs (GstFalRequest * request, GstFalStatus * status,
+    gpointer user_data)
+{
+  GPtrArray *counts = user_data;
+
+  g_ptr_array_add (counts,
+      GUINT_TO_POINTER (gst_fal_status_get_logs (status)->len));
+}
+
+#define LOG_LINE(m) "{\"message\": \"" m "\", \"level\": \"INFO\", " \
+  "\"source\": \"USER\", \"timestamp\": \"2026-01-01T00:00:00Z\"}"
+
+GST_START_TEST (test_stream_logs_add_up)
+{
+  g_autoptr (GPtrArray) counts = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GstFalRequest) request = NULL;
+  g_autoptr (GstFalStatus) status = NULL;
+  GPtrArray *logs;
+
+  /* each event carries only the lines not sent before */
+  fal_mock_add_handler (mock, "/queue/", truncated_stream, (gpointer)
+      "data: {\"status\": \"IN_PROGRESS\", \"logs\": [" LOG_LINE ("a") "]}\n\n"
+      "data: {\"status\": \"IN_PROGRESS\", \"logs\": [" LOG_LINE ("b") "]}\n\n"
+      "data: {\"status\": \"COMPLETED\", \"logs\": [" LOG_LINE ("c") "]}\n\n");
+  request = gst_fal_client_submit (client, "local/queued", NULL, NULL, NULL,
+      &error);
+  g_assert_no_error (error);
+  status = gst_fal_request_wait (request, NULL, collect_logs, counts, NULL,
+      &error);
+  g_assert_no_error (error);
+  assert_equals_int (counts->len, 3);
+  assert_equals_int (GPOINTER_TO_UINT (g_ptr_array_index (counts, 0)), 1);
+  assert_equals_int (GPOINTER_TO_UINT (g_ptr_array_index (counts, 1)), 2);
+  assert_equals_int (GPOINTER_TO_UINT (g_ptr_array_index (counts, 2)), 3);
+  logs = gst_fal_status_get_logs (status);
+  assert_equals_int (logs->len, 3);
+  assert_equals_string (((GstFalLog *) g_ptr_array_index (logs, 0))->message,
+      "a");
+  assert_equals_string (((GstFalLog *) g_ptr_array_index (logs, 2))->message,
+      "c");
+  assert_equals_string (((GstFalLog *) g_ptr_array_index (logs, 2))->level,
+      "INFO");
+}
+
+GST_END_TEST;
+
 static Suite *
 request_suite (void)
 {
@@ -315,6 +363,7 @@ request_suite (void)
   tcase_add_test (tc, test_stream_ended_early);
   tcase_add_test (tc, test_stream_bad_json);
   tcase_add_test (tc, test_stream_unknown_status);
+  tcase_add_test (tc, test_stream_logs_add_up);
   return s;
 }
 
