@@ -470,9 +470,15 @@ job_new (GstFalDispatcher * self, GstBuffer * buffer)
 static Job *
 admit_frame (GstFalDispatcher * self, GstBuffer * buffer)
 {
+  GstFalWhenFull when_full = self->active.when_full;
   Job *job;
 
-  if (self->active.when_full == GST_FAL_WHEN_FULL_BLOCK) {
+  /* the streaming thread never waits in live mode */
+  if (self->active.ordering == GST_FAL_ORDERING_LIVE &&
+      when_full == GST_FAL_WHEN_FULL_BLOCK)
+    when_full = GST_FAL_WHEN_FULL_KEEP_LATEST;
+
+  if (when_full == GST_FAL_WHEN_FULL_BLOCK) {
     while (!self->flushing && self->in_flight >= self->active.max_in_flight)
       g_cond_wait (&self->cond, &self->lock);
     if (self->flushing)
@@ -483,7 +489,7 @@ admit_frame (GstFalDispatcher * self, GstBuffer * buffer)
     submit_job (self, job);
     return job;
   }
-  if (self->active.when_full == GST_FAL_WHEN_FULL_SKIP) {
+  if (when_full == GST_FAL_WHEN_FULL_SKIP) {
     self->skipped++;
     return NULL;
   }
@@ -977,9 +983,9 @@ gst_fal_dispatcher_install_properties (GObjectClass * klass,
   g_object_class_install_property (klass, id + PROP_WHEN_FULL,
       g_param_spec_enum ("when-full", "When full",
           "What a sampled frame does when max-in-flight requests run: "
-          "block (wait), skip (no request) or keep-latest (wait for a slot, "
-          "replaced by newer frames)", GST_FAL_TYPE_WHEN_FULL,
-          DEFAULT_WHEN_FULL, rw));
+          "block (wait; keep-latest in live mode, which never waits), skip "
+          "(no request) or keep-latest (wait for a slot, replaced by newer "
+          "frames)", GST_FAL_TYPE_WHEN_FULL, DEFAULT_WHEN_FULL, rw));
   g_object_class_install_property (klass, id + PROP_ORDERING,
       g_param_spec_enum ("ordering", "Ordering",
           "ordered: frames wait in order and leave with their own result; "

@@ -275,10 +275,11 @@ GST_START_TEST (test_interval_one_result_each)
 
 GST_END_TEST;
 
-GST_START_TEST (test_live_never_blocks)
+static void
+check_live_never_blocks (gint when_full, guint64 expected_skipped)
 {
   GstHarness *h = harness_new ("local/sleep", "{\"seconds\": 600}",
-      "ordering", 1, "max-in-flight", 2, "when-full", 1, NULL);
+      "ordering", 1, "max-in-flight", 2, "when-full", when_full, NULL);
   const guint n = 10;
   guint i;
 
@@ -294,9 +295,20 @@ GST_START_TEST (test_live_never_blocks)
     gst_buffer_unref (out);
   }
   fail_unless_equals_uint64 (get_counter (h->element, "submitted"), 2);
-  fail_unless_equals_uint64 (get_counter (h->element, "skipped"), n - 2);
+  fail_unless_equals_uint64 (get_counter (h->element, "skipped"),
+      expected_skipped);
   /* tearing down cancels the sleeping requests */
   gst_harness_teardown (h);
+}
+
+GST_START_TEST (test_live_never_blocks)
+{
+  /* skip: frames 2-9 get no request */
+  check_live_never_blocks (1, 8);
+  /* block (the default) acts as keep-latest in live mode: frame 9 waits
+   * for a slot, frames 2-8 were replaced */
+  check_live_never_blocks (0, 7);
+  check_live_never_blocks (2, 7);
 }
 
 GST_END_TEST;
@@ -329,11 +341,12 @@ GST_START_TEST (test_live_results_carry_source_pts)
 GST_END_TEST;
 
 /* Every sampled frame gets exactly one result, none twice (live mode:
- * results on frames and on the result pad, the rest at EOS). */
+ * results on frames and on the result pad, the rest at EOS). The window
+ * is wide enough for every frame to get a request. */
 GST_START_TEST (test_live_exactly_one_result_each)
 {
   GstHarness *h = harness_new ("local/echo", "{\"index\": \"{{index}}\"}",
-      "ordering", 1, "max-in-flight", 4, NULL);
+      "ordering", 1, "max-in-flight", 32, NULL);
   GstHarness *hr = gst_harness_new_with_element (h->element, NULL, "result");
   const guint n = 30;
   gboolean seen[30] = { FALSE, };
