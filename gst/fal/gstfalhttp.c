@@ -158,6 +158,31 @@ detail_from_body (GBytes * body, gchar ** error_type)
   }
 }
 
+/* ": text" on one line (an HTML page or a traceback has many), shortened. */
+static void
+append_one_line (GString * message, const gchar * text)
+{
+  gsize start = message->len;
+  gboolean space = FALSE;
+  const gchar *p;
+
+  g_string_append (message, ": ");
+  for (p = text; *p; p++) {
+    if (g_ascii_isspace (*p)) {
+      space = TRUE;
+      continue;
+    }
+    if (space && message->len > start + 2)
+      g_string_append_c (message, ' ');
+    space = FALSE;
+    g_string_append_c (message, *p);
+    if (message->len - start > MAX_DETAIL_TEXT) {
+      g_string_append (message, "…");
+      break;
+    }
+  }
+}
+
 GError *
 gst_fal_http_error_new (const gchar * label, guint status,
     SoupMessageHeaders * headers, GBytes * body, const gchar * request_id)
@@ -201,7 +226,7 @@ gst_fal_http_error_new (const gchar * label, guint status,
   g_string_append_printf (message, "%s: HTTP %u %s", label ? label : "fal",
       status, error_type ? error_type : code_name (code));
   if (detail)
-    g_string_append_printf (message, ": %s", detail);
+    append_one_line (message, detail);
   else if (soup_status_get_phrase (status))
     g_string_append_printf (message, ": %s", soup_status_get_phrase (status));
   if (request_id)

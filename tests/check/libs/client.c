@@ -665,6 +665,9 @@ answer_status (FalMock * m, SoupServerMessage * msg, const gchar * path,
     soup_message_headers_replace (headers, "X-Fal-Error-Type", "from_header");
   if (code == 200)
     fal_mock_respond (msg, 200, "text/plain", "this is not json");
+  else if (code == 502)
+    fal_mock_respond (msg, 502, "text/html",
+        "<html>\r\n  <body>\n\tBad   gateway</body>\n</html>\n");
   else
     fal_mock_respond_json (msg, code, body);
 }
@@ -680,7 +683,7 @@ GST_START_TEST (test_error_mapping)
     {403, GST_FAL_ERROR_UNAUTHORIZED}, {404, GST_FAL_ERROR_NOT_FOUND},
     {413, GST_FAL_ERROR_VALIDATION}, {422, GST_FAL_ERROR_VALIDATION},
     {429, GST_FAL_ERROR_RATE_LIMITED}, {499, GST_FAL_ERROR_CANCELLED},
-    {500, GST_FAL_ERROR_SERVER}, {502, GST_FAL_ERROR_SERVER},
+    {500, GST_FAL_ERROR_SERVER},
     {503, GST_FAL_ERROR_SERVER}, {504, GST_FAL_ERROR_TIMEOUT},
   };
   guint i;
@@ -719,6 +722,16 @@ GST_START_TEST (test_error_mapping)
 
     g_assert_error (error, GST_FAL_ERROR, GST_FAL_ERROR_PROTOCOL);
     fail_unless (strstr (error->message, "not JSON"));
+  }
+  /* an HTML page makes a one-line message */
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (JsonNode) result = gst_fal_client_run (client, "status/502",
+        NULL, NULL, NULL, &error);
+
+    g_assert_error (error, GST_FAL_ERROR, GST_FAL_ERROR_SERVER);
+    assert_equals_string (error->message, "status/502: HTTP 502 server error: "
+        "<html> <body> Bad gateway</body> </html>");
   }
   /* other domains have no details */
   {
