@@ -120,6 +120,7 @@ struct _GstFalDispatcher
   GstClockTime last_sample_pts;
   gint64 last_sample_time;
   GstClockTime round_trip;
+  GstClockTime reported_latency;        /* last answer to a LATENCY query */
 
   /* counters, under lock */
   guint64 submitted, completed, failed, skipped;
@@ -228,6 +229,7 @@ worker_func (gpointer data, gpointer user_data)
   GstFalDispatcher *self = user_data;
   Job *job = data;
   gint64 elapsed;
+  gboolean latency_grew = FALSE;
 
   if (g_cancellable_set_error_if_cancelled (job->pub.cancellable,
           &job->pub.error)) {
@@ -254,6 +256,14 @@ worker_func (gpointer data, gpointer user_data)
       self->round_trip = GST_CLOCK_TIME_IS_VALID (self->round_trip) ?
           (self->round_trip * 3 + (GstClockTime) elapsed * GST_USECOND) / 4 :
           (GstClockTime) elapsed *GST_USECOND;
+      /* ordered mode without a latency budget: tell the pipeline when the
+       * round trip outgrows what it was told by a quarter */
+      latency_grew = self->active.ordering == GST_FAL_ORDERING_ORDERED &&
+          self->active.latency == 0 &&
+          self->round_trip > self->reported_latency +
+          self->reported_latency / 4 + GST_MSECOND;
+      if (latency_grew)
+        self->reported_latency = self->round_trip;
     }
     if (self->active.ordering == GST_FAL_ORDERING_LIVE)
       g_queue_push_tail (&self->ready, job_ref (job));
@@ -270,6 +280,9 @@ worker_func (gpointer data, gpointer user_data)
   if (job->generation == self->generation &&
       !(job->eos_cancelled && error_is_cancel (job->pub.error)))
     post_finished_message (self, job);
+  if (latency_grew)
+    gst_element_post_message (self->element,
+        gst_message_new_latency (GST_OBJECT (self->element)));
   job_unref (job);
 }
 
@@ -795,6 +808,7 @@ src_query (GstPad * pad, GstObject * parent, GstQuery * query)
       ours = 0;
     else if (ours == 0 && GST_CLOCK_TIME_IS_VALID (self->round_trip))
       ours = self->round_trip;
+    self->reported_latency = ours;
     g_mutex_unlock (&self->lock);
     GST_DEBUG_OBJECT (self->element, "adding latency %" GST_TIME_FORMAT,
         GST_TIME_ARGS (ours));
@@ -930,6 +944,7 @@ gst_fal_dispatcher_start (GstFalDispatcher * self)
   self->last_sample_pts = GST_CLOCK_TIME_NONE;
   self->last_sample_time = 0;
   self->round_trip = GST_CLOCK_TIME_NONE;
+  self->reported_latency = 0;
   g_mutex_unlock (&self->lock);
   return TRUE;
 }

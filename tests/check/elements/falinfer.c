@@ -969,6 +969,41 @@ GST_START_TEST (test_client_shared)
 
 GST_END_TEST;
 
+/* Without a budget, the measured round trip is the latency, announced
+ * with a LATENCY message when it grows. */
+GST_START_TEST (test_latency_measured)
+{
+  GstHarness *h = harness_new ("local/sleep", "{\"seconds\": 0.2}", NULL);
+  GstBus *bus = gst_bus_new ();
+  GstQuery *query = gst_query_new_latency ();
+  GstMessage *msg;
+  GstClockTime min, max;
+  gboolean live;
+
+  gst_element_set_bus (h->element, bus);
+  gst_harness_set_upstream_latency (h, 0);
+  fail_unless (gst_pad_peer_query (h->sinkpad, query));
+  gst_query_parse_latency (query, &live, &min, &max);
+  fail_unless_equals_uint64 (min, 0);
+
+  fail_unless_equals_int (gst_harness_push (h, frame_new (h, 0)), GST_FLOW_OK);
+  gst_buffer_unref (gst_harness_pull (h));
+  msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND, GST_MESSAGE_LATENCY);
+  fail_unless (msg != NULL);
+  gst_message_unref (msg);
+  fail_unless (gst_pad_peer_query (h->sinkpad, query));
+  gst_query_parse_latency (query, &live, &min, &max);
+  /* the app sleeps 0.2 s: the round trip cannot be shorter */
+  fail_unless (min >= 200 * GST_MSECOND, "latency %" GST_TIME_FORMAT,
+      GST_TIME_ARGS (min));
+  gst_query_unref (query);
+  gst_element_set_bus (h->element, NULL);
+  gst_harness_teardown (h);
+  gst_object_unref (bus);
+}
+
+GST_END_TEST;
+
 static Suite *
 falinfer_suite (void)
 {
@@ -998,6 +1033,7 @@ falinfer_suite (void)
   tcase_add_test (tc, test_error_422);
   tcase_add_test (tc, test_error_500);
   tcase_add_test (tc, test_latency_query);
+  tcase_add_test (tc, test_latency_measured);
   tcase_add_test (tc, test_qr_roundtrip_default_server);
   tcase_add_test (tc, test_client_shared);
   return s;
