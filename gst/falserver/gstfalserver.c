@@ -400,9 +400,12 @@ watcher_update_status (Watcher * watcher)
   }
 }
 
+/* @completed: the change is the request's completion. A run answers only
+ * then, not when an earlier change is dispatched after the request already
+ * completed: that would drop the partial outputs not yet dispatched. */
 static void
 watcher_update (Watcher * watcher, GstFalServerRequest * changed,
-    const gchar * partial)
+    const gchar * partial, gboolean completed)
 {
   GstFalServerRequest *request = watcher->request;
   JsonNode *body = NULL;
@@ -432,8 +435,7 @@ watcher_update (Watcher * watcher, GstFalServerRequest * changed,
     sse_write (watcher->msg, event);
     return;
   }
-  if (gst_fal_server_request_get_state (request) !=
-      GST_FAL_SERVER_REQUEST_COMPLETED)
+  if (!completed)
     return;
   watcher->responded = TRUE;
   if (watcher->kind == WATCH_RUN || !watcher->started) {
@@ -472,6 +474,7 @@ typedef struct
   GstFalServer *server;
   GstFalServerRequest *request;
   gchar *partial;
+  gboolean completed;
 } Notification;
 
 static void
@@ -491,7 +494,8 @@ notification_dispatch (Notification * notification)
 
   for (l = snapshot; l; l = l->next)
     if (g_list_find (self->watchers, l->data))
-      watcher_update (l->data, notification->request, notification->partial);
+      watcher_update (l->data, notification->request, notification->partial,
+          notification->completed);
   return G_SOURCE_REMOVE;
 }
 
@@ -507,6 +511,9 @@ request_notify (GstFalServerRequest * request, const gchar * partial,
   notification->server = self;
   notification->request = gst_fal_server_request_ref (request);
   notification->partial = g_strdup (partial);
+  notification->completed = !partial
+      && gst_fal_server_request_get_state (request) ==
+      GST_FAL_SERVER_REQUEST_COMPLETED;
   g_source_set_priority (source, G_PRIORITY_DEFAULT);
   g_source_set_callback (source, (GSourceFunc) notification_dispatch,
       notification, (GDestroyNotify) notification_free);

@@ -492,6 +492,41 @@ GST_START_TEST (test_run_and_stream)
 
 GST_END_TEST;
 
+/* Every emitted partial output is its own event, in order, even when the
+ * app emits them back to back. */
+GST_START_TEST (test_stream_interval_zero)
+{
+  g_autofree gchar *url = fal_url (server, "/run/local/counter/stream");
+  guint counts[] = { 3, 20 }, c, i;
+
+  for (c = 0; c < G_N_ELEMENTS (counts); c++) {
+    g_autofree gchar *input = g_strdup_printf ("{\"count\": %u, "
+        "\"interval\": 0}", counts[c]);
+    g_autoptr (FalReply) stream = fal_http (session, "POST", url, input, NULL);
+    g_autoptr (GPtrArray) events = NULL;
+
+    fail_unless_equals_int (stream->status, 200);
+    events = sse_events (stream->body);
+    fail_unless_equals_int (events->len, counts[c] + 1);
+    for (i = 0; i < events->len; i++) {
+      g_autoptr (JsonNode) event =
+          json_from_string (g_ptr_array_index (events, i), NULL);
+      JsonObject *object = json_node_get_object (event);
+
+      fail_unless_equals_int (json_object_get_int_member (object, "count"),
+          counts[c]);
+      if (i < counts[c]) {
+        fail_unless_equals_int (json_object_get_int_member (object, "index"),
+            i);
+      } else {
+        fail_if (json_object_has_member (object, "index"));
+      }
+    }
+  }
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_openapi)
 {
   g_autofree gchar *url = fal_url (server, "/queue/local/echo/openapi.json");
@@ -834,6 +869,7 @@ protocol_suite (void)
   tcase_add_test (tc, test_refuse_public_bind);
   tcase_add_test (tc, test_status_stream);
   tcase_add_test (tc, test_run_and_stream);
+  tcase_add_test (tc, test_stream_interval_zero);
   tcase_add_test (tc, test_openapi);
   tcase_add_test (tc, test_webhook);
   tcase_add_test (tc, test_stop_cancels);
