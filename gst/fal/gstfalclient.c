@@ -563,6 +563,7 @@ gst_fal_client_run_async (GstFalClient * client, const gchar * application,
   request.retry = GST_FAL_RETRY_IDEMPOTENT;
   request.headers = (const gchar * const *) headers;
   request.timeout = run_exchange_timeout (client, options);
+  request.deadline = gst_fal_client_call_deadline (client, options);
   request.label = application;
   gst_fal_client_http_async (client, &request, cancellable, on_json_answer,
       task);
@@ -735,6 +736,7 @@ gst_fal_client_submit_async (GstFalClient * client, const gchar * application,
   request.auth = GST_FAL_AUTH_KEY;
   request.retry = GST_FAL_RETRY_SAFE;
   request.headers = (const gchar * const *) headers;
+  request.deadline = gst_fal_client_call_deadline (client, options);
   request.label = application;
   gst_fal_client_http_async (client, &request, cancellable, on_submitted, task);
 }
@@ -1352,6 +1354,7 @@ gst_fal_client_stream_async (GstFalClient * client,
   request.retry = GST_FAL_RETRY_SAFE;
   request.headers = (const gchar * const *) headers;
   request.timeout = run_exchange_timeout (client, options);
+  request.deadline = gst_fal_client_call_deadline (client, options);
   request.label = application;
   gst_fal_client_http_stream_async (client, &request, on_stream_chunk,
       g_object_ref (task), g_object_unref, st->internal, on_stream_done, task);

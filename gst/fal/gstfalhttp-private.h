@@ -46,6 +46,10 @@ typedef struct {
   /* For error messages: what is called, e.g. "local/echo" (nullable: the
    * URL's path). */
   const gchar *label;
+  /* Deadline of the whole exchange in seconds, all attempts and retry delays
+   * included; 0 = none. When it passes the exchange fails at once with
+   * GST_FAL_ERROR_TIMEOUT, never retried (a user timeout). */
+  gdouble deadline;
 } GstFalHttpRequest;
 
 typedef struct {

@@ -28,6 +28,10 @@ typedef struct
   gchar *request_id;
   gchar *label;
   gchar *authorization;
+  /* the whole exchange's deadline (monotonic, 0 = none) and its timer */
+  gdouble deadline;
+  gint64 deadline_end;
+  GSource *deadline_timer;
   /* the client's fal base URLs: the only ones the key may go to */
   gchar *fal_urls[3];
   gchar *user_agent;
@@ -316,6 +320,10 @@ complete (GTask * task, GstFalHttpResponse * response, GError * error)
     g_source_destroy (ex->retry_timer);
     g_clear_pointer (&ex->retry_timer, g_source_unref);
   }
+  if (ex->deadline_timer) {
+    g_source_destroy (ex->deadline_timer);
+    g_clear_pointer (&ex->deadline_timer, g_source_unref);
+  }
   if (ex->cancelled_id) {
     g_cancellable_disconnect (ex->cancellable, ex->cancelled_id);
     ex->cancelled_id = 0;
@@ -334,6 +342,19 @@ cancelled_error (Exchange * ex)
 {
   return gst_fal_error_new_full (GST_FAL_ERROR_CANCELLED, 0, NULL, NULL,
       ex->request_id, "%s: cancelled", ex->label);
+}
+
+static GError *
+deadline_error (Exchange * ex)
+{
+  return gst_fal_error_new_full (GST_FAL_ERROR_TIMEOUT, 0, NULL, NULL,
+      ex->request_id, "%s: no result within %.1f s", ex->label, ex->deadline);
+}
+
+static gboolean
+deadline_reached (Exchange * ex)
+{
+  return ex->deadline_end != 0 && g_get_monotonic_time () >= ex->deadline_end;
 }
 
 static gdouble
@@ -358,7 +379,9 @@ on_retry_timer (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* Schedules another attempt after @delay seconds; FALSE when out of retries. */
+/* Schedules another attempt after @delay seconds; FALSE when out of retries.
+ * Past the deadline there is no other attempt: it fails the exchange itself
+ * with the timeout and returns TRUE. */
 static gboolean
 schedule_retry (GTask * task, gdouble delay, const gchar * why)
 {
@@ -367,6 +390,10 @@ schedule_retry (GTask * task, gdouble delay, const gchar * why)
   if (ex->attempt > ex->settings.max_retries || g_atomic_int_get
       (&ex->cancelled))
     return FALSE;
+  if (deadline_reached (ex)) {
+    complete (task, NULL, deadline_error (ex));
+    return TRUE;
+  }
   if (delay < 0)
     delay = backoff_delay (ex);
   g_debug ("%s %s: %s, retry %u/%u in %.3f s", ex->method, ex->label, why,
@@ -484,6 +511,11 @@ handle_transport_error (GTask * task, GError * error)
     complete (task, NULL, cancelled_error (ex));
     return;
   }
+  if (deadline_reached (ex)) {
+    g_error_free (error);
+    complete (task, NULL, deadline_error (ex));
+    return;
+  }
   if (ex->timed_out) {
     g_clear_error (&error);
     error = gst_fal_error_new_full (GST_FAL_ERROR_TIMEOUT, 0, NULL, NULL,
@@ -521,6 +553,7 @@ on_attempt_timeout (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* The attempt's timer; none when the exchange's deadline comes first. */
 static void
 arm_timer (GTask * task)
 {
@@ -528,8 +561,11 @@ arm_timer (GTask * task)
 
   if (ex->timer) {
     g_source_destroy (ex->timer);
-    g_source_unref (ex->timer);
+    g_clear_pointer (&ex->timer, g_source_unref);
   }
+  if (ex->deadline_end != 0 && ex->deadline_end - g_get_monotonic_time () <=
+      ex->timeout * G_USEC_PER_SEC)
+    return;
   ex->timer = g_timeout_source_new ((guint) (ex->timeout * 1000));
   g_source_set_callback (ex->timer, on_attempt_timeout, task, NULL);
   g_source_attach (ex->timer, g_main_context_get_thread_default ());
@@ -684,10 +720,36 @@ start_attempt (GTask * task)
       G_PRIORITY_DEFAULT, ex->attempt_cancellable, on_sent, task);
 }
 
+/* The deadline passed: a retry waiting is dropped, an attempt in flight
+ * aborted; either way the exchange fails with the timeout, at once. */
+static gboolean
+on_deadline (gpointer user_data)
+{
+  GTask *task = user_data;
+  Exchange *ex = g_task_get_task_data (task);
+
+  g_clear_pointer (&ex->deadline_timer, g_source_unref);
+  if (ex->attempt_cancellable)
+    g_cancellable_cancel (ex->attempt_cancellable);
+  else
+    complete (task, NULL, deadline_error (ex));
+  return G_SOURCE_REMOVE;
+}
+
 static gboolean
 start_in_session (gpointer user_data)
 {
-  start_attempt (G_TASK (user_data));
+  GTask *task = user_data;
+  Exchange *ex = g_task_get_task_data (task);
+  gint64 remaining;
+
+  if (ex->deadline_end != 0) {
+    remaining = MAX (ex->deadline_end - g_get_monotonic_time (), 0);
+    ex->deadline_timer = g_timeout_source_new ((remaining + 999) / 1000);
+    g_source_set_callback (ex->deadline_timer, on_deadline, task, NULL);
+    g_source_attach (ex->deadline_timer, g_main_context_get_thread_default ());
+  }
+  start_attempt (task);
   return G_SOURCE_REMOVE;
 }
 
@@ -763,6 +825,11 @@ http_start (GstFalClient * client, const GstFalHttpRequest * request,
   ex->retry = request->retry;
   ex->timeout = request->timeout > 0 ? request->timeout :
       DEFAULT_EXCHANGE_TIMEOUT;
+  if (request->deadline > 0) {
+    ex->deadline = request->deadline;
+    ex->deadline_end = g_get_monotonic_time () +
+        (gint64) (request->deadline * G_USEC_PER_SEC);
+  }
   ex->request_id = g_strdup (request->request_id);
   ex->label = request->label ? g_strdup (request->label) :
       label_from_url (request->url);

@@ -365,7 +365,36 @@ GST_START_TEST (test_connection_refused)
 
 GST_END_TEST;
 
-GST_START_TEST (test_exchange_timeout)
+/* A user timeout (the options' or the client's) is never retried. */
+GST_START_TEST (test_user_timeout_not_retried)
+{
+  g_autoptr (GstFalOptions) options = gst_fal_options_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) result = NULL;
+
+  gst_fal_options_set_timeout (options, 0.3);
+  fal_mock_add_handler (mock, "/run/", never_answer, NULL);
+  result = gst_fal_client_run (client, "local/echo", NULL, options, NULL,
+      &error);
+  fail_unless (result == NULL);
+  assert_equals_int (fal_mock_count (mock, "POST", "/run/local/echo"), 1);
+  g_assert_error (error, GST_FAL_ERROR, GST_FAL_ERROR_TIMEOUT);
+  fail_unless (strstr (error->message, "local/echo: no result within"));
+}
+
+GST_END_TEST;
+
+static void
+unavailable_for_long (FalMock * m, SoupServerMessage * msg,
+    const gchar * path, gpointer user_data)
+{
+  soup_message_headers_replace (soup_server_message_get_response_headers
+      (msg), "Retry-After", "30");
+  fal_mock_respond (msg, 503, "text/html", "<html>nginx</html>");
+}
+
+/* The deadline bounds the backoff too: no attempt after it. */
+GST_START_TEST (test_deadline_bounds_backoff)
 {
   g_autoptr (GstFalOptions) options = gst_fal_options_new ();
   g_autoptr (GError) error = NULL;
@@ -373,13 +402,12 @@ GST_START_TEST (test_exchange_timeout)
 
   g_object_set (client, "max-retries", 1, NULL);
   gst_fal_options_set_timeout (options, 0.3);
-  fal_mock_add_handler (mock, "/run/", never_answer, NULL);
+  fal_mock_add_handler (mock, "/run/", unavailable_for_long, NULL);
   result = gst_fal_client_run (client, "local/echo", NULL, options, NULL,
       &error);
+  fail_unless (result == NULL);
   g_assert_error (error, GST_FAL_ERROR, GST_FAL_ERROR_TIMEOUT);
-  fail_unless (strstr (error->message, "local/echo: no answer within"));
-  /* an idempotent call is retried after a timeout */
-  assert_equals_int (fal_mock_count (mock, "POST", "/run/local/echo"), 2);
+  assert_equals_int (fal_mock_count (mock, "POST", "/run/local/echo"), 1);
 }
 
 GST_END_TEST;
@@ -488,7 +516,8 @@ retry_suite (void)
   tcase_add_test (tc, test_submit_not_duplicated);
   tcase_add_test (tc, test_submit_retried_when_refused);
   tcase_add_test (tc, test_connection_refused);
-  tcase_add_test (tc, test_exchange_timeout);
+  tcase_add_test (tc, test_user_timeout_not_retried);
+  tcase_add_test (tc, test_deadline_bounds_backoff);
   tcase_add_test (tc, test_cancel_in_flight);
   tcase_add_test (tc, test_drops_poll);
   tcase_add_test (tc, test_drops_stream);
