@@ -31,6 +31,12 @@ G_DEFINE_BOXED_TYPE (GstFalStatus, gst_fal_status, gst_fal_status_ref,
     gst_fal_status_unref)
 /* *INDENT-ON* */
 
+/**
+ * gst_fal_log_copy:
+ * @log: a log line
+ *
+ * Returns: (transfer full): a copy of @log
+ */
 GstFalLog *
 gst_fal_log_copy (const GstFalLog * log)
 {
@@ -43,6 +49,12 @@ gst_fal_log_copy (const GstFalLog * log)
   return copy;
 }
 
+/**
+ * gst_fal_log_free:
+ * @log: (nullable) (transfer full): a log line
+ *
+ * Frees @log.
+ */
 void
 gst_fal_log_free (GstFalLog * log)
 {
@@ -70,6 +82,12 @@ status_new (GstFalStatusKind kind, const gchar * request_id)
   return status;
 }
 
+/**
+ * gst_fal_status_ref:
+ * @status: a status
+ *
+ * Returns: (transfer full): @status, with one more reference
+ */
 GstFalStatus *
 gst_fal_status_ref (GstFalStatus * status)
 {
@@ -78,6 +96,12 @@ gst_fal_status_ref (GstFalStatus * status)
   return status;
 }
 
+/**
+ * gst_fal_status_unref:
+ * @status: (transfer full): a status
+ *
+ * Drops a reference; the last one frees @status.
+ */
 void
 gst_fal_status_unref (GstFalStatus * status)
 {
@@ -234,18 +258,36 @@ gst_fal_status_new_with_logs (const GstFalStatus * status, GPtrArray * logs)
   return copy;
 }
 
+/**
+ * gst_fal_status_get_kind:
+ * @status: a status
+ *
+ * Returns: Queued, InProgress or Completed
+ */
 GstFalStatusKind
 gst_fal_status_get_kind (const GstFalStatus * status)
 {
   return status->kind;
 }
 
+/**
+ * gst_fal_status_get_request_id:
+ * @status: a status
+ *
+ * Returns: (transfer none) (nullable): the id of the request
+ */
 const gchar *
 gst_fal_status_get_request_id (const GstFalStatus * status)
 {
   return status->request_id;
 }
 
+/**
+ * gst_fal_status_get_queue_position:
+ * @status: a status
+ *
+ * Returns: the position in the queue of a Queued status (0 = next), else -1
+ */
 gint
 gst_fal_status_get_queue_position (const GstFalStatus * status)
 {
@@ -256,7 +298,8 @@ gst_fal_status_get_queue_position (const GstFalStatus * status)
  * gst_fal_status_get_logs:
  * @status: a status
  *
- * Returns: (transfer none) (element-type GstFalLog): the log lines
+ * Returns: (transfer none) (element-type GstFalLog): the log lines of an
+ *   InProgress or Completed status, empty when it was fetched without logs
  */
 GPtrArray *
 gst_fal_status_get_logs (const GstFalStatus * status)
@@ -264,42 +307,88 @@ gst_fal_status_get_logs (const GstFalStatus * status)
   return status->logs;
 }
 
+/**
+ * gst_fal_status_get_inference_time:
+ * @status: a status
+ *
+ * Returns: a Completed status' `metrics.inference_time` in seconds, -1 when
+ *   absent
+ */
 gdouble
 gst_fal_status_get_inference_time (const GstFalStatus * status)
 {
   return status->inference_time;
 }
 
+/**
+ * gst_fal_status_get_error:
+ * @status: a status
+ *
+ * Returns: (transfer none) (nullable): the error of a Completed status that
+ *   failed, %NULL on success
+ */
 const gchar *
 gst_fal_status_get_error (const GstFalStatus * status)
 {
   return status->error;
 }
 
+/**
+ * gst_fal_status_get_error_type:
+ * @status: a status
+ *
+ * Returns: (transfer none) (nullable): the error type of a Completed status
+ *   that failed, %NULL on success or when the server gave none
+ */
 const gchar *
 gst_fal_status_get_error_type (const GstFalStatus * status)
 {
   return status->error_type;
 }
 
+/**
+ * gst_fal_status_get_response_url:
+ * @status: a status
+ *
+ * Returns: (transfer none) (nullable): the result URL the server answered
+ */
 const gchar *
 gst_fal_status_get_response_url (const GstFalStatus * status)
 {
   return status->response_url;
 }
 
+/**
+ * gst_fal_status_get_status_url:
+ * @status: a status
+ *
+ * Returns: (transfer none) (nullable): the status URL the server answered
+ */
 const gchar *
 gst_fal_status_get_status_url (const GstFalStatus * status)
 {
   return status->status_url;
 }
 
+/**
+ * gst_fal_status_get_cancel_url:
+ * @status: a status
+ *
+ * Returns: (transfer none) (nullable): the cancel URL the server answered
+ */
 const gchar *
 gst_fal_status_get_cancel_url (const GstFalStatus * status)
 {
   return status->cancel_url;
 }
 
+/**
+ * gst_fal_status_kind_to_string:
+ * @kind: a status kind
+ *
+ * Returns: (transfer none): `IN_QUEUE`, `IN_PROGRESS` or `COMPLETED`, the
+ *   protocol's name of @kind
+ */
 const gchar *
 gst_fal_status_kind_to_string (GstFalStatusKind kind)
 {
