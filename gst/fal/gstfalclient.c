@@ -422,23 +422,21 @@ gst_fal_client_call_deadline (GstFalClient * client,
  * @application: the endpoint id
  * @request_id: an existing request id
  *
- * Returns: (transfer full) (nullable): a handle, %NULL for an invalid
- *   application id
+ * A handle of a request submitted earlier. The ids are not checked here:
+ * with an invalid application or request id, every call of the handle fails
+ * with %GST_FAL_ERROR_INVALID_ARGUMENT, naming the id.
+ *
+ * Returns: (transfer full): a handle
  */
 GstFalRequest *
 gst_fal_client_get_request (GstFalClient * client, const gchar * application,
     const gchar * request_id)
 {
-  g_autoptr (GError) error = NULL;
-  GstFalRequest *request;
-
   g_return_val_if_fail (GST_FAL_IS_CLIENT (client), NULL);
+  g_return_val_if_fail (application != NULL, NULL);
   g_return_val_if_fail (request_id != NULL, NULL);
-  request = gst_fal_request_new (client, application, request_id, NULL, NULL,
-      NULL, &error);
-  if (request == NULL)
-    g_critical ("%s", error->message);
-  return request;
+  return gst_fal_request_new_unchecked (client, application, request_id, NULL,
+      NULL, NULL);
 }
 
 /* helpers shared by the calls */

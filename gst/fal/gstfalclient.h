@@ -48,7 +48,8 @@ GST_FAL_API GstFalClient *gst_fal_client_new_for_url (const gchar * server_url);
 GST_FAL_API const gchar *gst_fal_client_get_server_url (GstFalClient * client);
 GST_FAL_API gboolean gst_fal_client_has_credentials (GstFalClient * client);
 
-/* A handle for an existing request id (no network). */
+/* A handle for an existing request id (no network); with an invalid
+ * application or request id, its calls fail with INVALID_ARGUMENT. */
 GST_FAL_API GstFalRequest *gst_fal_client_get_request (GstFalClient * client,
     const gchar * application, const gchar * request_id);
 

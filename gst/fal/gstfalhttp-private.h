@@ -136,11 +136,19 @@ typedef struct {
 void gst_fal_client_get_settings (GstFalClient * client,
     GstFalClientSettings * settings);
 
-/* A request handle (the application is the endpoint id as submitted). */
+/* A request handle (the application is the endpoint id as submitted);
+ * NULL and GST_FAL_ERROR_INVALID_ARGUMENT for an invalid application or
+ * request id. */
 GstFalRequest *gst_fal_request_new (GstFalClient * client,
     const gchar * application, const gchar * request_id,
     const gchar * response_url, const gchar * status_url,
     const gchar * cancel_url, GError ** error);
+/* The same handle whatever the ids: with an invalid one, its calls fail with
+ * GST_FAL_ERROR_INVALID_ARGUMENT. */
+GstFalRequest *gst_fal_request_new_unchecked (GstFalClient * client,
+    const gchar * application, const gchar * request_id,
+    const gchar * response_url, const gchar * status_url,
+    const gchar * cancel_url);
 
 /* Follows @request until COMPLETED (wait), then with @fetch_result fetches
  * its result (get). @deadline: seconds, <= 0 = none. Finish gives the final

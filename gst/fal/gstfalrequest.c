@@ -20,9 +20,12 @@ struct _GstFalRequest
   gchar *response_url;
   gchar *status_url;
   gchar *cancel_url;
-  /* queue-url/{APP}/requests/{id} */
+  /* queue-url/{APP}/requests/{id}; NULL when @invalid */
   gchar *base_url;
   GstFalStatus *submit_status;
+  /* why the application or request id cannot be used: every call fails
+   * with it (GST_FAL_ERROR_INVALID_ARGUMENT) */
+  GError *invalid;
 };
 
 enum
@@ -63,12 +66,19 @@ gst_fal_request_constructed (GObject * object)
   G_OBJECT_CLASS (gst_fal_request_parent_class)->constructed (object);
   g_return_if_fail (request->client && request->application
       && request->request_id);
-  endpoint = gst_fal_endpoint_parse (request->application, NULL);
+  endpoint = gst_fal_endpoint_parse (request->application, &request->invalid);
+  if (endpoint == NULL)
+    return;
+  if (*request->request_id == '\0' || strchr (request->request_id, '/')) {
+    request->invalid = gst_fal_error_new_full (GST_FAL_ERROR_INVALID_ARGUMENT,
+        0, NULL, NULL, NULL, "%s: invalid request id \"%s\"",
+        request->application, request->request_id);
+    return;
+  }
   requests = g_strconcat ("requests/", request->request_id, NULL);
   request->base_url =
       gst_fal_endpoint_build_url (gst_fal_client_get_queue_url
-      (request->client), endpoint ? endpoint->app : request->application,
-      requests);
+      (request->client), endpoint->app, requests);
 }
 
 static void
@@ -84,6 +94,7 @@ gst_fal_request_finalize (GObject * object)
   g_free (request->cancel_url);
   g_free (request->base_url);
   g_clear_pointer (&request->submit_status, gst_fal_status_unref);
+  g_clear_error (&request->invalid);
   G_OBJECT_CLASS (gst_fal_request_parent_class)->finalize (object);
 }
 
@@ -192,17 +203,29 @@ gst_fal_request_new (GstFalClient * client, const gchar * application,
     const gchar * request_id, const gchar * response_url,
     const gchar * status_url, const gchar * cancel_url, GError ** error)
 {
-  g_autoptr (GstFalEndpoint) endpoint = NULL;
+  GstFalRequest *request;
 
-  endpoint = gst_fal_endpoint_parse (application, error);
-  if (endpoint == NULL)
-    return NULL;
-  if (request_id == NULL || *request_id == '\0' || strchr (request_id, '/')) {
+  if (request_id == NULL) {
     g_set_error (error, GST_FAL_ERROR, GST_FAL_ERROR_INVALID_ARGUMENT,
-        "%s: invalid request id \"%s\"", application,
-        request_id ? request_id : "");
+        "%s: no request id", application);
     return NULL;
   }
+  request = gst_fal_request_new_unchecked (client, application, request_id,
+      response_url, status_url, cancel_url);
+  if (request->invalid) {
+    g_propagate_error (error, g_error_copy (request->invalid));
+    g_object_unref (request);
+    return NULL;
+  }
+  return request;
+}
+
+GstFalRequest *
+gst_fal_request_new_unchecked (GstFalClient * client,
+    const gchar * application, const gchar * request_id,
+    const gchar * response_url, const gchar * status_url,
+    const gchar * cancel_url)
+{
   return g_object_new (GST_FAL_TYPE_REQUEST, "client", client, "application",
       application, "request-id", request_id, "response-url", response_url,
       "status-url", status_url, "cancel-url", cancel_url, NULL);
@@ -259,6 +282,17 @@ call_task_new (GstFalRequest * request, GCancellable * cancellable,
   g_task_set_source_tag (task, tag);
   g_task_set_check_cancellable (task, FALSE);
   return task;
+}
+
+/* TRUE when @request cannot be used: @task then fails with the reason. */
+static gboolean
+return_if_invalid (GstFalRequest * request, GTask * task)
+{
+  if (request->invalid == NULL)
+    return FALSE;
+  g_task_return_error (task, g_error_copy (request->invalid));
+  g_object_unref (task);
+  return TRUE;
 }
 
 static void
@@ -324,8 +358,11 @@ gst_fal_request_status_async (GstFalRequest * request, gboolean with_logs,
 {
   GTask *task = call_task_new (request, cancellable, callback, user_data,
       gst_fal_request_status_async);
-  g_autofree gchar *url = status_url (request, FALSE, with_logs);
+  g_autofree gchar *url = NULL;
 
+  if (return_if_invalid (request, task))
+    return;
+  url = status_url (request, FALSE, with_logs);
   request_http (request, "GET", url, cancellable, on_status_answer, task);
 }
 
@@ -416,6 +453,8 @@ gst_fal_request_result_async (GstFalRequest * request,
   GTask *task = call_task_new (request, cancellable, callback, user_data,
       gst_fal_request_result_async);
 
+  if (return_if_invalid (request, task))
+    return;
   request_http (request, "GET", request->base_url, cancellable,
       on_result_answer, task);
 }
@@ -502,8 +541,11 @@ gst_fal_request_cancel_async (GstFalRequest * request,
 {
   GTask *task = call_task_new (request, cancellable, callback, user_data,
       gst_fal_request_cancel_async);
-  g_autofree gchar *url = g_strconcat (request->base_url, "/cancel", NULL);
+  g_autofree gchar *url = NULL;
 
+  if (return_if_invalid (request, task))
+    return;
+  url = g_strconcat (request->base_url, "/cancel", NULL);
   request_http (request, "PUT", url, cancellable, on_cancel_answer, task);
 }
 
@@ -957,9 +999,16 @@ gst_fal_request_follow_async (GstFalRequest * request,
 {
   GTask *task = call_task_new (request, cancellable, callback, user_data,
       gst_fal_request_follow_async);
-  Follow *f = g_new0 (Follow, 1);
+  Follow *f;
   GstFalClientSettings settings;
 
+  if (request->invalid) {
+    if (status_data_free)
+      status_data_free (status_data);
+    return_if_invalid (request, task);
+    return;
+  }
+  f = g_new0 (Follow, 1);
   gst_fal_client_get_settings (request->client, &settings);
   f->with_logs = options ? gst_fal_options_get_with_logs (options) : TRUE;
   f->mode = settings.status_mode;

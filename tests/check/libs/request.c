@@ -343,6 +343,67 @@ GST_START_TEST (test_stream_logs_add_up)
 
 GST_END_TEST;
 
+static void
+assert_invalid (GError * error, const gchar * id)
+{
+  g_assert_error (error, GST_FAL_ERROR, GST_FAL_ERROR_INVALID_ARGUMENT);
+  fail_unless (strstr (error->message, id) != NULL, "%s", error->message);
+}
+
+static void
+count_status (GstFalRequest * request, GstFalStatus * status,
+    gpointer user_data)
+{
+  (*(guint *) user_data)++;
+}
+
+/* A handle made from invalid ids is valid: its calls fail, naming the id,
+ * and send nothing. */
+GST_START_TEST (test_invalid_ids)
+{
+  const gchar *ids[][3] = {
+    {"no-slash", "req-1", "no-slash"},
+    {"local/echo", "a/b", "a/b"},
+    {"local/echo", "", "invalid request id"},
+  };
+  g_autoptr (GPtrArray) sent = NULL;
+  guint i, seen = 0;
+
+  for (i = 0; i < G_N_ELEMENTS (ids); i++) {
+    g_autoptr (GstFalRequest) request = gst_fal_client_get_request (client,
+        ids[i][0], ids[i][1]);
+    g_autoptr (GError) status_error = NULL;
+    g_autoptr (GError) result_error = NULL;
+    g_autoptr (GError) cancel_error = NULL;
+    g_autoptr (GError) wait_error = NULL;
+    g_autoptr (GError) get_error = NULL;
+    g_autoptr (GError) by_id_error = NULL;
+
+    fail_unless (GST_FAL_IS_REQUEST (request));
+    assert_equals_string (gst_fal_request_get_application (request), ids[i][0]);
+    fail_unless (gst_fal_request_status (request, TRUE, NULL,
+            &status_error) == NULL);
+    assert_invalid (status_error, ids[i][2]);
+    fail_unless (gst_fal_request_result (request, NULL, &result_error) == NULL);
+    assert_invalid (result_error, ids[i][2]);
+    fail_if (gst_fal_request_cancel (request, NULL, &cancel_error));
+    assert_invalid (cancel_error, ids[i][2]);
+    fail_unless (gst_fal_request_wait (request, NULL, count_status, &seen,
+            NULL, &wait_error) == NULL);
+    assert_invalid (wait_error, ids[i][2]);
+    fail_unless (gst_fal_request_get (request, NULL, NULL, &get_error) == NULL);
+    assert_invalid (get_error, ids[i][2]);
+    fail_unless (gst_fal_client_status (client, ids[i][0], ids[i][1], FALSE,
+            NULL, &by_id_error) == NULL);
+    assert_invalid (by_id_error, ids[i][2]);
+  }
+  assert_equals_int (seen, 0);
+  sent = fal_mock_get_requests (mock);
+  assert_equals_int (sent->len, 0);
+}
+
+GST_END_TEST;
+
 static Suite *
 request_suite (void)
 {
@@ -364,6 +425,7 @@ request_suite (void)
   tcase_add_test (tc, test_stream_bad_json);
   tcase_add_test (tc, test_stream_unknown_status);
   tcase_add_test (tc, test_stream_logs_add_up);
+  tcase_add_test (tc, test_invalid_ids);
   return s;
 }
 
