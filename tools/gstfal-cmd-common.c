@@ -170,37 +170,6 @@ gst_fal_cmd_make_call_options (const GstFalCmdOptions * opts)
   return options;
 }
 
-static void
-capture_message (const gchar * domain, GLogLevelFlags level,
-    const gchar * message, gpointer user_data)
-{
-  gchar **captured = user_data;
-
-  g_free (*captured);
-  *captured = g_strdup (message);
-}
-
-/* The library reports an invalid app id only as a critical warning here:
- * turn it into a usage error. */
-GstFalRequest *
-gst_fal_cmd_get_request (GstFalClient * client, const gchar * application,
-    const gchar * request_id)
-{
-  g_autofree gchar *captured = NULL;
-  GstFalRequest *request;
-  GLogLevelFlags fatal = g_log_set_always_fatal (G_LOG_FATAL_MASK);
-  guint handler = g_log_set_handler ("GstFal", G_LOG_LEVEL_CRITICAL,
-      capture_message, &captured);
-
-  request = gst_fal_client_get_request (client, application, request_id);
-  g_log_remove_handler ("GstFal", handler);
-  g_log_set_always_fatal (fatal);
-  if (!request)
-    gst_fal_cmd_usage_error ("%s: %s", application,
-        captured ? captured : "invalid app id or request id");
-  return request;
-}
-
 static gchar *
 read_stdin (GError ** error)
 {

@@ -119,10 +119,8 @@ gst_fal_cmd_status (int argc, char **argv)
   }
 
   client = gst_fal_cmd_make_client (&opts);
-  if (!(request = gst_fal_cmd_get_request (client, argv[1], argv[2]))) {
-    status = GST_FAL_EXIT_USAGE;
-    goto out;
-  }
+  /* an invalid id fails the call: a usage error (exit 2) */
+  request = gst_fal_client_get_request (client, argv[1], argv[2]);
   gst_fal_request_status_async (request, opts.logs, cancellable,
       gst_fal_cmd_async_done, NULL);
   res = gst_fal_cmd_wait (cancellable);
@@ -158,10 +156,8 @@ gst_fal_cmd_result (int argc, char **argv)
   }
 
   client = gst_fal_cmd_make_client (&opts);
-  if (!(request = gst_fal_cmd_get_request (client, argv[1], argv[2]))) {
-    status = GST_FAL_EXIT_USAGE;
-    goto out;
-  }
+  /* an invalid id fails the call: a usage error (exit 2) */
+  request = gst_fal_client_get_request (client, argv[1], argv[2]);
   gst_fal_request_result_async (request, cancellable, gst_fal_cmd_async_done,
       NULL);
   res = gst_fal_cmd_wait (cancellable);
@@ -194,10 +190,8 @@ gst_fal_cmd_cancel (int argc, char **argv)
   }
 
   client = gst_fal_cmd_make_client (&opts);
-  if (!(request = gst_fal_cmd_get_request (client, argv[1], argv[2]))) {
-    status = GST_FAL_EXIT_USAGE;
-    goto out;
-  }
+  /* an invalid id fails the call: a usage error (exit 2) */
+  request = gst_fal_client_get_request (client, argv[1], argv[2]);
   gst_fal_request_cancel_async (request, cancellable, gst_fal_cmd_async_done,
       NULL);
   res = gst_fal_cmd_wait (cancellable);

@@ -57,9 +57,6 @@ void gst_fal_cmd_options_clear (GstFalCmdOptions * opts);
  * environment (FAL_KEY, FAL_KEY_ID/FAL_KEY_SECRET). */
 GstFalClient *gst_fal_cmd_make_client (const GstFalCmdOptions * opts);
 GstFalOptions *gst_fal_cmd_make_call_options (const GstFalCmdOptions * opts);
-/* A handle for APP REQUEST_ID; NULL after a usage error line when invalid. */
-GstFalRequest *gst_fal_cmd_get_request (GstFalClient * client,
-    const gchar * application, const gchar * request_id);
 
 /* ARGS: inline JSON, @file, or - for standard input. */
 JsonNode *gst_fal_cmd_load_arguments (const gchar * spec, GError ** error);
