@@ -55,6 +55,7 @@ typedef struct
   gchar *last;                  /* state and position last sent */
   guint logs_sent;
   GSource *keepalive;
+  GSource *hangup;              /* runs: watches the client's connection */
 } Watcher;
 
 struct _GstFalServer
@@ -257,6 +258,8 @@ authorized (GstFalServer * self, SoupServerMessage * msg, GHashTable * query)
 /* ---------------------------------------------------------------- watchers */
 
 static void watcher_finished (SoupServerMessage * msg, Watcher * watcher);
+static gboolean watcher_hangup_cb (GSocket * socket, GIOCondition condition,
+    Watcher * watcher);
 static void truncate_response (SoupServerMessage * msg);
 
 static Watcher *
@@ -274,6 +277,16 @@ watcher_new (GstFalServer * self, WatchKind kind, GstFalServerRequest * request,
   self->watchers = g_list_append (self->watchers, watcher);
   g_object_set_data (G_OBJECT (msg), "gst-fal-deferred", watcher);
   soup_server_message_pause (msg);
+  /* libsoup does not read a paused message's connection, so it would not
+   * see the client of a run go away; as fal, the run is then cancelled */
+  if (kind != WATCH_STATUS && soup_server_message_get_socket (msg)) {
+    watcher->hangup =
+        g_socket_create_source (soup_server_message_get_socket (msg),
+        G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+    g_source_set_callback (watcher->hangup, G_SOURCE_FUNC (watcher_hangup_cb),
+        watcher, NULL);
+    g_source_attach (watcher->hangup, self->context);
+  }
   return watcher;
 }
 
@@ -287,6 +300,10 @@ watcher_free (Watcher * watcher)
     g_source_destroy (watcher->keepalive);
     g_source_unref (watcher->keepalive);
   }
+  if (watcher->hangup) {
+    g_source_destroy (watcher->hangup);
+    g_source_unref (watcher->hangup);
+  }
   g_signal_handler_disconnect (watcher->msg, watcher->finished_id);
   g_object_unref (watcher->msg);
   gst_fal_server_request_unref (watcher->request);
@@ -294,22 +311,52 @@ watcher_free (Watcher * watcher)
   g_free (watcher);
 }
 
+/* The client of a sync run went away: the run is cancelled. */
 static void
-watcher_finished (SoupServerMessage * msg, Watcher * watcher)
+watcher_cancel_run (Watcher * watcher)
 {
   GstFalServerRequest *request = watcher->request;
 
-  /* the client of a sync run went away: the run is cancelled */
-  if (watcher->kind != WATCH_STATUS && !watcher->responded) {
-    g_mutex_lock (&request->lock);
-    request->cancel_requested = TRUE;
-    g_mutex_unlock (&request->lock);
-    g_cancellable_cancel (request->cancellable);
-    if (gst_fal_queue_remove (watcher->server->queue, request))
-      gst_fal_server_request_fail (request, 499, "Client disconnected",
-          "client_disconnected");
-  }
+  if (watcher->kind == WATCH_STATUS || watcher->responded)
+    return;
+  g_mutex_lock (&request->lock);
+  request->cancel_requested = TRUE;
+  g_mutex_unlock (&request->lock);
+  g_cancellable_cancel (request->cancellable);
+  if (gst_fal_queue_remove (watcher->server->queue, request))
+    gst_fal_server_request_fail (request, 499, "Client disconnected",
+        "client_disconnected");
+}
+
+static void
+watcher_finished (SoupServerMessage * msg, Watcher * watcher)
+{
+  watcher_cancel_run (watcher);
   watcher_free (watcher);
+}
+
+/* The connection of a waiting run is readable: end of stream or an error
+ * means the client is gone; data (a pipelined request) is left to libsoup. */
+static gboolean
+watcher_hangup_cb (GSocket * socket, GIOCondition condition,
+    Watcher * watcher)
+{
+  g_autoptr (GError) error = NULL;
+  gchar byte;
+  GInputVector vector = { &byte, 1 };
+  gint flags = G_SOCKET_MSG_PEEK;
+  gssize received = g_socket_receive_message (socket, NULL, &vector, 1, NULL,
+      NULL, &flags, NULL, &error);
+
+  if (received < 0 && g_error_matches (error, G_IO_ERROR,
+          G_IO_ERROR_WOULD_BLOCK))
+    return G_SOURCE_CONTINUE;
+  if (received <= 0) {
+    g_debug ("client of request %s disconnected", watcher->request->id);
+    watcher_cancel_run (watcher);
+  }
+  g_clear_pointer (&watcher->hangup, g_source_unref);
+  return G_SOURCE_REMOVE;
 }
 
 static void

@@ -527,6 +527,147 @@ GST_START_TEST (test_stream_interval_zero)
 
 GST_END_TEST;
 
+typedef struct
+{
+  gchar *url;
+  GCancellable *cancellable;
+} AbandonedRun;
+
+/* A client that sends a run and waits until it gives up. TRUE if the run
+ * ended cancelled, as the test expects. */
+static gpointer
+abandoned_run_main (gpointer data)
+{
+  AbandonedRun *run = data;
+  GMainContext *context = g_main_context_new ();
+  SoupSession *own_session;
+  SoupMessage *msg;
+  g_autoptr (GBytes) body = g_bytes_new_static ("{\"seconds\": 3600}", 17);
+  g_autoptr (GBytes) answer = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_main_context_push_thread_default (context);
+  own_session = fal_test_session_new ();
+  msg = soup_message_new ("POST", run->url);
+  soup_message_set_request_body_from_bytes (msg, "application/json", body);
+  answer = soup_session_send_and_read (own_session, msg, run->cancellable,
+      &error);
+  g_object_unref (msg);
+  g_object_unref (own_session);
+  g_main_context_pop_thread_default (context);
+  g_main_context_unref (context);
+  return GINT_TO_POINTER (answer == NULL && g_error_matches (error,
+          G_IO_ERROR, G_IO_ERROR_CANCELLED));
+}
+
+/* Polls a waiting request's status until its queue position is @position. */
+static void
+wait_queue_position (SoupSession * own_session, const gchar * status_url,
+    gint64 position)
+{
+  gint64 deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
+
+  while (g_get_monotonic_time () < deadline) {
+    g_autoptr (FalReply) reply = fal_http (own_session, "GET", status_url,
+        NULL, NULL);
+    JsonObject *object = fal_reply_object (reply);
+
+    fail_unless_equals_string (json_object_get_string_member (object,
+            "status"), "IN_QUEUE");
+    if (json_object_get_int_member (object, "queue_position") == position)
+      return;
+    g_usleep (10 * 1000);
+  }
+  fail ("%s never reached queue position %" G_GINT64_FORMAT, status_url,
+      position);
+}
+
+/* Waits until one request waits in @local's queue: a probe limited to one
+ * waiting request is refused then, and cancelled at once otherwise. */
+static void
+wait_one_waiting (GstFalServer * local)
+{
+  g_autofree gchar *url = fal_url (local,
+      "/queue/local/echo?fal_max_queue_length=1");
+  gint64 deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
+
+  while (g_get_monotonic_time () < deadline) {
+    g_autoptr (FalReply) probe = fal_http (session, "POST", url, "{}", NULL);
+    g_autoptr (FalReply) cancel = NULL;
+
+    if (probe->status == 429)
+      return;
+    fail_unless_equals_int (probe->status, 200);
+    cancel = fal_http (session, "PUT", fal_reply_string (probe, "cancel_url"),
+        NULL, NULL);
+    fail_unless_equals_int (cancel->status, 202);
+    g_usleep (10 * 1000);
+  }
+  fail ("no request ever waited");
+}
+
+/* A sync run (or stream) whose client goes away is cancelled: the only
+ * worker is free again for the next request. */
+static void
+check_abandoned_run_frees_worker (const gchar * path)
+{
+  GstFalServer *local = fal_test_server_new (1, NULL);
+  g_autofree gchar *queue_sleep = fal_url (local, "/queue/local/sleep");
+  g_autofree gchar *queue_echo = fal_url (local, "/queue/local/echo");
+  g_autofree gchar *run_echo = fal_url (local, "/run/local/echo");
+  AbandonedRun run = { fal_url (local, path), g_cancellable_new () };
+  g_autoptr (FalReply) blocker = fal_http (session, "POST", queue_sleep,
+      "{\"seconds\": 3600}", NULL);
+  g_autoptr (FalReply) waiter = NULL;
+  g_autoptr (FalReply) cancel = NULL;
+  g_autoptr (FalReply) done = NULL;
+  g_autoptr (FalReply) echoed = NULL;
+  GThread *client;
+
+  /* the worker is busy, so the run waits first in line behind the blocker */
+  fal_wait_started (session, fal_reply_string (blocker, "status_url"));
+  client = g_thread_new ("abandoned-run", abandoned_run_main, &run);
+  wait_one_waiting (local);
+  waiter = fal_http (session, "POST", queue_echo, "{\"after\": 1}", NULL);
+  wait_queue_position (session, fal_reply_string (waiter, "status_url"), 1);
+  /* the blocker ends: the worker takes the run, the waiter is next */
+  cancel = fal_http (session, "PUT", fal_reply_string (blocker, "cancel_url"),
+      NULL, NULL);
+  fail_unless_equals_int (cancel->status, 202);
+  wait_queue_position (session, fal_reply_string (waiter, "status_url"), 0);
+
+  /* the client gives up on its hour-long run */
+  g_cancellable_cancel (run.cancellable);
+  fail_unless (GPOINTER_TO_INT (g_thread_join (client)));
+
+  done = fal_wait_completed (session, fal_reply_string (waiter, "status_url"),
+      NULL);
+  fail_unless_equals_string (fal_reply_string (done, "status"), "COMPLETED");
+  echoed = fal_http (session, "POST", run_echo, "{\"again\": 2}", NULL);
+  fail_unless_equals_int (echoed->status, 200);
+  fail_unless_equals_int (json_object_get_int_member (fal_reply_object
+          (echoed), "again"), 2);
+
+  gst_fal_server_stop (local);
+  g_object_unref (local);
+  g_object_unref (run.cancellable);
+  g_free (run.url);
+}
+
+GST_START_TEST (test_abandoned_run)
+{
+  check_abandoned_run_frees_worker ("/run/local/sleep");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_abandoned_stream)
+{
+  check_abandoned_run_frees_worker ("/run/local/sleep/stream");
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_openapi)
 {
   g_autofree gchar *url = fal_url (server, "/queue/local/echo/openapi.json");
@@ -870,6 +1011,8 @@ protocol_suite (void)
   tcase_add_test (tc, test_status_stream);
   tcase_add_test (tc, test_run_and_stream);
   tcase_add_test (tc, test_stream_interval_zero);
+  tcase_add_test (tc, test_abandoned_run);
+  tcase_add_test (tc, test_abandoned_stream);
   tcase_add_test (tc, test_openapi);
   tcase_add_test (tc, test_webhook);
   tcase_add_test (tc, test_stop_cancels);
