@@ -229,7 +229,7 @@ worker_func (gpointer data, gpointer user_data)
   GstFalDispatcher *self = user_data;
   Job *job = data;
   gint64 elapsed;
-  gboolean latency_grew = FALSE;
+  gboolean latency_grew = FALSE, current;
 
   if (g_cancellable_set_error_if_cancelled (job->pub.cancellable,
           &job->pub.error)) {
@@ -246,12 +246,15 @@ worker_func (gpointer data, gpointer user_data)
 
   g_mutex_lock (&self->lock);
   job->done = TRUE;
-  self->in_flight--;
   g_ptr_array_remove (self->jobs, job);
-  if (job->generation == self->generation) {
-    if (job->pub.error)
+  current = job->generation == self->generation;
+  if (current) {
+    if (job->pub.error) {
+      GST_INFO_OBJECT (self->element, "request %" G_GUINT64_FORMAT
+          " (%s) failed: %s", job->pub.index,
+          GST_STR_NULL (job->pub.request_id), job->pub.error->message);
       self->failed++;
-    else {
+    } else {
       self->completed++;
       self->round_trip = GST_CLOCK_TIME_IS_VALID (self->round_trip) ?
           (self->round_trip * 3 + (GstClockTime) elapsed * GST_USECOND) / 4 :
@@ -267,22 +270,28 @@ worker_func (gpointer data, gpointer user_data)
     }
     if (self->active.ordering == GST_FAL_ORDERING_LIVE)
       g_queue_push_tail (&self->ready, job_ref (job));
-    if (self->pending && self->in_flight < self->active.max_in_flight) {
-      Job *next = self->pending;
-      self->pending = NULL;
-      submit_job (self, next);
-      job_unref (next);
-    }
   }
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
 
-  if (job->generation == self->generation &&
-      !(job->eos_cancelled && error_is_cancel (job->pub.error)))
+  if (current && !(job->eos_cancelled && error_is_cancel (job->pub.error)))
     post_finished_message (self, job);
   if (latency_grew)
     gst_element_post_message (self->element,
         gst_message_new_latency (GST_OBJECT (self->element)));
+
+  /* the slot is freed last: stop() waits for it, and the element must
+   * outlive every use above */
+  g_mutex_lock (&self->lock);
+  self->in_flight--;
+  if (self->pending && self->in_flight < self->active.max_in_flight) {
+    Job *next = self->pending;
+    self->pending = NULL;
+    submit_job (self, next);
+    job_unref (next);
+  }
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
   job_unref (job);
 }
 
