@@ -338,8 +338,7 @@ watcher_finished (SoupServerMessage * msg, Watcher * watcher)
 /* The connection of a waiting run is readable: end of stream or an error
  * means the client is gone; data (a pipelined request) is left to libsoup. */
 static gboolean
-watcher_hangup_cb (GSocket * socket, GIOCondition condition,
-    Watcher * watcher)
+watcher_hangup_cb (GSocket * socket, GIOCondition condition, Watcher * watcher)
 {
   g_autoptr (GError) error = NULL;
   gchar byte;
