@@ -15,6 +15,7 @@
 
 #include <gst/fal/gstfal.h>
 #include <gst/falserver/gstfalserver.h>
+#include "benchnet.h"
 
 #define SERVER_WORKERS 8
 #define ECHO "local/echo"
@@ -139,33 +140,6 @@ status_latencies (GstFalClient * client, const gchar * app, const gchar * label)
   return by_stream;
 }
 
-/* Linux's count of connections dropped because a listen queue was full. */
-static gint64
-listen_overflows (void)
-{
-  g_autofree gchar *text = NULL;
-  g_auto (GStrv) lines = NULL;
-  gint64 count = -1;
-  guint i, j;
-
-  if (!g_file_get_contents ("/proc/net/netstat", &text, NULL, NULL))
-    return -1;
-  lines = g_strsplit (text, "\n", -1);
-  for (i = 0; lines[i] && lines[i + 1]; i++) {
-    g_auto (GStrv) names = g_strsplit (lines[i], " ", -1);
-    g_auto (GStrv) values = g_strsplit (lines[i + 1], " ", -1);
-
-    if (!g_str_has_prefix (lines[i], "TcpExt:")
-        || !g_str_has_prefix (lines[i + 1], "TcpExt:"))
-      continue;
-    for (j = 0; names[j] && values[j]; j++)
-      if (g_str_equal (names[j], "ListenOverflows"))
-        count = g_ascii_strtoll (values[j], NULL, 10);
-    break;
-  }
-  return count;
-}
-
 /* (b): keeps @in_flight async subscribes running until @total are done. */
 typedef struct
 {
@@ -214,7 +188,7 @@ throughput (GstFalClient * client, gint in_flight, gdouble * reference)
   Flight f = { client, stream, g_main_loop_new (NULL, FALSE), in_flight,
     MAX (iterations, 4 * in_flight)
   };
-  gint64 overflows = listen_overflows ();
+  gint64 overflows = bench_listen_overflows ();
   gint64 start = g_get_monotonic_time ();
   gdouble seconds, rps;
   gint i;
@@ -231,7 +205,7 @@ throughput (GstFalClient * client, gint in_flight, gdouble * reference)
     *reference = rps;
   g_print ("  %-10d %8d %7d %10.1f %8.2fx %10" G_GINT64_FORMAT "\n",
       in_flight, f.done, f.failed, rps, rps / *reference,
-      overflows < 0 ? -1 : listen_overflows () - overflows);
+      bench_listen_overflows_since (overflows));
 }
 
 static void
