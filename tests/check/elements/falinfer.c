@@ -136,6 +136,55 @@ result_index (GstFalResultMeta * meta)
   return json_object_get_int_member (object, "index");
 }
 
+/* Adds the request ids of the "queued" messages on @bus to @ids until it
+ * holds @n. */
+static void
+collect_more_request_ids (GstBus * bus, GPtrArray * ids, guint n)
+{
+  gint64 deadline = g_get_monotonic_time () + WAIT_LIMIT_US;
+
+  while (ids->len < n && g_get_monotonic_time () < deadline) {
+    GstMessage *msg = gst_bus_timed_pop_filtered (bus, 100 * GST_MSECOND,
+        GST_MESSAGE_ELEMENT);
+    const GstStructure *s;
+
+    if (!msg)
+      continue;
+    s = gst_message_get_structure (msg);
+    if (gst_structure_has_name (s, "fal-request") &&
+        g_strcmp0 (gst_structure_get_string (s, "state"), "queued") == 0)
+      g_ptr_array_add (ids, g_strdup (gst_structure_get_string (s,
+                  "request-id")));
+    gst_message_unref (msg);
+  }
+  fail_unless_equals_int (ids->len, n);
+}
+
+static GPtrArray *
+collect_request_ids (GstBus * bus, guint n)
+{
+  GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
+
+  collect_more_request_ids (bus, ids, n);
+  return ids;
+}
+
+/* Pushes frames @from..@to-1, each once the previous one is queued on
+ * the server, so that the server's accept queue never sees a burst of
+ * connections (what is tested is the element, not the listen backlog). */
+static void
+push_paced (GstHarness * h, GstBus * bus, GPtrArray * ids, guint from,
+    guint to)
+{
+  guint i;
+
+  for (i = from; i < to; i++) {
+    fail_unless_equals_int (gst_harness_push (h, frame_new (h, i)),
+        GST_FLOW_OK);
+    collect_more_request_ids (bus, ids, ids->len + 1);
+  }
+}
+
 static void
 wait_for_eos (GstHarness * h)
 {
@@ -350,13 +399,14 @@ GST_START_TEST (test_live_exactly_one_result_each)
   GstHarness *hr = gst_harness_new_with_element (h->element, NULL, "result");
   const guint n = 30;
   gboolean seen[30] = { FALSE, };
+  GstBus *bus = gst_bus_new ();
+  GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
   GstBuffer *out;
-  guint i, results = 0;
+  guint results = 0;
 
+  gst_element_set_bus (h->element, bus);
   gst_harness_play (hr);
-  for (i = 0; i < n; i++)
-    fail_unless_equals_int (gst_harness_push (h, frame_new (h, i)),
-        GST_FLOW_OK);
+  push_paced (h, bus, ids, 0, n);
   fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
 
   while ((out = gst_harness_try_pull (h))) {
@@ -383,6 +433,9 @@ GST_START_TEST (test_live_exactly_one_result_each)
   }
   fail_unless_equals_int (results, n);
   fail_unless_equals_uint64 (get_counter (h->element, "completed"), n);
+  g_ptr_array_unref (ids);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
   gst_harness_teardown (hr);
   gst_harness_teardown (h);
 }
@@ -444,31 +497,6 @@ server_sees_cancel (GstFalClient * client, const gchar * application,
   return FALSE;
 }
 
-/* The request ids of the "queued" messages on @bus. */
-static GPtrArray *
-collect_request_ids (GstBus * bus, guint n)
-{
-  GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
-  gint64 deadline = g_get_monotonic_time () + WAIT_LIMIT_US;
-
-  while (ids->len < n && g_get_monotonic_time () < deadline) {
-    GstMessage *msg = gst_bus_timed_pop_filtered (bus, 100 * GST_MSECOND,
-        GST_MESSAGE_ELEMENT);
-    const GstStructure *s;
-
-    if (!msg)
-      continue;
-    s = gst_message_get_structure (msg);
-    if (gst_structure_has_name (s, "fal-request") &&
-        g_strcmp0 (gst_structure_get_string (s, "state"), "queued") == 0)
-      g_ptr_array_add (ids, g_strdup (gst_structure_get_string (s,
-                  "request-id")));
-    gst_message_unref (msg);
-  }
-  fail_unless_equals_int (ids->len, n);
-  return ids;
-}
-
 static void
 check_cancelled_on_server (GPtrArray * ids)
 {
@@ -522,15 +550,11 @@ flush_or_stop_with_32_in_flight (gboolean flush)
   GstHarness *h = harness_new ("local/sleep", "{\"seconds\": 600}",
       "max-in-flight", 32, NULL);
   GstBus *bus = gst_bus_new ();
-  GPtrArray *ids;
+  GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
   GstBuffer *out;
-  guint i;
 
   gst_element_set_bus (h->element, bus);
-  for (i = 0; i < 32; i++)
-    fail_unless_equals_int (gst_harness_push (h, frame_new (h, i)),
-        GST_FLOW_OK);
-  ids = collect_request_ids (bus, 32);
+  push_paced (h, bus, ids, 0, 32);
   wait_in_flight (h->element, 32);
 
   if (flush) {
