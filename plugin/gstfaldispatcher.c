@@ -76,7 +76,6 @@ typedef struct
   gboolean eos_cancelled;
   gboolean replaced;            /* keep-latest: a newer frame took its place */
   gint64 submit_time;
-  guint logs_seen;
 } Job;
 
 typedef struct
@@ -1201,6 +1200,8 @@ typedef struct
   gint64 submitted;
   gint64 started;
   guint logs_seen;
+  gint last_position;           /* of the last queued message, -2 = none */
+  gboolean in_progress_posted;
 } SubscribeData;
 
 static void
@@ -1219,10 +1220,15 @@ on_status (GstFalRequest * request, GstFalStatus * status, gpointer user_data)
   if (rid && !job->request_id)
     job->request_id = g_strdup (rid);
 
+  /* one message per change: a new position, new log lines */
   if (kind == GST_FAL_STATUS_QUEUED) {
+    gint position = gst_fal_status_get_queue_position (status);
+
+    if (position == data->last_position)
+      return;
+    data->last_position = position;
     s = request_structure (priv, "queued");
-    gst_structure_set (s, "position", G_TYPE_INT,
-        gst_fal_status_get_queue_position (status), NULL);
+    gst_structure_set (s, "position", G_TYPE_INT, position, NULL);
     post_request_message (self, s);
     return;
   }
@@ -1238,6 +1244,11 @@ on_status (GstFalRequest * request, GstFalStatus * status, gpointer user_data)
       g_string_append_printf (text, "%s%s", text->len ? "\n" : "",
           log->message);
     }
+    if (data->in_progress_posted && text->len == 0) {
+      g_string_free (text, TRUE);
+      return;
+    }
+    data->in_progress_posted = TRUE;
     if (logs && logs->len > data->logs_seen)
       data->logs_seen = logs->len;
     s = request_structure (priv, "in-progress");
@@ -1262,7 +1273,7 @@ gst_fal_dispatcher_job_subscribe (GstFalJob * job, GstFalClient * client,
     GError ** error)
 {
   GstFalDispatcher *self = job->dispatcher;
-  SubscribeData data = { job, g_get_monotonic_time (), 0, 0 };
+  SubscribeData data = { job, g_get_monotonic_time (), 0, 0, -2, FALSE };
   g_autoptr (GstFalOptions) opts = NULL;
   g_autofree gchar *rid = NULL;
   GError *err = NULL;
