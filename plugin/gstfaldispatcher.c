@@ -450,6 +450,9 @@ should_sample (GstFalDispatcher * self, GstBuffer * buffer)
   if (self->active.max_rate > 0) {
     GstClockTime min_gap = gst_util_gdouble_to_guint64 (GST_SECOND /
         self->active.max_rate);
+
+    /* tolerate timestamps rounded down (n * (1 s / 30) ...) */
+    min_gap -= min_gap / 100;
     if (GST_CLOCK_TIME_IS_VALID (pts)) {
       if (GST_CLOCK_TIME_IS_VALID (self->last_sample_pts) &&
           pts >= self->last_sample_pts && pts - self->last_sample_pts < min_gap)

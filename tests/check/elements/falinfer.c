@@ -173,8 +173,7 @@ collect_request_ids (GstBus * bus, guint n)
  * the server, so that the server's accept queue never sees a burst of
  * connections (what is tested is the element, not the listen backlog). */
 static void
-push_paced (GstHarness * h, GstBus * bus, GPtrArray * ids, guint from,
-    guint to)
+push_paced (GstHarness * h, GstBus * bus, GPtrArray * ids, guint from, guint to)
 {
   guint i;
 
@@ -349,6 +348,34 @@ check_live_never_blocks (gint when_full, guint64 expected_skipped)
   /* tearing down cancels the sleeping requests */
   gst_harness_teardown (h);
 }
+
+/* max-rate counts in stream time: 30 frames at 30 fps, at most 10
+ * requests per second, one every third frame */
+GST_START_TEST (test_max_rate)
+{
+  GstHarness *h = harness_new ("local/echo", "{\"index\": \"{{index}}\"}",
+      "max-rate", 10.0, NULL);
+  const guint n = 30;
+  guint i, sampled = 0;
+
+  for (i = 0; i < n; i++)
+    fail_unless_equals_int (gst_harness_push (h, frame_new (h, i)),
+        GST_FLOW_OK);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  for (i = 0; i < n; i++) {
+    GstBuffer *out = gst_harness_pull (h);
+    guint metas = count_result_metas (out);
+
+    fail_unless_equals_int (metas, i % 3 == 0 ? 1 : 0);
+    sampled += metas;
+    gst_buffer_unref (out);
+  }
+  fail_unless_equals_int (sampled, 10);
+  fail_unless_equals_uint64 (get_counter (h->element, "submitted"), 10);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
 
 GST_START_TEST (test_live_never_blocks)
 {
@@ -1040,6 +1067,7 @@ falinfer_suite (void)
   tcase_add_test (tc, test_caps_negotiation);
   tcase_add_test (tc, test_ordered_keeps_order);
   tcase_add_test (tc, test_interval_one_result_each);
+  tcase_add_test (tc, test_max_rate);
   tcase_add_test (tc, test_live_never_blocks);
   tcase_add_test (tc, test_live_results_carry_source_pts);
   tcase_add_test (tc, test_live_exactly_one_result_each);
