@@ -228,6 +228,56 @@ GST_START_TEST (test_live_replaces_next_frame)
 
 GST_END_TEST;
 
+/* result-path picks the image; a path to nothing is an error, and with
+ * on-error=skip the frame passes unchanged with an error meta */
+static GstBuffer *
+filter_one_frame (const gchar * result_path)
+{
+  GstHarness *h;
+  GstElement *element = gst_element_factory_make ("falfilter", NULL);
+  GstBuffer *in, *out;
+
+  g_object_set (element, "application", "local/edge-detection",
+      "server-url", gst_fal_server_get_url (server), "result-path",
+      result_path, "on-error", 1, NULL);
+  h = gst_harness_new_with_element (element, "sink", "src");
+  gst_object_unref (element);
+  gst_harness_set_src_caps_str (h, "video/x-raw,format=GRAY8,width=64,"
+      "height=48,framerate=30/1");
+  gst_harness_play (h);
+  in = gst_harness_create_buffer (h, 64 * 48);
+  gst_buffer_memset (in, 0, 0x80, 64 * 48);
+  GST_BUFFER_PTS (in) = 0;
+  fail_unless_equals_int (gst_harness_push (h, in), GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  gst_harness_teardown (h);
+  return out;
+}
+
+GST_START_TEST (test_result_path)
+{
+  GstBuffer *out;
+  GstFalResultMeta *meta;
+  guint8 value;
+
+  out = filter_one_frame ("image.url");
+  meta = gst_buffer_get_fal_result_meta (out);
+  fail_unless (meta != NULL && meta->result_json != NULL);
+  gst_buffer_extract (out, 0, &value, 1);
+  fail_unless (value != 0x80);
+  gst_buffer_unref (out);
+
+  out = filter_one_frame ("nothing.here");
+  meta = gst_buffer_get_fal_result_meta (out);
+  fail_unless (meta != NULL);
+  fail_unless (meta->error != NULL);
+  gst_buffer_extract (out, 0, &value, 1);
+  fail_unless_equals_int (value, 0x80);
+  gst_buffer_unref (out);
+}
+
+GST_END_TEST;
+
 static Suite *
 falfilter_suite (void)
 {
@@ -242,6 +292,7 @@ falfilter_suite (void)
   tcase_add_test (tc, test_frame_replaced);
   tcase_add_test (tc, test_unsampled_frames_pass);
   tcase_add_test (tc, test_live_replaces_next_frame);
+  tcase_add_test (tc, test_result_path);
   return s;
 }
 
