@@ -23,7 +23,8 @@
 #define SERVER_WORKERS 16
 #define SLEEP_ARGUMENTS "{\"seconds\": 0.05}"
 #define ORDERED_FRAMES 100
-#define LIVE_FRAMES 2000
+#define LIVE_FRAMES 10000
+#define LIVE_ROUNDS 3
 #define SOURCE "videotestsrc num-buffers=%u ! " \
   "video/x-raw,width=160,height=120,framerate=30/1 ! "
 
@@ -125,17 +126,30 @@ ordered (const gchar * server_url)
   g_print ("  round trip at 1 in flight: %.1f ms\n", latency * 1000);
 }
 
-static void
-print_live (const gchar * name, const Run * run, gdouble reference)
+static gdouble
+source_rate (const Run * run)
 {
-  gdouble fps = (run->frames - 1) /
+  return (run->frames - 1) /
       ((run->last - run->first) / (gdouble) G_USEC_PER_SEC);
+}
 
+static void
+print_live (const gchar * name, const Run * run, gdouble ratio)
+{
   g_print ("  %-16s %7u %11.0f %7.2fx %9.2f ms %9" G_GUINT64_FORMAT
-      " %8.2f s\n", name, run->frames, fps, fps / (reference ? reference : fps),
+      " %8.2f s\n", name, run->frames, source_rate (run), ratio,
       run->max_gap / 1000.0, run->completed, run->seconds);
 }
 
+static gint
+compare_double (gconstpointer a, gconstpointer b)
+{
+  gdouble x = *(const gdouble *) a, y = *(const gdouble *) b;
+
+  return (x > y) - (x < y);
+}
+
+/* Rounds alternate the two pipelines, so that both see the same load. */
 static void
 live (const gchar * server_url)
 {
@@ -144,17 +158,24 @@ live (const gchar * server_url)
   g_autofree gchar *with_infer = g_strdup_printf (SOURCE
       "falinfer name=infer ordering=live max-in-flight=4 ! "
       "fakesink name=sink sync=false", LIVE_FRAMES);
-  Run without, with;
+  gdouble ratios[LIVE_ROUNDS];
+  guint i;
 
   g_print ("\n(b) live mode, %d frames, fakesink sync=false, "
-      "max-in-flight=4\n  %-16s %7s %11s %8s %12s %9s %10s\n", LIVE_FRAMES,
-      "pipeline", "frames", "frames/s", "ratio", "longest gap", "requests",
-      "to EOS");
-  without = run_pipeline (bare, server_url);
-  with = run_pipeline (with_infer, server_url);
-  print_live ("no falinfer", &without, 0);
-  print_live ("falinfer live", &with, (without.frames - 1) /
-      ((without.last - without.first) / (gdouble) G_USEC_PER_SEC));
+      "max-in-flight=4, %d rounds\n  %-16s %7s %11s %8s %12s %9s %10s\n",
+      LIVE_FRAMES, LIVE_ROUNDS, "pipeline", "frames", "frames/s", "ratio",
+      "longest gap", "requests", "to EOS");
+  for (i = 0; i < LIVE_ROUNDS; i++) {
+    Run without = run_pipeline (bare, server_url);
+    Run with = run_pipeline (with_infer, server_url);
+
+    ratios[i] = source_rate (&with) / source_rate (&without);
+    print_live ("no falinfer", &without, 1);
+    print_live ("falinfer live", &with, ratios[i]);
+  }
+  qsort (ratios, LIVE_ROUNDS, sizeof (gdouble), compare_double);
+  g_print ("  median ratio with / without falinfer: %.2fx\n",
+      ratios[LIVE_ROUNDS / 2]);
 }
 
 int
