@@ -65,7 +65,8 @@ typedef enum {
 
 /**
  * GstFalWhenFull:
- * @GST_FAL_WHEN_FULL_BLOCK: wait for a free slot (back-pressure)
+ * @GST_FAL_WHEN_FULL_BLOCK: wait for a free slot (back-pressure); in live
+ *   mode, which never waits, it acts as keep-latest
  * @GST_FAL_WHEN_FULL_SKIP: the frame gets no request
  * @GST_FAL_WHEN_FULL_KEEP_LATEST: keep the newest frame waiting for a slot,
  *   replacing the one that waited before
