@@ -1757,6 +1757,27 @@ is_loopback (const gchar * address)
   return g_inet_address_get_is_loopback (inet);
 }
 
+/* GSocket's default listen backlog of 10 overflows as soon as a pipeline has
+ * a few dozen requests in flight: the kernel then drops connections, which
+ * costs a 1 s SYN retry or a reset submit. */
+#define LISTEN_BACKLOG 1024
+
+static GSocket *
+listen_socket_new (GSocketAddress * address, GError ** error)
+{
+  GSocket *socket;
+
+  socket = g_socket_new (g_socket_address_get_family (address),
+      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error);
+  if (!socket)
+    return NULL;
+  g_socket_set_listen_backlog (socket, LISTEN_BACKLOG);
+  if (!g_socket_bind (socket, address, TRUE, error)
+      || !g_socket_listen (socket, error))
+    g_clear_object (&socket);
+  return socket;
+}
+
 gboolean
 gst_fal_server_start (GstFalServer * self, GError ** error)
 {
@@ -1764,6 +1785,7 @@ gst_fal_server_start (GstFalServer * self, GError ** error)
   g_autoptr (GSocketAddress) address = NULL;
   GSList *listeners;
   GSocketAddress *local;
+  GSocket *socket;
   guint i;
   gboolean listening;
 
@@ -1800,9 +1822,12 @@ gst_fal_server_start (GstFalServer * self, GError ** error)
   soup_server_add_handler (self->soup, NULL, server_callback, self, NULL);
   soup_server_add_early_handler (self->soup, NULL, early_callback, self, NULL);
   address = g_inet_socket_address_new (inet, self->port);
+  socket = listen_socket_new (address, error);
   g_main_context_push_thread_default (self->context);
-  listening = soup_server_listen (self->soup, address, 0, error);
+  listening = socket
+      && soup_server_listen_socket (self->soup, socket, 0, error);
   g_main_context_pop_thread_default (self->context);
+  g_clear_object (&socket);
   if (!listening) {
     g_clear_object (&self->soup);
     return FALSE;
