@@ -127,6 +127,20 @@ gst_fal_cmd_options_clear (GstFalCmdOptions * opts)
   g_clear_pointer (&opts->webhook, g_free);
 }
 
+int
+gst_fal_cmd_parse_app_args (int *argc, char ***argv,
+    const gchar * description, GstFalCmdOptFlags flags,
+    GstFalCmdOptions * opts, JsonNode ** arguments)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!gst_fal_cmd_parse (argc, argv, "APP ARGS", description, flags, opts, 2))
+    return GST_FAL_EXIT_USAGE;
+  if (!(*arguments = gst_fal_cmd_load_arguments ((*argv)[2], &error)))
+    return gst_fal_cmd_usage_error ("%s", error->message);
+  return GST_FAL_EXIT_OK;
+}
+
 GstFalClient *
 gst_fal_cmd_make_client (const GstFalCmdOptions * opts)
 {

@@ -24,16 +24,11 @@ gst_fal_cmd_submit (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   int status = GST_FAL_EXIT_OK;
 
-  if (!gst_fal_cmd_parse (&argc, &argv, "APP ARGS",
+  status = gst_fal_cmd_parse_app_args (&argc, &argv,
           "Queues a request to APP with ARGS and prints its request id.",
-          SUBMIT_FLAGS, &opts, 2)) {
-    status = GST_FAL_EXIT_USAGE;
+          SUBMIT_FLAGS, &opts, &arguments);
+  if (status != GST_FAL_EXIT_OK)
     goto out;
-  }
-  if (!(arguments = gst_fal_cmd_load_arguments (argv[2], &error))) {
-    status = gst_fal_cmd_usage_error ("%s", error->message);
-    goto out;
-  }
 
   client = gst_fal_cmd_make_client (&opts);
   options = gst_fal_cmd_make_call_options (&opts);
@@ -66,18 +61,13 @@ gst_fal_cmd_subscribe (int argc, char **argv)
   GstFalCmdProgress *progress;
   int status = GST_FAL_EXIT_OK;
 
-  if (!gst_fal_cmd_parse (&argc, &argv, "APP ARGS",
-          "Queues a request to APP with ARGS, follows its status (and logs "
-          "with --logs) on standard error and prints its result.",
-          SUBMIT_FLAGS | GST_FAL_CMD_OPT_LOGS | GST_FAL_CMD_OPT_POLL,
-          &opts, 2)) {
-    status = GST_FAL_EXIT_USAGE;
+  status = gst_fal_cmd_parse_app_args (&argc, &argv,
+      "Queues a request to APP with ARGS, follows its status (and logs "
+      "with --logs) on standard error and prints its result.",
+      SUBMIT_FLAGS | GST_FAL_CMD_OPT_LOGS | GST_FAL_CMD_OPT_POLL,
+      &opts, &arguments);
+  if (status != GST_FAL_EXIT_OK)
     goto out;
-  }
-  if (!(arguments = gst_fal_cmd_load_arguments (argv[2], &error))) {
-    status = gst_fal_cmd_usage_error ("%s", error->message);
-    goto out;
-  }
 
   client = gst_fal_cmd_make_client (&opts);
   options = gst_fal_cmd_make_call_options (&opts);

@@ -20,17 +20,12 @@ gst_fal_cmd_run (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   int status = GST_FAL_EXIT_OK;
 
-  if (!gst_fal_cmd_parse (&argc, &argv, "APP ARGS",
+  status = gst_fal_cmd_parse_app_args (&argc, &argv,
           "Calls APP's sync endpoint with ARGS and prints its output.",
           GST_FAL_CMD_OPT_PATH | GST_FAL_CMD_OPT_HINT |
-          GST_FAL_CMD_OPT_START_TIMEOUT, &opts, 2)) {
-    status = GST_FAL_EXIT_USAGE;
+          GST_FAL_CMD_OPT_START_TIMEOUT, &opts, &arguments);
+  if (status != GST_FAL_EXIT_OK)
     goto out;
-  }
-  if (!(arguments = gst_fal_cmd_load_arguments (argv[2], &error))) {
-    status = gst_fal_cmd_usage_error ("%s", error->message);
-    goto out;
-  }
 
   client = gst_fal_cmd_make_client (&opts);
   options = gst_fal_cmd_make_call_options (&opts);
@@ -66,16 +61,12 @@ gst_fal_cmd_stream (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   int status = GST_FAL_EXIT_OK;
 
-  if (!gst_fal_cmd_parse (&argc, &argv, "APP ARGS",
+  status = gst_fal_cmd_parse_app_args (&argc, &argv,
           "Posts ARGS to APP's /stream endpoint and prints each event as "
-          "one JSON line, as it arrives.", GST_FAL_CMD_OPT_PATH, &opts, 2)) {
-    status = GST_FAL_EXIT_USAGE;
+          "one JSON line, as it arrives.", GST_FAL_CMD_OPT_PATH, &opts,
+          &arguments);
+  if (status != GST_FAL_EXIT_OK)
     goto out;
-  }
-  if (!(arguments = gst_fal_cmd_load_arguments (argv[2], &error))) {
-    status = gst_fal_cmd_usage_error ("%s", error->message);
-    goto out;
-  }
 
   client = gst_fal_cmd_make_client (&opts);
   options = gst_fal_cmd_make_call_options (&opts);

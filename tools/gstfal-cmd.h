@@ -52,6 +52,11 @@ gboolean gst_fal_cmd_parse (int *argc, char ***argv, const gchar * positional,
     const gchar * description, GstFalCmdOptFlags flags,
     GstFalCmdOptions * opts, guint n_positional);
 void gst_fal_cmd_options_clear (GstFalCmdOptions * opts);
+/* gst_fal_cmd_parse() of "APP ARGS", then ARGS loaded into @arguments.
+ * Returns GST_FAL_EXIT_OK, or the exit status of the usage error printed. */
+int gst_fal_cmd_parse_app_args (int *argc, char ***argv,
+    const gchar * description, GstFalCmdOptFlags flags,
+    GstFalCmdOptions * opts, JsonNode ** arguments);
 
 /* Client for --server, else GST_FAL_URL, else the fal cloud; --key, else the
  * environment (FAL_KEY, FAL_KEY_ID/FAL_KEY_SECRET). */
