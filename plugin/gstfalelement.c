@@ -4,6 +4,8 @@
 #endif
 
 #include "gstfalelements.h"
+
+#include <string.h>
 #include <gst/falserver/gstfalserver.h>
 
 GST_DEBUG_CATEGORY_STATIC (fal_element_debug);
@@ -206,6 +208,14 @@ map_error (const GError * error, GQuark * domain, gint * code)
       || error->domain == G_TLS_ERROR) {
     *code = GST_RESOURCE_ERROR_OPEN_READ_WRITE;
   }
+}
+
+void
+gst_fal_element_clear_key (gchar ** key)
+{
+  if (*key)
+    memset (*key, 0, strlen (*key));
+  g_clear_pointer (key, g_free);
 }
 
 void

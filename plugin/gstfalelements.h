@@ -29,6 +29,10 @@ void gst_fal_element_handle_set_context (GstElement * element,
 void gst_fal_element_post_error (GstElement * element, const GError * error,
     gboolean as_warning);
 
+/* Overwrites a `key` property's string before freeing it, so the secret
+ * does not linger in freed memory; sets *@key to %NULL. */
+void gst_fal_element_clear_key (gchar ** key);
+
 GST_ELEMENT_REGISTER_DECLARE (falinfer);
 GST_ELEMENT_REGISTER_DECLARE (falfilter);
 GST_ELEMENT_REGISTER_DECLARE (falsrc);

@@ -68,9 +68,7 @@ gst_fal_request_settings_clear (GstFalRequestSettings * s)
   g_clear_pointer (&s->application, g_free);
   g_clear_pointer (&s->arguments, g_free);
   g_clear_pointer (&s->server_url, g_free);
-  if (s->key)
-    memset (s->key, 0, strlen (s->key));
-  g_clear_pointer (&s->key, g_free);
+  gst_fal_element_clear_key (&s->key);
   g_clear_pointer (&s->hint, g_free);
   g_clear_pointer (&s->webhook_url, g_free);
 }
@@ -192,9 +190,7 @@ gst_fal_request_settings_set_property (GstElement * element,
       s->server_url = g_value_dup_string (value);
       break;
     case PROP_KEY:
-      if (s->key)
-        memset (s->key, 0, strlen (s->key));
-      g_free (s->key);
+      gst_fal_element_clear_key (&s->key);
       s->key = g_value_dup_string (value);
       break;
     case PROP_PRIORITY:

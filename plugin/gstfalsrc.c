@@ -139,9 +139,7 @@ settings_clear (GstFalSrcSettings * s)
 {
   g_clear_pointer (&s->application, g_free);
   g_clear_pointer (&s->server_url, g_free);
-  if (s->key)
-    memset (s->key, 0, strlen (s->key));
-  g_clear_pointer (&s->key, g_free);
+  gst_fal_element_clear_key (&s->key);
   g_clear_pointer (&s->result_path, g_free);
 }
 
@@ -667,9 +665,7 @@ gst_fal_src_set_property (GObject * object, guint prop_id,
       s->server_url = g_value_dup_string (value);
       break;
     case PROP_KEY:
-      if (s->key)
-        memset (s->key, 0, strlen (s->key));
-      g_free (s->key);
+      gst_fal_element_clear_key (&s->key);
       s->key = g_value_dup_string (value);
       break;
     case PROP_NUM_RESULTS:

@@ -301,9 +301,7 @@ upload_start (GstFalUploadElement * self)
   client = gst_fal_element_acquire_client (GST_ELEMENT (self), s.server_url,
       s.key, application, &error);
   g_free (s.server_url);
-  if (s.key)
-    memset (s.key, 0, strlen (s.key));
-  g_free (s.key);
+  gst_fal_element_clear_key (&s.key);
   if (!client) {
     gst_fal_element_post_error (GST_ELEMENT (self), error, FALSE);
     g_error_free (error);
@@ -386,9 +384,7 @@ gst_fal_upload_element_set_property (GObject * object, guint prop_id,
       s->server_url = g_value_dup_string (value);
       break;
     case PROP_KEY:
-      if (s->key)
-        memset (s->key, 0, strlen (s->key));
-      g_free (s->key);
+      gst_fal_element_clear_key (&s->key);
       s->key = g_value_dup_string (value);
       break;
     case PROP_IMAGE_FORMAT:
@@ -447,9 +443,7 @@ gst_fal_upload_element_finalize (GObject * object)
   g_clear_pointer (&self->encoder, gst_fal_frame_encoder_free);
   g_clear_object (&self->client);
   g_free (self->settings.server_url);
-  if (self->settings.key)
-    memset (self->settings.key, 0, strlen (self->settings.key));
-  g_free (self->settings.key);
+  gst_fal_element_clear_key (&self->settings.key);
   G_OBJECT_CLASS (gst_fal_upload_element_parent_class)->finalize (object);
 }
 
