@@ -10,24 +10,7 @@
 #include <gst/fal/gstfal.h>
 #include <gst/falserver/gstfalserver.h>
 
-static GstFalServer *server;
-
-static void
-server_setup (void)
-{
-  GError *error = NULL;
-
-  server = gst_fal_server_new ();
-  fail_unless (gst_fal_server_start (server, &error), "%s",
-      error ? error->message : "");
-}
-
-static void
-server_teardown (void)
-{
-  gst_fal_server_stop (server);
-  g_clear_object (&server);
-}
+#include "falelementtest.h"
 
 /* Runs videotestsrc ! @caps ! falfilter ! appsink and checks every frame
  * comes out in the negotiated caps, replaced by the model's image. */

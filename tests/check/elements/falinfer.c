@@ -10,33 +10,13 @@
 #include <gst/fal/gstfal.h>
 #include <gst/falserver/gstfalserver.h>
 
+#include "falelementtest.h"
+
 #define WIDTH 64
 #define HEIGHT 48
 #define FRAME_CAPS "video/x-raw,format=RGB,width=64,height=48,framerate=30/1"
 #define FRAME_DURATION (GST_SECOND / 30)
 #define WAIT_LIMIT_US (90 * G_USEC_PER_SEC)
-
-static GstFalServer *server;
-static const gchar *server_url;
-
-static void
-server_setup (void)
-{
-  GError *error = NULL;
-
-  server = gst_fal_server_new ();
-  fail_unless (gst_fal_server_start (server, &error), "%s",
-      error ? error->message : "");
-  server_url = gst_fal_server_get_url (server);
-}
-
-static void
-server_teardown (void)
-{
-  gst_fal_server_stop (server);
-  g_clear_object (&server);
-  server_url = NULL;
-}
 
 static GstHarness *
 harness_new (const gchar * application, const gchar * arguments,
@@ -182,20 +162,6 @@ push_paced (GstHarness * h, GstBus * bus, GPtrArray * ids, guint from, guint to)
         GST_FLOW_OK);
     collect_more_request_ids (bus, ids, ids->len + 1);
   }
-}
-
-static void
-wait_for_eos (GstHarness * h)
-{
-  GstEvent *event;
-
-  while ((event = gst_harness_pull_event (h))) {
-    GstEventType type = GST_EVENT_TYPE (event);
-    gst_event_unref (event);
-    if (type == GST_EVENT_EOS)
-      return;
-  }
-  fail ("no EOS");
 }
 
 GST_START_TEST (test_caps_negotiation)
@@ -453,7 +419,7 @@ GST_START_TEST (test_live_exactly_one_result_each)
     }
     gst_buffer_unref (out);
   }
-  wait_for_eos (hr);
+  harness_wait_eos (hr);
   while ((out = gst_harness_try_pull (hr))) {
     results++;
     gst_buffer_unref (out);
@@ -488,7 +454,7 @@ GST_START_TEST (test_eos_drains)
     fail_unless (meta->result_json != NULL, "error: %s", meta->error);
     gst_buffer_unref (out);
   }
-  wait_for_eos (h);
+  harness_wait_eos (h);
   fail_unless_equals_uint64 (get_counter (h->element, "completed"), n);
   gst_harness_teardown (h);
 }

@@ -5,6 +5,8 @@
 #include <gst/base/gstbasesrc.h>
 #include <json-glib/json-glib.h>
 
+#include "falelementtest.h"
+
 #define WAIT (90 * GST_SECOND)
 
 /* @description has a falsrc named src, given @arguments. */
@@ -59,22 +61,6 @@ buffer_json (GstHarness * h, GstBuffer * buffer)
   g_free (text);
   fail_unless (node != NULL && JSON_NODE_HOLDS_OBJECT (node));
   return node;
-}
-
-/* Waits for the EOS event on the harness, skipping other events. */
-static void
-harness_wait_eos (GstHarness * h)
-{
-  for (;;) {
-    GstEvent *event = gst_harness_pull_event (h);
-    GstEventType type;
-
-    fail_unless (event != NULL, "no EOS");
-    type = GST_EVENT_TYPE (event);
-    gst_event_unref (event);
-    if (type == GST_EVENT_EOS)
-      return;
-  }
 }
 
 /* The README line: the generated image decodes to the size asked for. */
