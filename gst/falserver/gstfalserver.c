@@ -127,6 +127,15 @@ respond_json_take (SoupServerMessage * msg, guint status, JsonNode * node)
   json_node_unref (node);
 }
 
+static void
+respond_object_take (SoupServerMessage * msg, guint status, JsonObject * object)
+{
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+
+  json_node_take_object (node, object);
+  respond_json_take (msg, status, node);
+}
+
 static JsonNode *
 detail_node (const gchar * detail, const gchar * error_type)
 {
@@ -154,11 +163,9 @@ static void
 respond_status_only (SoupServerMessage * msg, guint status, const gchar * value)
 {
   JsonObject *object = json_object_new ();
-  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
 
   json_object_set_string_member (object, "status", value);
-  json_node_take_object (node, object);
-  respond_json_take (msg, status, node);
+  respond_object_take (msg, status, object);
 }
 
 static void
@@ -1149,7 +1156,6 @@ handle_part (GstFalServer * self, SoupServerMessage * msg, const gchar * id,
   g_autofree gchar *etag = NULL;
   g_autofree gchar *quoted = NULL;
   JsonObject *object;
-  JsonNode *node;
   guint64 number;
 
   if (!g_ascii_string_to_unsigned (part, 10, 1, 10000, &number, NULL)) {
@@ -1167,9 +1173,7 @@ handle_part (GstFalServer * self, SoupServerMessage * msg, const gchar * id,
   object = json_object_new ();
   json_object_set_int_member (object, "partNumber", number);
   json_object_set_string_member (object, "etag", etag);
-  node = json_node_new (JSON_NODE_OBJECT);
-  json_node_take_object (node, object);
-  respond_json_take (msg, SOUP_STATUS_OK, node);
+  respond_object_take (msg, SOUP_STATUS_OK, object);
 }
 
 static void
@@ -1220,12 +1224,7 @@ handle_complete (GstFalServer * self, SoupServerMessage * msg,
   url = g_strdup_printf ("%s/files/%s", base, path);
   object = json_object_new ();
   json_object_set_string_member (object, v3 ? "access_url" : "file_url", url);
-  {
-    JsonNode *node = json_node_new (JSON_NODE_OBJECT);
-
-    json_node_take_object (node, object);
-    respond_json_take (msg, SOUP_STATUS_OK, node);
-  }
+  respond_object_take (msg, SOUP_STATUS_OK, object);
 }
 
 /* PUT /storage/upload/ID, PUT|POST /storage/multipart/ID/(N|complete) */
@@ -1266,14 +1265,12 @@ handle_cdn_token (GstFalServer * self, SoupServerMessage * msg)
   g_autoptr (GDateTime) expiry = g_date_time_add_seconds (now, TOKEN_SECONDS);
   g_autofree gchar *expires_at = g_date_time_format_iso8601 (expiry);
   JsonObject *object = json_object_new ();
-  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
 
   json_object_set_string_member (object, "token", token);
   json_object_set_string_member (object, "token_type", "Bearer");
   json_object_set_string_member (object, "base_url", cdn);
   json_object_set_string_member (object, "expires_at", expires_at);
-  json_node_take_object (node, object);
-  respond_json_take (msg, SOUP_STATUS_OK, node);
+  respond_object_take (msg, SOUP_STATUS_OK, object);
 }
 
 static void
@@ -1320,7 +1317,6 @@ route_cdn (GstFalServer * self, SoupServerMessage * msg, const gchar * rest)
   g_autofree gchar *path = NULL;
   g_autofree gchar *url = NULL;
   JsonObject *object;
-  JsonNode *node;
 
   if (soup_server_message_get_method (msg) != SOUP_METHOD_POST) {
     respond_detail (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "Method not allowed",
@@ -1351,9 +1347,7 @@ route_cdn (GstFalServer * self, SoupServerMessage * msg, const gchar * rest)
     *strchr (path, '/') = '\0';
     json_object_set_string_member (object, "uploadId", path);
   }
-  node = json_node_new (JSON_NODE_OBJECT);
-  json_node_take_object (node, object);
-  respond_json_take (msg, SOUP_STATUS_OK, node);
+  respond_object_take (msg, SOUP_STATUS_OK, object);
 }
 
 /* GET|HEAD /files/ID/NAME; PUT|POST /files/ID/NAME/multipart/UID/(N|complete) */
