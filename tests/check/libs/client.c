@@ -97,21 +97,6 @@ async_wait_clear (AsyncWait * wait)
 }
 
 static const gchar *
-request_header (const gchar * method, const gchar * path, const gchar * name)
-{
-  g_autoptr (GPtrArray) requests = fal_mock_get_requests (mock);
-  guint i;
-
-  for (i = 0; i < requests->len; i++) {
-    FalMockRequest *request = g_ptr_array_index (requests, i);
-
-    if (fal_mock_request_matches (request, method, path))
-      return soup_message_headers_get_one (request->headers, name);
-  }
-  return NULL;
-}
-
-static const gchar *
 request_query (const gchar * method, const gchar * path)
 {
   g_autoptr (GPtrArray) requests = fal_mock_get_requests (mock);
@@ -146,19 +131,19 @@ GST_START_TEST (test_run_blocking)
   assert_equals_string (text, "{\"text\":\"hello\"}");
   assert_equals_int (fal_mock_count (mock, "POST", "/run/local/echo/v2/fast"),
       1);
-  assert_equals_string (request_header ("POST", "/run/local/echo/v2/fast",
+  assert_equals_string (fal_mock_request_header (mock, "POST", "/run/local/echo/v2/fast",
           "X-Fal-Runner-Hint"), "runner-7");
-  assert_equals_string (request_header ("POST", "/run/local/echo/v2/fast",
+  assert_equals_string (fal_mock_request_header (mock, "POST", "/run/local/echo/v2/fast",
           "X-Fal-Request-Timeout"), "30");
-  assert_equals_string (request_header ("POST", "/run/local/echo/v2/fast",
+  assert_equals_string (fal_mock_request_header (mock, "POST", "/run/local/echo/v2/fast",
           "X-Fal-Object-Lifecycle-Preference"),
       "{\"expiration_duration_seconds\": 3600}");
-  assert_equals_string (request_header ("POST", "/run/local/echo/v2/fast",
+  assert_equals_string (fal_mock_request_header (mock, "POST", "/run/local/echo/v2/fast",
           "X-Fal-Store-IO"), "0");
-  assert_equals_string (request_header ("POST", "/run/local/echo/v2/fast",
+  assert_equals_string (fal_mock_request_header (mock, "POST", "/run/local/echo/v2/fast",
           "Content-Type"), "application/json");
   /* a local server needs no key, and none was sent */
-  fail_unless (request_header ("POST", "/run/local/echo/v2/fast",
+  fail_unless (fal_mock_request_header (mock, "POST", "/run/local/echo/v2/fast",
           "Authorization") == NULL);
 }
 
@@ -265,7 +250,7 @@ GST_START_TEST (test_submit_blocking)
   fail_unless (gst_fal_request_get_client (request) == client);
   g_object_get (request, "cancel-url", &cancel_url, NULL);
   fail_unless (g_str_has_suffix (cancel_url, "/requests/req-1/cancel"));
-  assert_equals_string (request_header ("POST", "/queue/local/echo",
+  assert_equals_string (fal_mock_request_header (mock, "POST", "/queue/local/echo",
           "X-Fal-Queue-Priority"), "low");
   query = request_query ("POST", "/queue/local/echo");
   fail_unless (strstr (query,
@@ -292,7 +277,7 @@ GST_START_TEST (test_submit_async)
   request = gst_fal_client_submit_finish (client, wait.result, &error);
   g_assert_no_error (error);
   assert_equals_string (gst_fal_request_get_request_id (request), "req-1");
-  assert_equals_string (request_header ("POST", "/queue/local/echo",
+  assert_equals_string (fal_mock_request_header (mock, "POST", "/queue/local/echo",
           "X-Fal-Queue-Priority"), "normal");
   async_wait_clear (&wait);
 }
@@ -584,7 +569,7 @@ GST_START_TEST (test_stream)
   assert_equals_string (g_ptr_array_index (events, 3), "{\"s\":1}");
   text = to_json (last);
   assert_equals_string (text, "{\"s\":1}");
-  assert_equals_string (request_header ("POST", "/run/local/echo/stream",
+  assert_equals_string (fal_mock_request_header (mock, "POST", "/run/local/echo/stream",
           "Accept"), "text/event-stream");
 
   g_ptr_array_set_size (events, 0);
@@ -641,7 +626,7 @@ GST_START_TEST (test_environment)
   fail_unless (g_str_has_suffix (run_url, "/run"));
   result = gst_fal_client_run (from_env, "local/echo", NULL, NULL, NULL, NULL);
   fail_unless (result != NULL);
-  assert_equals_string (request_header ("POST", "/run/local/echo",
+  assert_equals_string (fal_mock_request_header (mock, "POST", "/run/local/echo",
           "Authorization"), "Key kid:ksecret");
 }
 

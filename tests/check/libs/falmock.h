@@ -290,6 +290,24 @@ fal_mock_get_requests (FalMock * mock)
   return copy;
 }
 
+/* Header @name of the first recorded request matching @method (%NULL: any)
+ * and @path, or %NULL; valid until fal_mock_free(). */
+static inline const gchar *
+fal_mock_request_header (FalMock * mock, const gchar * method,
+    const gchar * path, const gchar * name)
+{
+  g_autoptr (GPtrArray) requests = fal_mock_get_requests (mock);
+  guint i;
+
+  for (i = 0; i < requests->len; i++) {
+    FalMockRequest *request = g_ptr_array_index (requests, i);
+
+    if (fal_mock_request_matches (request, method, path))
+      return soup_message_headers_get_one (request->headers, name);
+  }
+  return NULL;
+}
+
 /* the tiny queue */
 
 static inline gchar *

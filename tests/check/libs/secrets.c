@@ -57,22 +57,6 @@ mock_with_storage (void)
   return mock;
 }
 
-static const gchar *
-header_of (FalMock * mock, const gchar * method, const gchar * path,
-    const gchar * name)
-{
-  g_autoptr (GPtrArray) requests = fal_mock_get_requests (mock);
-  guint i;
-
-  for (i = 0; i < requests->len; i++) {
-    FalMockRequest *request = g_ptr_array_index (requests, i);
-
-    if (fal_mock_request_matches (request, method, path))
-      return soup_message_headers_get_one (request->headers, name);
-  }
-  return NULL;
-}
-
 /* Every kind of call, with the key; fails (exit 1) unless the key reached
  * the fal endpoints. Run as a child with full debug output. */
 static int
@@ -122,14 +106,14 @@ child_main (void)
   g_bytes_unref (bytes);
   g_free (url);
 
-  if (g_strcmp0 (header_of (mock, "POST", "/run/local/echo", "Authorization"),
+  if (g_strcmp0 (fal_mock_request_header (mock, "POST", "/run/local/echo", "Authorization"),
           "Key " SECRET) != 0)
     failures++;
-  if (g_strcmp0 (header_of (mock, "POST", "/rest/storage/upload/initiate",
+  if (g_strcmp0 (fal_mock_request_header (mock, "POST", "/rest/storage/upload/initiate",
               "Authorization"), "Key " SECRET) != 0)
     failures++;
-  if (header_of (mock, "PUT", "/upload/abc", "Authorization")
-      || header_of (mock, "GET", "/files/abc/x.bin", "Authorization"))
+  if (fal_mock_request_header (mock, "PUT", "/upload/abc", "Authorization")
+      || fal_mock_request_header (mock, "GET", "/files/abc/x.bin", "Authorization"))
     failures++;
 
   gst_fal_options_unref (options);
@@ -193,12 +177,12 @@ GST_START_TEST (test_key_only_to_fal_urls)
   url = gst_fal_client_upload_bytes (client, bytes, "application/octet-stream",
       "x.bin", NULL, &error);
   g_assert_no_error (error);
-  assert_equals_string (header_of (mock, "POST",
+  assert_equals_string (fal_mock_request_header (mock, "POST",
           "/rest/storage/upload/initiate", "Authorization"), "Key " SECRET);
-  fail_unless (header_of (mock, "PUT", "/upload/abc", "Authorization") == NULL);
+  fail_unless (fal_mock_request_header (mock, "PUT", "/upload/abc", "Authorization") == NULL);
   downloaded = gst_fal_client_download (client, url, NULL, NULL, &error);
   g_assert_no_error (error);
-  fail_unless (header_of (mock, "GET", "/files/abc/x.bin",
+  fail_unless (fal_mock_request_header (mock, "GET", "/files/abc/x.bin",
           "Authorization") == NULL);
   g_clear_object (&client);
   fal_mock_free (mock);
@@ -243,10 +227,10 @@ GST_START_TEST (test_key_not_redirected)
   /* a redirect off the fal endpoints loses the key */
   result = gst_fal_client_run (client, "local/moved", NULL, NULL, NULL, &error);
   g_assert_no_error (error);
-  assert_equals_string (header_of (mock, "POST", "/run/local/moved",
+  assert_equals_string (fal_mock_request_header (mock, "POST", "/run/local/moved",
           "Authorization"), "Key " SECRET);
   assert_equals_int (fal_mock_count (mock, NULL, "/elsewhere/x"), 1);
-  fail_unless (header_of (mock, NULL, "/elsewhere/x", "Authorization") == NULL);
+  fail_unless (fal_mock_request_header (mock, NULL, "/elsewhere/x", "Authorization") == NULL);
   g_clear_pointer (&result, json_node_unref);
 
   /* one within them keeps it */
@@ -254,7 +238,7 @@ GST_START_TEST (test_key_not_redirected)
       &error);
   g_assert_no_error (error);
   assert_equals_int (fal_mock_count (mock, NULL, "/run/local/echo"), 1);
-  assert_equals_string (header_of (mock, NULL, "/run/local/echo",
+  assert_equals_string (fal_mock_request_header (mock, NULL, "/run/local/echo",
           "Authorization"), "Key " SECRET);
   g_clear_object (&client);
   fal_mock_free (mock);
