@@ -82,26 +82,49 @@ GST_END_TEST;
 
 /* The output frame is the model's image, not the input: edge detection of
  * a flat grey frame is black. */
-GST_START_TEST (test_frame_replaced)
+/* A falfilter harness running local/edge-detection on 64x48 GRAY8 frames,
+ * with the properties from @first_property on, NULL-terminated. */
+static GstHarness *
+gray_edges_harness (const gchar * first_property, ...)
 {
-  GstHarness *h;
   GstElement *element = gst_element_factory_make ("falfilter", NULL);
-  GstBuffer *in, *out;
-  GstMapInfo map;
-  gsize i;
-  guint bright = 0;
+  GstHarness *h;
+  va_list args;
 
   g_object_set (element, "application", "local/edge-detection",
       "server-url", gst_fal_server_get_url (server), NULL);
+  va_start (args, first_property);
+  if (first_property)
+    g_object_set_valist (G_OBJECT (element), first_property, args);
+  va_end (args);
   h = gst_harness_new_with_element (element, "sink", "src");
   gst_object_unref (element);
   gst_harness_set_src_caps_str (h, "video/x-raw,format=GRAY8,width=64,"
       "height=48,framerate=30/1");
   gst_harness_play (h);
-  in = gst_harness_create_buffer (h, 64 * 48);
+  return h;
+}
+
+/* Pushes a mid-gray (0x80) frame at @pts. */
+static void
+push_gray (GstHarness * h, GstClockTime pts)
+{
+  GstBuffer *in = gst_harness_create_buffer (h, 64 * 48);
+
   gst_buffer_memset (in, 0, 0x80, 64 * 48);
-  GST_BUFFER_PTS (in) = 0;
+  GST_BUFFER_PTS (in) = pts;
   fail_unless_equals_int (gst_harness_push (h, in), GST_FLOW_OK);
+}
+
+GST_START_TEST (test_frame_replaced)
+{
+  GstHarness *h = gray_edges_harness (NULL);
+  GstBuffer *out;
+  GstMapInfo map;
+  gsize i;
+  guint bright = 0;
+
+  push_gray (h, 0);
   out = gst_harness_pull (h);
   fail_unless (gst_buffer_get_fal_result_meta (out) != NULL);
   fail_unless_equals_int (gst_buffer_get_size (out), 64 * 48);
@@ -119,23 +142,11 @@ GST_END_TEST;
 
 GST_START_TEST (test_unsampled_frames_pass)
 {
-  GstHarness *h;
-  GstElement *element = gst_element_factory_make ("falfilter", NULL);
+  GstHarness *h = gray_edges_harness ("interval", 2, NULL);
   guint i;
 
-  g_object_set (element, "application", "local/edge-detection",
-      "server-url", gst_fal_server_get_url (server), "interval", 2, NULL);
-  h = gst_harness_new_with_element (element, "sink", "src");
-  gst_object_unref (element);
-  gst_harness_set_src_caps_str (h, "video/x-raw,format=GRAY8,width=64,"
-      "height=48,framerate=30/1");
-  gst_harness_play (h);
-  for (i = 0; i < 4; i++) {
-    GstBuffer *in = gst_harness_create_buffer (h, 64 * 48);
-    gst_buffer_memset (in, 0, 0x80, 64 * 48);
-    GST_BUFFER_PTS (in) = i * GST_SECOND / 30;
-    fail_unless_equals_int (gst_harness_push (h, in), GST_FLOW_OK);
-  }
+  for (i = 0; i < 4; i++)
+    push_gray (h, i * GST_SECOND / 30);
   for (i = 0; i < 4; i++) {
     GstBuffer *out = gst_harness_pull (h);
     guint8 value;
@@ -159,27 +170,15 @@ GST_END_TEST;
  * arrives is replaced by it, with the source PTS in its meta */
 GST_START_TEST (test_live_replaces_next_frame)
 {
-  GstHarness *h;
-  GstElement *element = gst_element_factory_make ("falfilter", NULL);
-  GstBuffer *in, *out;
+  GstHarness *h = gray_edges_harness ("ordering", 1, "max-in-flight", 1,
+      "when-full", 1, NULL);
+  GstBuffer *out;
   GstFalResultMeta *meta;
   guint64 completed = 0;
   gint64 deadline;
   guint8 value;
 
-  g_object_set (element, "application", "local/edge-detection",
-      "server-url", gst_fal_server_get_url (server), "ordering", 1,
-      "max-in-flight", 1, "when-full", 1, NULL);
-  h = gst_harness_new_with_element (element, "sink", "src");
-  gst_object_unref (element);
-  gst_harness_set_src_caps_str (h, "video/x-raw,format=GRAY8,width=64,"
-      "height=48,framerate=30/1");
-  gst_harness_play (h);
-
-  in = gst_harness_create_buffer (h, 64 * 48);
-  gst_buffer_memset (in, 0, 0x80, 64 * 48);
-  GST_BUFFER_PTS (in) = 0;
-  fail_unless_equals_int (gst_harness_push (h, in), GST_FLOW_OK);
+  push_gray (h, 0);
   out = gst_harness_pull (h);
   gst_buffer_extract (out, 0, &value, 1);
   fail_unless_equals_int (value, 0x80);
@@ -193,10 +192,7 @@ GST_START_TEST (test_live_replaces_next_frame)
   }
   fail_unless_equals_uint64 (completed, 1);
 
-  in = gst_harness_create_buffer (h, 64 * 48);
-  gst_buffer_memset (in, 0, 0x80, 64 * 48);
-  GST_BUFFER_PTS (in) = GST_SECOND;
-  fail_unless_equals_int (gst_harness_push (h, in), GST_FLOW_OK);
+  push_gray (h, GST_SECOND);
   out = gst_harness_pull (h);
   fail_unless_equals_uint64 (GST_BUFFER_PTS (out), GST_SECOND);
   fail_unless_equals_int (gst_buffer_get_size (out), 64 * 48);
@@ -216,22 +212,11 @@ GST_END_TEST;
 static GstBuffer *
 filter_one_frame (const gchar * result_path)
 {
-  GstHarness *h;
-  GstElement *element = gst_element_factory_make ("falfilter", NULL);
-  GstBuffer *in, *out;
+  GstHarness *h = gray_edges_harness ("result-path", result_path, "on-error",
+      1, NULL);
+  GstBuffer *out;
 
-  g_object_set (element, "application", "local/edge-detection",
-      "server-url", gst_fal_server_get_url (server), "result-path",
-      result_path, "on-error", 1, NULL);
-  h = gst_harness_new_with_element (element, "sink", "src");
-  gst_object_unref (element);
-  gst_harness_set_src_caps_str (h, "video/x-raw,format=GRAY8,width=64,"
-      "height=48,framerate=30/1");
-  gst_harness_play (h);
-  in = gst_harness_create_buffer (h, 64 * 48);
-  gst_buffer_memset (in, 0, 0x80, 64 * 48);
-  GST_BUFFER_PTS (in) = 0;
-  fail_unless_equals_int (gst_harness_push (h, in), GST_FLOW_OK);
+  push_gray (h, 0);
   out = gst_harness_pull (h);
   gst_harness_teardown (h);
   return out;
