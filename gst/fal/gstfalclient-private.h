@@ -18,12 +18,7 @@ struct _GstFalClient
   gchar *queue_url;
   gchar *run_url;
   gchar *rest_url;
-  gdouble timeout;
-  guint max_retries;
-  gdouble retry_base_delay;
-  gdouble retry_max_delay;
-  GstFalStatusMode status_mode;
-  gdouble poll_interval;
+  GstFalClientSettings settings;
   gchar *user_agent;
 
   /* the session thread; its state is freed by the thread itself, which may

@@ -142,12 +142,12 @@ gst_fal_client_init (GstFalClient * client)
   client->key = key_from_env ();
   gst_fal_endpoint_derive_urls (NULL, &client->queue_url, &client->run_url,
       &client->rest_url);
-  client->timeout = DEFAULT_TIMEOUT;
-  client->max_retries = DEFAULT_MAX_RETRIES;
-  client->retry_base_delay = DEFAULT_RETRY_BASE_DELAY;
-  client->retry_max_delay = DEFAULT_RETRY_MAX_DELAY;
-  client->status_mode = DEFAULT_STATUS_MODE;
-  client->poll_interval = DEFAULT_POLL_INTERVAL;
+  client->settings.timeout = DEFAULT_TIMEOUT;
+  client->settings.max_retries = DEFAULT_MAX_RETRIES;
+  client->settings.retry_base_delay = DEFAULT_RETRY_BASE_DELAY;
+  client->settings.retry_max_delay = DEFAULT_RETRY_MAX_DELAY;
+  client->settings.status_mode = DEFAULT_STATUS_MODE;
+  client->settings.poll_interval = DEFAULT_POLL_INTERVAL;
   client->user_agent = g_strdup (DEFAULT_USER_AGENT);
 }
 
@@ -205,22 +205,22 @@ gst_fal_client_set_property (GObject * object, guint prop_id,
       set_server_url (client, g_value_get_string (value));
       break;
     case PROP_TIMEOUT:
-      client->timeout = g_value_get_double (value);
+      client->settings.timeout = g_value_get_double (value);
       break;
     case PROP_MAX_RETRIES:
-      client->max_retries = g_value_get_uint (value);
+      client->settings.max_retries = g_value_get_uint (value);
       break;
     case PROP_RETRY_BASE_DELAY:
-      client->retry_base_delay = g_value_get_double (value);
+      client->settings.retry_base_delay = g_value_get_double (value);
       break;
     case PROP_RETRY_MAX_DELAY:
-      client->retry_max_delay = g_value_get_double (value);
+      client->settings.retry_max_delay = g_value_get_double (value);
       break;
     case PROP_STATUS_MODE:
-      client->status_mode = g_value_get_enum (value);
+      client->settings.status_mode = g_value_get_enum (value);
       break;
     case PROP_POLL_INTERVAL:
-      client->poll_interval = g_value_get_double (value);
+      client->settings.poll_interval = g_value_get_double (value);
       break;
     case PROP_USER_AGENT:
       g_free (client->user_agent);
@@ -254,22 +254,22 @@ gst_fal_client_get_property (GObject * object, guint prop_id, GValue * value,
       g_value_set_string (value, client->rest_url);
       break;
     case PROP_TIMEOUT:
-      g_value_set_double (value, client->timeout);
+      g_value_set_double (value, client->settings.timeout);
       break;
     case PROP_MAX_RETRIES:
-      g_value_set_uint (value, client->max_retries);
+      g_value_set_uint (value, client->settings.max_retries);
       break;
     case PROP_RETRY_BASE_DELAY:
-      g_value_set_double (value, client->retry_base_delay);
+      g_value_set_double (value, client->settings.retry_base_delay);
       break;
     case PROP_RETRY_MAX_DELAY:
-      g_value_set_double (value, client->retry_max_delay);
+      g_value_set_double (value, client->settings.retry_max_delay);
       break;
     case PROP_STATUS_MODE:
-      g_value_set_enum (value, client->status_mode);
+      g_value_set_enum (value, client->settings.status_mode);
       break;
     case PROP_POLL_INTERVAL:
-      g_value_set_double (value, client->poll_interval);
+      g_value_set_double (value, client->settings.poll_interval);
       break;
     case PROP_USER_AGENT:
       g_value_set_string (value, client->user_agent);
@@ -395,12 +395,7 @@ gst_fal_client_get_settings (GstFalClient * client,
     GstFalClientSettings * settings)
 {
   g_mutex_lock (&client->lock);
-  settings->timeout = client->timeout;
-  settings->max_retries = client->max_retries;
-  settings->retry_base_delay = client->retry_base_delay;
-  settings->retry_max_delay = client->retry_max_delay;
-  settings->status_mode = client->status_mode;
-  settings->poll_interval = client->poll_interval;
+  *settings = client->settings;
   g_mutex_unlock (&client->lock);
 }
 
