@@ -32,7 +32,7 @@
  *
  * ## Example launch lines
  * |[
- * gst-launch-1.0 falsrc application=local/text-to-image arguments='{"prompt":"hello fal","width":320,"height":240}' ! decodebin ! imagefreeze num-buffers=50 ! videoconvert ! autovideosink
+ * gst-launch-1.0 falsrc application=local/text-to-image arguments='{"prompt":"hello","width":320,"height":240}' ! decodebin ! imagefreeze num-buffers=50 ! videoconvert ! autovideosink
  * ]| Renders a prompt with the local text-to-image model and shows it.
  * |[
  * gst-launch-1.0 falsrc application=local/counter arguments='{"count":5,"interval":0.1}' stream=true ! fdsink fd=1
