@@ -52,7 +52,7 @@ client_from_context (GstContext * context)
 
 void
 gst_fal_element_handle_set_context (GstElement * element,
-    GstContext * context, GstFalClient ** client_slot)
+    GstContext * context)
 {
   GstFalClient *client = client_from_context (context);
 
@@ -62,8 +62,6 @@ gst_fal_element_handle_set_context (GstElement * element,
       GST_STR_NULL (gst_fal_client_get_server_url (client)));
   g_object_set_data_full (G_OBJECT (element), CONTEXT_CLIENT_DATA,
       g_object_ref (client), g_object_unref);
-  if (client_slot)
-    g_set_object (client_slot, client);
   g_object_unref (client);
 }
 

@@ -22,7 +22,7 @@ GstFalClient *gst_fal_element_acquire_client (GstElement * element,
 
 /* set_context handler helper: stores a client given by the application. */
 void gst_fal_element_handle_set_context (GstElement * element,
-    GstContext * context, GstFalClient ** client_slot);
+    GstContext * context);
 
 /* Posts a GST_FAL_ERROR as an element error or warning, with details
  * (http-status-code, error-type, request-id) mapped as style.md §12. */

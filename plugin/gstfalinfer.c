@@ -375,7 +375,7 @@ gst_fal_infer_change_state (GstElement * element, GstStateChange transition)
 static void
 gst_fal_infer_set_context (GstElement * element, GstContext * context)
 {
-  gst_fal_element_handle_set_context (element, context, NULL);
+  gst_fal_element_handle_set_context (element, context);
   GST_ELEMENT_CLASS (gst_fal_infer_parent_class)->set_context (element,
       context);
 }

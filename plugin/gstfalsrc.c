@@ -617,7 +617,7 @@ gst_fal_src_is_seekable (GstBaseSrc * bsrc)
 static void
 gst_fal_src_set_context (GstElement * element, GstContext * context)
 {
-  gst_fal_element_handle_set_context (element, context, NULL);
+  gst_fal_element_handle_set_context (element, context);
   GST_ELEMENT_CLASS (gst_fal_src_parent_class)->set_context (element, context);
 }
 

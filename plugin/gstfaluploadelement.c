@@ -356,7 +356,7 @@ gst_fal_upload_element_change_state (GstElement * element,
 static void
 gst_fal_upload_element_set_context (GstElement * element, GstContext * context)
 {
-  gst_fal_element_handle_set_context (element, context, NULL);
+  gst_fal_element_handle_set_context (element, context);
   GST_ELEMENT_CLASS (gst_fal_upload_element_parent_class)->set_context
       (element, context);
 }
