@@ -118,8 +118,6 @@ GstFalStatus *gst_fal_status_new_with_logs (const GstFalStatus * status,
 GstFalStatus *gst_fal_status_new_queued (const gchar * request_id,
     gint queue_position, const gchar * response_url, const gchar * status_url,
     const gchar * cancel_url);
-void gst_fal_options_append_headers (const GstFalOptions * options,
-    GPtrArray * headers);
 void gst_fal_options_append_query (const GstFalOptions * options,
     GString * url);
 

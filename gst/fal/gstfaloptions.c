@@ -258,14 +258,6 @@ gst_fal_options_add_query (GstFalOptions * options, const gchar * name,
   set_pair (options->query, name, value, FALSE);
 }
 
-/* Appends the options' extra headers as name, value pairs to @headers. */
-void
-gst_fal_options_append_headers (const GstFalOptions * options,
-    GPtrArray * headers)
-{
-  copy_pairs (headers, options->headers);
-}
-
 /* Appends "&name=value" for each query parameter to @url. */
 void
 gst_fal_options_append_query (const GstFalOptions * options, GString * url)
