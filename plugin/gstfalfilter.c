@@ -214,7 +214,8 @@ filter_attach (GstBuffer * buffer, GstFalJob * job, gboolean own_frame,
   if (!buffer)
     return NULL;
   if (result) {
-    out = gst_buffer_copy_deep (result->frame);
+    /* shares the decoded frame's memory: no copy on the streaming thread */
+    out = gst_buffer_copy (result->frame);
     gst_buffer_copy_into (out, buffer, GST_BUFFER_COPY_FLAGS |
         GST_BUFFER_COPY_TIMESTAMPS | GST_BUFFER_COPY_META, 0, -1);
     gst_buffer_unref (buffer);
