@@ -51,8 +51,7 @@ client_from_context (GstContext * context)
 }
 
 void
-gst_fal_element_handle_set_context (GstElement * element,
-    GstContext * context)
+gst_fal_element_handle_set_context (GstElement * element, GstContext * context)
 {
   GstFalClient *client = client_from_context (context);
 

@@ -25,8 +25,8 @@ gst_fal_cmd_submit (int argc, char **argv)
   int status = GST_FAL_EXIT_OK;
 
   status = gst_fal_cmd_parse_app_args (&argc, &argv,
-          "Queues a request to APP with ARGS and prints its request id.",
-          SUBMIT_FLAGS, &opts, &arguments);
+      "Queues a request to APP with ARGS and prints its request id.",
+      SUBMIT_FLAGS, &opts, &arguments);
   if (status != GST_FAL_EXIT_OK)
     goto out;
 

@@ -21,9 +21,9 @@ gst_fal_cmd_run (int argc, char **argv)
   int status = GST_FAL_EXIT_OK;
 
   status = gst_fal_cmd_parse_app_args (&argc, &argv,
-          "Calls APP's sync endpoint with ARGS and prints its output.",
-          GST_FAL_CMD_OPT_PATH | GST_FAL_CMD_OPT_HINT |
-          GST_FAL_CMD_OPT_START_TIMEOUT, &opts, &arguments);
+      "Calls APP's sync endpoint with ARGS and prints its output.",
+      GST_FAL_CMD_OPT_PATH | GST_FAL_CMD_OPT_HINT |
+      GST_FAL_CMD_OPT_START_TIMEOUT, &opts, &arguments);
   if (status != GST_FAL_EXIT_OK)
     goto out;
 
@@ -62,9 +62,8 @@ gst_fal_cmd_stream (int argc, char **argv)
   int status = GST_FAL_EXIT_OK;
 
   status = gst_fal_cmd_parse_app_args (&argc, &argv,
-          "Posts ARGS to APP's /stream endpoint and prints each event as "
-          "one JSON line, as it arrives.", GST_FAL_CMD_OPT_PATH, &opts,
-          &arguments);
+      "Posts ARGS to APP's /stream endpoint and prints each event as "
+      "one JSON line, as it arrives.", GST_FAL_CMD_OPT_PATH, &opts, &arguments);
   if (status != GST_FAL_EXIT_OK)
     goto out;
 

@@ -131,17 +131,17 @@ GST_START_TEST (test_run_blocking)
   assert_equals_string (text, "{\"text\":\"hello\"}");
   assert_equals_int (fal_mock_count (mock, "POST", "/run/local/echo/v2/fast"),
       1);
-  assert_equals_string (fal_mock_request_header (mock, "POST", "/run/local/echo/v2/fast",
-          "X-Fal-Runner-Hint"), "runner-7");
-  assert_equals_string (fal_mock_request_header (mock, "POST", "/run/local/echo/v2/fast",
-          "X-Fal-Request-Timeout"), "30");
-  assert_equals_string (fal_mock_request_header (mock, "POST", "/run/local/echo/v2/fast",
-          "X-Fal-Object-Lifecycle-Preference"),
+  assert_equals_string (fal_mock_request_header (mock, "POST",
+          "/run/local/echo/v2/fast", "X-Fal-Runner-Hint"), "runner-7");
+  assert_equals_string (fal_mock_request_header (mock, "POST",
+          "/run/local/echo/v2/fast", "X-Fal-Request-Timeout"), "30");
+  assert_equals_string (fal_mock_request_header (mock, "POST",
+          "/run/local/echo/v2/fast", "X-Fal-Object-Lifecycle-Preference"),
       "{\"expiration_duration_seconds\": 3600}");
-  assert_equals_string (fal_mock_request_header (mock, "POST", "/run/local/echo/v2/fast",
-          "X-Fal-Store-IO"), "0");
-  assert_equals_string (fal_mock_request_header (mock, "POST", "/run/local/echo/v2/fast",
-          "Content-Type"), "application/json");
+  assert_equals_string (fal_mock_request_header (mock, "POST",
+          "/run/local/echo/v2/fast", "X-Fal-Store-IO"), "0");
+  assert_equals_string (fal_mock_request_header (mock, "POST",
+          "/run/local/echo/v2/fast", "Content-Type"), "application/json");
   /* a local server needs no key, and none was sent */
   fail_unless (fal_mock_request_header (mock, "POST", "/run/local/echo/v2/fast",
           "Authorization") == NULL);
@@ -250,8 +250,8 @@ GST_START_TEST (test_submit_blocking)
   fail_unless (gst_fal_request_get_client (request) == client);
   g_object_get (request, "cancel-url", &cancel_url, NULL);
   fail_unless (g_str_has_suffix (cancel_url, "/requests/req-1/cancel"));
-  assert_equals_string (fal_mock_request_header (mock, "POST", "/queue/local/echo",
-          "X-Fal-Queue-Priority"), "low");
+  assert_equals_string (fal_mock_request_header (mock, "POST",
+          "/queue/local/echo", "X-Fal-Queue-Priority"), "low");
   query = request_query ("POST", "/queue/local/echo");
   fail_unless (strstr (query,
           "fal_webhook=http%3A%2F%2F127.0.0.1%3A1%2Fhook%3Fx%3D1"));
@@ -277,8 +277,8 @@ GST_START_TEST (test_submit_async)
   request = gst_fal_client_submit_finish (client, wait.result, &error);
   g_assert_no_error (error);
   assert_equals_string (gst_fal_request_get_request_id (request), "req-1");
-  assert_equals_string (fal_mock_request_header (mock, "POST", "/queue/local/echo",
-          "X-Fal-Queue-Priority"), "normal");
+  assert_equals_string (fal_mock_request_header (mock, "POST",
+          "/queue/local/echo", "X-Fal-Queue-Priority"), "normal");
   async_wait_clear (&wait);
 }
 
@@ -569,8 +569,8 @@ GST_START_TEST (test_stream)
   assert_equals_string (g_ptr_array_index (events, 3), "{\"s\":1}");
   text = to_json (last);
   assert_equals_string (text, "{\"s\":1}");
-  assert_equals_string (fal_mock_request_header (mock, "POST", "/run/local/echo/stream",
-          "Accept"), "text/event-stream");
+  assert_equals_string (fal_mock_request_header (mock, "POST",
+          "/run/local/echo/stream", "Accept"), "text/event-stream");
 
   g_ptr_array_set_size (events, 0);
   g_clear_pointer (&last, json_node_unref);
@@ -626,8 +626,8 @@ GST_START_TEST (test_environment)
   fail_unless (g_str_has_suffix (run_url, "/run"));
   result = gst_fal_client_run (from_env, "local/echo", NULL, NULL, NULL, NULL);
   fail_unless (result != NULL);
-  assert_equals_string (fal_mock_request_header (mock, "POST", "/run/local/echo",
-          "Authorization"), "Key kid:ksecret");
+  assert_equals_string (fal_mock_request_header (mock, "POST",
+          "/run/local/echo", "Authorization"), "Key kid:ksecret");
 }
 
 GST_END_TEST;

@@ -106,14 +106,16 @@ child_main (void)
   g_bytes_unref (bytes);
   g_free (url);
 
-  if (g_strcmp0 (fal_mock_request_header (mock, "POST", "/run/local/echo", "Authorization"),
-          "Key " SECRET) != 0)
-    failures++;
-  if (g_strcmp0 (fal_mock_request_header (mock, "POST", "/rest/storage/upload/initiate",
+  if (g_strcmp0 (fal_mock_request_header (mock, "POST", "/run/local/echo",
               "Authorization"), "Key " SECRET) != 0)
     failures++;
+  if (g_strcmp0 (fal_mock_request_header (mock, "POST",
+              "/rest/storage/upload/initiate", "Authorization"),
+          "Key " SECRET) != 0)
+    failures++;
   if (fal_mock_request_header (mock, "PUT", "/upload/abc", "Authorization")
-      || fal_mock_request_header (mock, "GET", "/files/abc/x.bin", "Authorization"))
+      || fal_mock_request_header (mock, "GET", "/files/abc/x.bin",
+          "Authorization"))
     failures++;
 
   gst_fal_options_unref (options);
@@ -179,7 +181,8 @@ GST_START_TEST (test_key_only_to_fal_urls)
   g_assert_no_error (error);
   assert_equals_string (fal_mock_request_header (mock, "POST",
           "/rest/storage/upload/initiate", "Authorization"), "Key " SECRET);
-  fail_unless (fal_mock_request_header (mock, "PUT", "/upload/abc", "Authorization") == NULL);
+  fail_unless (fal_mock_request_header (mock, "PUT", "/upload/abc",
+          "Authorization") == NULL);
   downloaded = gst_fal_client_download (client, url, NULL, NULL, &error);
   g_assert_no_error (error);
   fail_unless (fal_mock_request_header (mock, "GET", "/files/abc/x.bin",
@@ -227,10 +230,11 @@ GST_START_TEST (test_key_not_redirected)
   /* a redirect off the fal endpoints loses the key */
   result = gst_fal_client_run (client, "local/moved", NULL, NULL, NULL, &error);
   g_assert_no_error (error);
-  assert_equals_string (fal_mock_request_header (mock, "POST", "/run/local/moved",
-          "Authorization"), "Key " SECRET);
+  assert_equals_string (fal_mock_request_header (mock, "POST",
+          "/run/local/moved", "Authorization"), "Key " SECRET);
   assert_equals_int (fal_mock_count (mock, NULL, "/elsewhere/x"), 1);
-  fail_unless (fal_mock_request_header (mock, NULL, "/elsewhere/x", "Authorization") == NULL);
+  fail_unless (fal_mock_request_header (mock, NULL, "/elsewhere/x",
+          "Authorization") == NULL);
   g_clear_pointer (&result, json_node_unref);
 
   /* one within them keeps it */
