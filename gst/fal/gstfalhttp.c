@@ -935,6 +935,9 @@ gst_fal_run_sync (GstFalAsyncStarter start, gpointer data,
   start (data, cancellable, on_sync_done, &result);
   while (result == NULL)
     g_main_context_iteration (context, TRUE);
+  /* an idle queued as the call ended (a late cancellation, the last chunk)
+   * holds a task that holds this context: run it, or both leak */
+  while (g_main_context_iteration (context, FALSE));
   g_main_context_pop_thread_default (context);
   g_main_context_unref (context);
   return result;
