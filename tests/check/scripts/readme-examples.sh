@@ -37,5 +37,27 @@ for line in "${lines[@]}"; do
   fi
 done
 
-echo "# ${#lines[@]} examples, $failed failed"
+# The command-line block runs as one script, with the built gst-fal first on
+# PATH; it starts its own server.
+sed -n '/<!-- cli:begin -->/,/<!-- cli:end -->/p' "$readme" \
+  | sed -e '/^<!--/d' -e '/^```/d' >cli-example.sh
+if [ ! -s cli-example.sh ]; then
+  echo "not ok: no command-line block between the cli markers of $readme"
+  failed=$((failed + 1))
+else
+  n=$((n + 1))
+  echo "# example $n: the command-line block"
+  PATH="$(dirname "${GST_FAL_TOOL:-gst-fal}"):$PATH" timeout "$per_line_timeout" \
+    bash -euo pipefail cli-example.sh >"example-$n.log" 2>&1
+  rc=$?
+  if [ $rc -eq 0 ]; then
+    echo "ok $n"
+  else
+    echo "not ok $n (exit status $rc)"
+    sed 's/^/#   /' "example-$n.log" | tail -n 20
+    failed=$((failed + 1))
+  fi
+fi
+
+echo "# $n examples, $failed failed"
 [ $failed -eq 0 ]
