@@ -215,6 +215,26 @@ gst_fal_element_clear_key (gchar ** key)
   g_clear_pointer (key, g_free);
 }
 
+/* "HTTP 422, error type X, request Y, detail: Z", naming only what is known */
+static gchar *
+debug_text (guint http_status, const gchar * error_type,
+    const gchar * request_id, const gchar * detail)
+{
+  GString *text = g_string_new (NULL);
+
+  if (http_status)
+    g_string_append_printf (text, "HTTP %u", http_status);
+  else
+    g_string_append (text, "no HTTP answer");
+  if (error_type)
+    g_string_append_printf (text, ", error type %s", error_type);
+  if (request_id)
+    g_string_append_printf (text, ", request %s", request_id);
+  if (detail)
+    g_string_append_printf (text, ", detail: %s", detail);
+  return g_string_free (text, FALSE);
+}
+
 void
 gst_fal_element_post_error (GstElement * element, const GError * error,
     gboolean as_warning)
@@ -237,9 +257,7 @@ gst_fal_element_post_error (GstElement * element, const GError * error,
     gst_structure_set (details, "detail", G_TYPE_STRING, detail, NULL);
   if (request_id)
     gst_structure_set (details, "request-id", G_TYPE_STRING, request_id, NULL);
-  debug = g_strdup_printf ("HTTP status %u, error type %s, request %s%s%s",
-      http_status, GST_STR_NULL (error_type), GST_STR_NULL (request_id),
-      detail ? ", detail: " : "", detail ? detail : "");
+  debug = debug_text (http_status, error_type, request_id, detail);
 
   gst_element_message_full_with_details (element,
       as_warning ? GST_MESSAGE_WARNING : GST_MESSAGE_ERROR, domain, code,
