@@ -236,30 +236,17 @@ gst_fal_filter_change_state (GstElement * element, GstStateChange transition)
   GstFalFilter *self = GST_FAL_FILTER (element);
   GstStateChangeReturn ret;
 
-  switch (transition) {
-    case GST_STATE_CHANGE_NULL_TO_READY:
-      if (!gst_fal_request_state_start (&self->state, element, &self->settings))
-        return GST_STATE_CHANGE_FAILURE;
-      GST_OBJECT_LOCK (self);
-      g_free (self->active_result_path);
-      self->active_result_path = g_strdup (self->result_path);
-      GST_OBJECT_UNLOCK (self);
-      break;
-    case GST_STATE_CHANGE_READY_TO_PAUSED:
-      gst_fal_dispatcher_start (self->dispatcher);
-      break;
-    case GST_STATE_CHANGE_PAUSED_TO_READY:
-      gst_fal_dispatcher_stop (self->dispatcher);
-      break;
-    default:
-      break;
+  ret = gst_fal_request_element_change_state (element,
+      GST_ELEMENT_CLASS (gst_fal_filter_parent_class), transition,
+      &self->state, &self->settings, self->dispatcher);
+
+  if (transition == GST_STATE_CHANGE_NULL_TO_READY
+      && ret != GST_STATE_CHANGE_FAILURE) {
+    GST_OBJECT_LOCK (self);
+    g_free (self->active_result_path);
+    self->active_result_path = g_strdup (self->result_path);
+    GST_OBJECT_UNLOCK (self);
   }
-
-  ret = GST_ELEMENT_CLASS (gst_fal_filter_parent_class)->change_state
-      (element, transition);
-
-  if (transition == GST_STATE_CHANGE_READY_TO_NULL)
-    gst_fal_request_state_stop (&self->state);
   return ret;
 }
 

@@ -342,34 +342,10 @@ static GstStateChangeReturn
 gst_fal_infer_change_state (GstElement * element, GstStateChange transition)
 {
   GstFalInfer *self = GST_FAL_INFER (element);
-  GstStateChangeReturn ret;
 
-  switch (transition) {
-    case GST_STATE_CHANGE_NULL_TO_READY:
-      if (!gst_fal_request_state_start (&self->state, element, &self->settings))
-        return GST_STATE_CHANGE_FAILURE;
-      break;
-    case GST_STATE_CHANGE_READY_TO_PAUSED:
-      gst_fal_dispatcher_start (self->dispatcher);
-      break;
-    case GST_STATE_CHANGE_PAUSED_TO_READY:
-      gst_fal_dispatcher_stop (self->dispatcher);
-      break;
-    default:
-      break;
-  }
-
-  ret = GST_ELEMENT_CLASS (gst_fal_infer_parent_class)->change_state (element,
-      transition);
-
-  switch (transition) {
-    case GST_STATE_CHANGE_READY_TO_NULL:
-      gst_fal_request_state_stop (&self->state);
-      break;
-    default:
-      break;
-  }
-  return ret;
+  return gst_fal_request_element_change_state (element,
+      GST_ELEMENT_CLASS (gst_fal_infer_parent_class), transition,
+      &self->state, &self->settings, self->dispatcher);
 }
 
 static void

@@ -345,6 +345,36 @@ gst_fal_request_state_stop (GstFalRequestState * state)
   g_clear_pointer (&state->options, gst_fal_options_unref);
 }
 
+GstStateChangeReturn
+gst_fal_request_element_change_state (GstElement * element,
+    GstElementClass * parent_class, GstStateChange transition,
+    GstFalRequestState * state, GstFalRequestSettings * settings,
+    GstFalDispatcher * dispatcher)
+{
+  GstStateChangeReturn ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_NULL_TO_READY:
+      if (!gst_fal_request_state_start (state, element, settings))
+        return GST_STATE_CHANGE_FAILURE;
+      break;
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      gst_fal_dispatcher_start (dispatcher);
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      gst_fal_dispatcher_stop (dispatcher);
+      break;
+    default:
+      break;
+  }
+
+  ret = parent_class->change_state (element, transition);
+
+  if (transition == GST_STATE_CHANGE_READY_TO_NULL)
+    gst_fal_request_state_stop (state);
+  return ret;
+}
+
 /* The size the encoder sends for a frame of @caps; 0 when unknown. */
 static void
 sent_scale (GstFalRequestState * state, GstCaps * caps, gdouble * scale_x,

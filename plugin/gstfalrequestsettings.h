@@ -81,6 +81,13 @@ gboolean gst_fal_request_state_start (GstFalRequestState * state,
     GstElement * element, GstFalRequestSettings * settings);
 void gst_fal_request_state_stop (GstFalRequestState * state);
 
+/* change_state of falinfer and falfilter: the request state at NULL↔READY
+ * and the dispatcher at READY↔PAUSED, around @parent_class's. */
+GstStateChangeReturn gst_fal_request_element_change_state (GstElement *
+    element, GstElementClass * parent_class, GstStateChange transition,
+    GstFalRequestState * state, GstFalRequestSettings * settings,
+    GstFalDispatcher * dispatcher);
+
 /* Worker thread: encodes job's frame, uploads or inlines it, submits and
  * follows the request. Returns the output or NULL with @error set. */
 GstFalRequestOutput *gst_fal_request_state_run (GstFalRequestState * state,
