@@ -271,12 +271,10 @@ gst_fal_filter_set_property (GObject * object, guint prop_id,
     GST_OBJECT_UNLOCK (self);
     return;
   }
-  if (gst_fal_request_settings_set_property (GST_ELEMENT (self),
-          &self->settings, PROP_REQUEST_FIRST, prop_id, value, pspec))
-    return;
-  if (gst_fal_dispatcher_set_property (self->dispatcher, prop_id, value, pspec))
-    return;
-  G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+  if (!gst_fal_request_element_set_property (GST_ELEMENT (self),
+          &self->settings, self->dispatcher, PROP_REQUEST_FIRST, prop_id,
+          value, pspec))
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
 
 static void
@@ -291,12 +289,10 @@ gst_fal_filter_get_property (GObject * object, guint prop_id, GValue * value,
     GST_OBJECT_UNLOCK (self);
     return;
   }
-  if (gst_fal_request_settings_get_property (GST_ELEMENT (self),
-          &self->settings, PROP_REQUEST_FIRST, prop_id, value, pspec))
-    return;
-  if (gst_fal_dispatcher_get_property (self->dispatcher, prop_id, value, pspec))
-    return;
-  G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+  if (!gst_fal_request_element_get_property (GST_ELEMENT (self),
+          &self->settings, self->dispatcher, PROP_REQUEST_FIRST, prop_id,
+          value, pspec))
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
 
 static void
@@ -304,9 +300,8 @@ gst_fal_filter_finalize (GObject * object)
 {
   GstFalFilter *self = GST_FAL_FILTER (object);
 
-  gst_fal_dispatcher_free (self->dispatcher);
-  gst_fal_request_state_stop (&self->state);
-  gst_fal_request_settings_clear (&self->settings);
+  gst_fal_request_element_finalize (&self->state, &self->settings,
+      self->dispatcher);
   g_free (self->result_path);
   g_free (self->active_result_path);
   G_OBJECT_CLASS (gst_fal_filter_parent_class)->finalize (object);

@@ -362,12 +362,10 @@ gst_fal_infer_set_property (GObject * object, guint prop_id,
 {
   GstFalInfer *self = GST_FAL_INFER (object);
 
-  if (gst_fal_request_settings_set_property (GST_ELEMENT (self),
-          &self->settings, PROP_REQUEST_FIRST, prop_id, value, pspec))
-    return;
-  if (gst_fal_dispatcher_set_property (self->dispatcher, prop_id, value, pspec))
-    return;
-  G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+  if (!gst_fal_request_element_set_property (GST_ELEMENT (self),
+          &self->settings, self->dispatcher, PROP_REQUEST_FIRST, prop_id,
+          value, pspec))
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
 
 static void
@@ -376,12 +374,10 @@ gst_fal_infer_get_property (GObject * object, guint prop_id, GValue * value,
 {
   GstFalInfer *self = GST_FAL_INFER (object);
 
-  if (gst_fal_request_settings_get_property (GST_ELEMENT (self),
-          &self->settings, PROP_REQUEST_FIRST, prop_id, value, pspec))
-    return;
-  if (gst_fal_dispatcher_get_property (self->dispatcher, prop_id, value, pspec))
-    return;
-  G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+  if (!gst_fal_request_element_get_property (GST_ELEMENT (self),
+          &self->settings, self->dispatcher, PROP_REQUEST_FIRST, prop_id,
+          value, pspec))
+    G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
 }
 
 static void
@@ -389,9 +385,8 @@ gst_fal_infer_finalize (GObject * object)
 {
   GstFalInfer *self = GST_FAL_INFER (object);
 
-  gst_fal_dispatcher_free (self->dispatcher);
-  gst_fal_request_state_stop (&self->state);
-  gst_fal_request_settings_clear (&self->settings);
+  gst_fal_request_element_finalize (&self->state, &self->settings,
+      self->dispatcher);
   g_queue_clear_full (&self->result_queue,
       (GDestroyNotify) gst_mini_object_unref);
   g_mutex_clear (&self->result_lock);

@@ -375,6 +375,36 @@ gst_fal_request_element_change_state (GstElement * element,
   return ret;
 }
 
+gboolean
+gst_fal_request_element_set_property (GstElement * element,
+    GstFalRequestSettings * settings, GstFalDispatcher * dispatcher,
+    guint first_prop_id, guint prop_id, const GValue * value,
+    GParamSpec * pspec)
+{
+  return gst_fal_request_settings_set_property (element, settings,
+      first_prop_id, prop_id, value, pspec)
+      || gst_fal_dispatcher_set_property (dispatcher, prop_id, value, pspec);
+}
+
+gboolean
+gst_fal_request_element_get_property (GstElement * element,
+    GstFalRequestSettings * settings, GstFalDispatcher * dispatcher,
+    guint first_prop_id, guint prop_id, GValue * value, GParamSpec * pspec)
+{
+  return gst_fal_request_settings_get_property (element, settings,
+      first_prop_id, prop_id, value, pspec)
+      || gst_fal_dispatcher_get_property (dispatcher, prop_id, value, pspec);
+}
+
+void
+gst_fal_request_element_finalize (GstFalRequestState * state,
+    GstFalRequestSettings * settings, GstFalDispatcher * dispatcher)
+{
+  gst_fal_dispatcher_free (dispatcher);
+  gst_fal_request_state_stop (state);
+  gst_fal_request_settings_clear (settings);
+}
+
 /* The size the encoder sends for a frame of @caps; 0 when unknown. */
 static void
 sent_scale (GstFalRequestState * state, GstCaps * caps, gdouble * scale_x,

@@ -88,6 +88,19 @@ GstStateChangeReturn gst_fal_request_element_change_state (GstElement *
     GstFalRequestState * state, GstFalRequestSettings * settings,
     GstFalDispatcher * dispatcher);
 
+/* The request settings' properties, then the dispatcher's; FALSE when
+ * @prop_id is neither. */
+gboolean gst_fal_request_element_set_property (GstElement * element,
+    GstFalRequestSettings * settings, GstFalDispatcher * dispatcher,
+    guint first_prop_id, guint prop_id, const GValue * value,
+    GParamSpec * pspec);
+gboolean gst_fal_request_element_get_property (GstElement * element,
+    GstFalRequestSettings * settings, GstFalDispatcher * dispatcher,
+    guint first_prop_id, guint prop_id, GValue * value, GParamSpec * pspec);
+/* Frees @dispatcher, then the state and the settings. */
+void gst_fal_request_element_finalize (GstFalRequestState * state,
+    GstFalRequestSettings * settings, GstFalDispatcher * dispatcher);
+
 /* Worker thread: encodes job's frame, uploads or inlines it, submits and
  * follows the request. Returns the output or NULL with @error set. */
 GstFalRequestOutput *gst_fal_request_state_run (GstFalRequestState * state,
