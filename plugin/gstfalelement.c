@@ -264,3 +264,24 @@ gst_fal_element_post_error (GstElement * element, const GError * error,
       g_strdup (error->message), debug, __FILE__, GST_FUNCTION, __LINE__,
       details);
 }
+
+gboolean
+gst_fal_element_replace_client (GstElement * element, GstFalClient ** client,
+    const gchar * server_url, const gchar * key, const gchar * application)
+{
+  GstFalClient *acquired;
+  GError *error = NULL;
+
+  acquired = gst_fal_element_acquire_client (element, server_url, key,
+      application, &error);
+  if (!acquired) {
+    gst_fal_element_post_error (element, error, FALSE);
+    g_error_free (error);
+    return FALSE;
+  }
+  GST_OBJECT_LOCK (element);
+  g_clear_object (client);
+  *client = acquired;
+  GST_OBJECT_UNLOCK (element);
+  return TRUE;
+}

@@ -33,6 +33,12 @@ void gst_fal_element_post_error (GstElement * element, const GError * error,
  * does not linger in freed memory; sets *@key to %NULL. */
 void gst_fal_element_clear_key (gchar ** key);
 
+/* gst_fal_element_acquire_client(), then the result replaces *@client under
+ * the object lock; posts the error and returns %FALSE when there is none. */
+gboolean gst_fal_element_replace_client (GstElement * element,
+    GstFalClient ** client, const gchar * server_url, const gchar * key,
+    const gchar * application);
+
 GST_ELEMENT_REGISTER_DECLARE (falinfer);
 GST_ELEMENT_REGISTER_DECLARE (falfilter);
 GST_ELEMENT_REGISTER_DECLARE (falsrc);

@@ -520,8 +520,6 @@ static gboolean
 gst_fal_src_start (GstBaseSrc * bsrc)
 {
   GstFalSrc *self = GST_FAL_SRC (bsrc);
-  GstFalClient *client;
-  GError *error = NULL;
 
   GST_OBJECT_LOCK (self);
   settings_clear (&self->active);
@@ -543,19 +541,8 @@ gst_fal_src_start (GstBaseSrc * bsrc)
     return FALSE;
   }
 
-  client = gst_fal_element_acquire_client (GST_ELEMENT (self),
-      self->active.server_url, self->active.key, self->active.application,
-      &error);
-  if (!client) {
-    gst_fal_element_post_error (GST_ELEMENT (self), error, FALSE);
-    g_error_free (error);
-    return FALSE;
-  }
-  GST_OBJECT_LOCK (self);
-  g_clear_object (&self->client);
-  self->client = client;
-  GST_OBJECT_UNLOCK (self);
-  return TRUE;
+  return gst_fal_element_replace_client (GST_ELEMENT (self), &self->client,
+      self->active.server_url, self->active.key, self->active.application);
 }
 
 static gboolean

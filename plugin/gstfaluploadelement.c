@@ -282,8 +282,7 @@ static gboolean
 upload_start (GstFalUploadElement * self)
 {
   GstFalUploadSettings s;
-  GstFalClient *client;
-  GError *error = NULL;
+  gboolean acquired;
   const gchar *application = NULL;
 
   GST_OBJECT_LOCK (self);
@@ -298,20 +297,13 @@ upload_start (GstFalUploadElement * self)
       && !env_is_set ("FAL_KEY_ID"))
     application = UPLOAD_APPLICATION;
 
-  client = gst_fal_element_acquire_client (GST_ELEMENT (self), s.server_url,
-      s.key, application, &error);
+  acquired = gst_fal_element_replace_client (GST_ELEMENT (self),
+      &self->client, s.server_url, s.key, application);
   g_free (s.server_url);
   gst_fal_element_clear_key (&s.key);
-  if (!client) {
-    gst_fal_element_post_error (GST_ELEMENT (self), error, FALSE);
-    g_error_free (error);
+  if (!acquired)
     return FALSE;
-  }
 
-  GST_OBJECT_LOCK (self);
-  g_clear_object (&self->client);
-  self->client = client;
-  GST_OBJECT_UNLOCK (self);
   g_clear_pointer (&self->encoder, gst_fal_frame_encoder_free);
   self->encoder = gst_fal_frame_encoder_new (s.image_format, s.quality,
       s.max_dimension);
