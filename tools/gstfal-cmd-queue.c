@@ -88,8 +88,17 @@ out:
   return status;
 }
 
-int
-gst_fal_cmd_status (int argc, char **argv)
+typedef enum
+{
+  REQUEST_STATUS,
+  REQUEST_RESULT,
+  REQUEST_CANCEL,
+} RequestCall;
+
+/* status, result and cancel: APP REQUEST_ID, one call on the request. */
+static int
+request_command (int argc, char **argv, const gchar * description,
+    GstFalCmdOptFlags flags, RequestCall call)
 {
   GstFalCmdOptions opts = { 0 };
   g_autoptr (GstFalClient) client = NULL;
@@ -101,9 +110,8 @@ gst_fal_cmd_status (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   int status = GST_FAL_EXIT_OK;
 
-  if (!gst_fal_cmd_parse (&argc, &argv, "APP REQUEST_ID",
-          "Prints the status of a queued request as JSON.",
-          GST_FAL_CMD_OPT_LOGS, &opts, 2)) {
+  if (!gst_fal_cmd_parse (&argc, &argv, "APP REQUEST_ID", description, flags,
+          &opts, 2)) {
     status = GST_FAL_EXIT_USAGE;
     goto out;
   }
@@ -111,84 +119,63 @@ gst_fal_cmd_status (int argc, char **argv)
   client = gst_fal_cmd_make_client (&opts);
   /* an invalid id fails the call: a usage error (exit 2) */
   request = gst_fal_client_get_request (client, argv[1], argv[2]);
-  gst_fal_request_status_async (request, opts.logs, cancellable,
-      gst_fal_cmd_async_done, NULL);
-  res = gst_fal_cmd_wait (cancellable);
-  if (!(fal_status = gst_fal_request_status_finish (request, res, &error))) {
-    status = gst_fal_cmd_report_error (argv[1], error);
-    goto out;
+  switch (call) {
+    case REQUEST_STATUS:
+      gst_fal_request_status_async (request, opts.logs, cancellable,
+          gst_fal_cmd_async_done, NULL);
+      break;
+    case REQUEST_RESULT:
+      gst_fal_request_result_async (request, cancellable,
+          gst_fal_cmd_async_done, NULL);
+      break;
+    case REQUEST_CANCEL:
+      gst_fal_request_cancel_async (request, cancellable,
+          gst_fal_cmd_async_done, NULL);
+      break;
   }
-  json = gst_fal_cmd_status_to_json (fal_status);
-  gst_fal_cmd_print_json (json, TRUE);
+  res = gst_fal_cmd_wait (cancellable);
+  switch (call) {
+    case REQUEST_STATUS:
+      if ((fal_status = gst_fal_request_status_finish (request, res, &error)))
+        json = gst_fal_cmd_status_to_json (fal_status);
+      break;
+    case REQUEST_RESULT:
+      json = gst_fal_request_result_finish (request, res, &error);
+      break;
+    case REQUEST_CANCEL:
+      gst_fal_request_cancel_finish (request, res, &error);
+      break;
+  }
+  if (error)
+    status = gst_fal_cmd_report_error (argv[1], error);
+  else if (json)
+    gst_fal_cmd_print_json (json, TRUE);
 
 out:
   gst_fal_cmd_options_clear (&opts);
   return status;
+}
+
+int
+gst_fal_cmd_status (int argc, char **argv)
+{
+  return request_command (argc, argv,
+      "Prints the status of a queued request as JSON.", GST_FAL_CMD_OPT_LOGS,
+      REQUEST_STATUS);
 }
 
 int
 gst_fal_cmd_result (int argc, char **argv)
 {
-  GstFalCmdOptions opts = { 0 };
-  g_autoptr (GstFalClient) client = NULL;
-  g_autoptr (GstFalRequest) request = NULL;
-  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr (GAsyncResult) res = NULL;
-  g_autoptr (JsonNode) output = NULL;
-  g_autoptr (GError) error = NULL;
-  int status = GST_FAL_EXIT_OK;
-
-  if (!gst_fal_cmd_parse (&argc, &argv, "APP REQUEST_ID",
-          "Prints the result of a completed request (does not wait).",
-          0, &opts, 2)) {
-    status = GST_FAL_EXIT_USAGE;
-    goto out;
-  }
-
-  client = gst_fal_cmd_make_client (&opts);
-  /* an invalid id fails the call: a usage error (exit 2) */
-  request = gst_fal_client_get_request (client, argv[1], argv[2]);
-  gst_fal_request_result_async (request, cancellable, gst_fal_cmd_async_done,
-      NULL);
-  res = gst_fal_cmd_wait (cancellable);
-  if (!(output = gst_fal_request_result_finish (request, res, &error)))
-    status = gst_fal_cmd_report_error (argv[1], error);
-  else
-    gst_fal_cmd_print_json (output, TRUE);
-
-out:
-  gst_fal_cmd_options_clear (&opts);
-  return status;
+  return request_command (argc, argv,
+      "Prints the result of a completed request (does not wait).", 0,
+      REQUEST_RESULT);
 }
 
 int
 gst_fal_cmd_cancel (int argc, char **argv)
 {
-  GstFalCmdOptions opts = { 0 };
-  g_autoptr (GstFalClient) client = NULL;
-  g_autoptr (GstFalRequest) request = NULL;
-  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr (GAsyncResult) res = NULL;
-  g_autoptr (GError) error = NULL;
-  int status = GST_FAL_EXIT_OK;
-
-  if (!gst_fal_cmd_parse (&argc, &argv, "APP REQUEST_ID",
-          "Cancels a queued or running request. Cancelling a request that "
-          "already completed is not an error.", 0, &opts, 2)) {
-    status = GST_FAL_EXIT_USAGE;
-    goto out;
-  }
-
-  client = gst_fal_cmd_make_client (&opts);
-  /* an invalid id fails the call: a usage error (exit 2) */
-  request = gst_fal_client_get_request (client, argv[1], argv[2]);
-  gst_fal_request_cancel_async (request, cancellable, gst_fal_cmd_async_done,
-      NULL);
-  res = gst_fal_cmd_wait (cancellable);
-  if (!gst_fal_request_cancel_finish (request, res, &error))
-    status = gst_fal_cmd_report_error (argv[1], error);
-
-out:
-  gst_fal_cmd_options_clear (&opts);
-  return status;
+  return request_command (argc, argv,
+      "Cancels a queued or running request. Cancelling a request that "
+      "already completed is not an error.", 0, REQUEST_CANCEL);
 }
