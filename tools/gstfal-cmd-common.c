@@ -141,6 +141,37 @@ gst_fal_cmd_parse_app_args (int *argc, char ***argv,
   return GST_FAL_EXIT_OK;
 }
 
+int
+gst_fal_cmd_app_command (int argc, char **argv, const gchar * description,
+    GstFalCmdOptFlags flags, GstFalCmdAppCall call, GstFalCmdAppDone done,
+    gpointer data)
+{
+  GstFalCmdOptions opts = { 0 };
+  g_autoptr (GstFalClient) client = NULL;
+  g_autoptr (GstFalOptions) options = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GAsyncResult) res = NULL;
+  g_autoptr (JsonNode) arguments = NULL;
+  g_autoptr (GError) error = NULL;
+  int status;
+
+  status = gst_fal_cmd_parse_app_args (&argc, &argv, description, flags,
+      &opts, &arguments);
+  if (status != GST_FAL_EXIT_OK)
+    goto out;
+
+  client = gst_fal_cmd_make_client (&opts);
+  options = gst_fal_cmd_make_call_options (&opts);
+  call (client, argv[1], arguments, options, cancellable, data);
+  res = gst_fal_cmd_wait (cancellable);
+  if (!done (client, res, data, &error))
+    status = gst_fal_cmd_report_error (argv[1], error);
+
+out:
+  gst_fal_cmd_options_clear (&opts);
+  return status;
+}
+
 GstFalClient *
 gst_fal_cmd_make_client (const GstFalCmdOptions * opts)
 {

@@ -11,81 +11,76 @@
     GST_FAL_CMD_OPT_PRIORITY | GST_FAL_CMD_OPT_WEBHOOK | \
     GST_FAL_CMD_OPT_START_TIMEOUT)
 
+static void
+submit_call (GstFalClient * client, const gchar * application,
+    JsonNode * arguments, GstFalOptions * options, GCancellable * cancellable,
+    gpointer data)
+{
+  gst_fal_client_submit_async (client, application, arguments, options,
+      cancellable, gst_fal_cmd_async_done, NULL);
+}
+
+static gboolean
+submit_done (GstFalClient * client, GAsyncResult * res, gpointer data,
+    GError ** error)
+{
+  g_autoptr (GstFalRequest) request =
+      gst_fal_client_submit_finish (client, res, error);
+
+  if (!request)
+    return FALSE;
+  printf ("%s\n", gst_fal_request_get_request_id (request));
+  fflush (stdout);
+  return TRUE;
+}
+
 int
 gst_fal_cmd_submit (int argc, char **argv)
 {
-  GstFalCmdOptions opts = { 0 };
-  g_autoptr (GstFalClient) client = NULL;
-  g_autoptr (GstFalOptions) options = NULL;
-  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr (GAsyncResult) res = NULL;
-  g_autoptr (JsonNode) arguments = NULL;
-  g_autoptr (GstFalRequest) request = NULL;
-  g_autoptr (GError) error = NULL;
-  int status = GST_FAL_EXIT_OK;
-
-  status = gst_fal_cmd_parse_app_args (&argc, &argv,
+  return gst_fal_cmd_app_command (argc, argv,
       "Queues a request to APP with ARGS and prints its request id.",
-      SUBMIT_FLAGS, &opts, &arguments);
-  if (status != GST_FAL_EXIT_OK)
-    goto out;
+      SUBMIT_FLAGS, submit_call, submit_done, NULL);
+}
 
-  client = gst_fal_cmd_make_client (&opts);
-  options = gst_fal_cmd_make_call_options (&opts);
-  gst_fal_client_submit_async (client, argv[1], arguments, options,
-      cancellable, gst_fal_cmd_async_done, NULL);
-  res = gst_fal_cmd_wait (cancellable);
-  if (!(request = gst_fal_client_submit_finish (client, res, &error))) {
-    status = gst_fal_cmd_report_error (argv[1], error);
-    goto out;
-  }
-  printf ("%s\n", gst_fal_request_get_request_id (request));
-  fflush (stdout);
+/* @data: where the progress printer lives while the call runs */
+static void
+subscribe_call (GstFalClient * client, const gchar * application,
+    JsonNode * arguments, GstFalOptions * options, GCancellable * cancellable,
+    gpointer data)
+{
+  GstFalCmdProgress **progress = data;
 
-out:
-  gst_fal_cmd_options_clear (&opts);
-  return status;
+  *progress = gst_fal_cmd_progress_new (application);
+  gst_fal_client_subscribe_async (client, application, arguments, options,
+      gst_fal_cmd_progress_update, *progress, NULL, cancellable,
+      gst_fal_cmd_async_done, NULL);
+}
+
+static gboolean
+subscribe_done (GstFalClient * client, GAsyncResult * res, gpointer data,
+    GError ** error)
+{
+  GstFalCmdProgress **progress = data;
+  g_autoptr (JsonNode) output =
+      gst_fal_client_subscribe_finish (client, res, NULL, error);
+
+  g_clear_pointer (progress, gst_fal_cmd_progress_free);
+  if (!output)
+    return FALSE;
+  gst_fal_cmd_print_json (output, TRUE);
+  return TRUE;
 }
 
 int
 gst_fal_cmd_subscribe (int argc, char **argv)
 {
-  GstFalCmdOptions opts = { 0 };
-  g_autoptr (GstFalClient) client = NULL;
-  g_autoptr (GstFalOptions) options = NULL;
-  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr (GAsyncResult) res = NULL;
-  g_autoptr (JsonNode) arguments = NULL;
-  g_autoptr (JsonNode) output = NULL;
-  g_autoptr (GError) error = NULL;
-  GstFalCmdProgress *progress;
-  int status = GST_FAL_EXIT_OK;
+  GstFalCmdProgress *progress = NULL;
 
-  status = gst_fal_cmd_parse_app_args (&argc, &argv,
+  return gst_fal_cmd_app_command (argc, argv,
       "Queues a request to APP with ARGS, follows its status (and logs "
       "with --logs) on standard error and prints its result.",
       SUBMIT_FLAGS | GST_FAL_CMD_OPT_LOGS | GST_FAL_CMD_OPT_POLL,
-      &opts, &arguments);
-  if (status != GST_FAL_EXIT_OK)
-    goto out;
-
-  client = gst_fal_cmd_make_client (&opts);
-  options = gst_fal_cmd_make_call_options (&opts);
-  progress = gst_fal_cmd_progress_new (argv[1]);
-  gst_fal_client_subscribe_async (client, argv[1], arguments, options,
-      gst_fal_cmd_progress_update, progress, NULL, cancellable,
-      gst_fal_cmd_async_done, NULL);
-  res = gst_fal_cmd_wait (cancellable);
-  output = gst_fal_client_subscribe_finish (client, res, NULL, &error);
-  gst_fal_cmd_progress_free (progress);
-  if (!output)
-    status = gst_fal_cmd_report_error (argv[1], error);
-  else
-    gst_fal_cmd_print_json (output, TRUE);
-
-out:
-  gst_fal_cmd_options_clear (&opts);
-  return status;
+      subscribe_call, subscribe_done, &progress);
 }
 
 typedef enum

@@ -7,39 +7,34 @@
 
 #include <stdio.h>
 
+static void
+run_call (GstFalClient * client, const gchar * application,
+    JsonNode * arguments, GstFalOptions * options, GCancellable * cancellable,
+    gpointer data)
+{
+  gst_fal_client_run_async (client, application, arguments, options,
+      cancellable, gst_fal_cmd_async_done, NULL);
+}
+
+static gboolean
+run_done (GstFalClient * client, GAsyncResult * res, gpointer data,
+    GError ** error)
+{
+  g_autoptr (JsonNode) output = gst_fal_client_run_finish (client, res, error);
+
+  if (!output)
+    return FALSE;
+  gst_fal_cmd_print_json (output, TRUE);
+  return TRUE;
+}
+
 int
 gst_fal_cmd_run (int argc, char **argv)
 {
-  GstFalCmdOptions opts = { 0 };
-  g_autoptr (GstFalClient) client = NULL;
-  g_autoptr (GstFalOptions) options = NULL;
-  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr (GAsyncResult) res = NULL;
-  g_autoptr (JsonNode) arguments = NULL;
-  g_autoptr (JsonNode) output = NULL;
-  g_autoptr (GError) error = NULL;
-  int status = GST_FAL_EXIT_OK;
-
-  status = gst_fal_cmd_parse_app_args (&argc, &argv,
+  return gst_fal_cmd_app_command (argc, argv,
       "Calls APP's sync endpoint with ARGS and prints its output.",
       GST_FAL_CMD_OPT_PATH | GST_FAL_CMD_OPT_HINT |
-      GST_FAL_CMD_OPT_START_TIMEOUT, &opts, &arguments);
-  if (status != GST_FAL_EXIT_OK)
-    goto out;
-
-  client = gst_fal_cmd_make_client (&opts);
-  options = gst_fal_cmd_make_call_options (&opts);
-  gst_fal_client_run_async (client, argv[1], arguments, options, cancellable,
-      gst_fal_cmd_async_done, NULL);
-  res = gst_fal_cmd_wait (cancellable);
-  if (!(output = gst_fal_client_run_finish (client, res, &error)))
-    status = gst_fal_cmd_report_error (argv[1], error);
-  else
-    gst_fal_cmd_print_json (output, TRUE);
-
-out:
-  gst_fal_cmd_options_clear (&opts);
-  return status;
+      GST_FAL_CMD_OPT_START_TIMEOUT, run_call, run_done, NULL);
 }
 
 static void
@@ -48,35 +43,30 @@ print_event (JsonNode * event, gpointer user_data)
   gst_fal_cmd_print_json (event, FALSE);
 }
 
+static void
+stream_call (GstFalClient * client, const gchar * application,
+    JsonNode * arguments, GstFalOptions * options, GCancellable * cancellable,
+    gpointer data)
+{
+  gst_fal_client_stream_async (client, application, arguments, options,
+      print_event, NULL, NULL, cancellable, gst_fal_cmd_async_done, NULL);
+}
+
+/* every event, the last one included, was printed as it arrived */
+static gboolean
+stream_done (GstFalClient * client, GAsyncResult * res, gpointer data,
+    GError ** error)
+{
+  g_autoptr (JsonNode) last = gst_fal_client_stream_finish (client, res, error);
+
+  return last != NULL;
+}
+
 int
 gst_fal_cmd_stream (int argc, char **argv)
 {
-  GstFalCmdOptions opts = { 0 };
-  g_autoptr (GstFalClient) client = NULL;
-  g_autoptr (GstFalOptions) options = NULL;
-  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr (GAsyncResult) res = NULL;
-  g_autoptr (JsonNode) arguments = NULL;
-  g_autoptr (JsonNode) last = NULL;
-  g_autoptr (GError) error = NULL;
-  int status = GST_FAL_EXIT_OK;
-
-  status = gst_fal_cmd_parse_app_args (&argc, &argv,
+  return gst_fal_cmd_app_command (argc, argv,
       "Posts ARGS to APP's /stream endpoint and prints each event as "
-      "one JSON line, as it arrives.", GST_FAL_CMD_OPT_PATH, &opts, &arguments);
-  if (status != GST_FAL_EXIT_OK)
-    goto out;
-
-  client = gst_fal_cmd_make_client (&opts);
-  options = gst_fal_cmd_make_call_options (&opts);
-  gst_fal_client_stream_async (client, argv[1], arguments, options,
-      print_event, NULL, NULL, cancellable, gst_fal_cmd_async_done, NULL);
-  res = gst_fal_cmd_wait (cancellable);
-  /* every event, the last one included, was printed as it arrived */
-  if (!(last = gst_fal_client_stream_finish (client, res, &error)))
-    status = gst_fal_cmd_report_error (argv[1], error);
-
-out:
-  gst_fal_cmd_options_clear (&opts);
-  return status;
+      "one JSON line, as it arrives.", GST_FAL_CMD_OPT_PATH, stream_call,
+      stream_done, NULL);
 }

@@ -98,4 +98,17 @@ int gst_fal_cmd_upload (int argc, char **argv);
 int gst_fal_cmd_serve (int argc, char **argv);
 int gst_fal_cmd_apps (int argc, char **argv);
 
+/* The commands taking APP ARGS (run, stream, submit, subscribe): parses,
+ * makes the client and the call options, starts the call with @call, waits,
+ * and reports the error when @done returns FALSE. @done prints what the
+ * call gave. Returns the exit status. */
+typedef void (*GstFalCmdAppCall) (GstFalClient * client,
+    const gchar * application, JsonNode * arguments, GstFalOptions * options,
+    GCancellable * cancellable, gpointer data);
+typedef gboolean (*GstFalCmdAppDone) (GstFalClient * client,
+    GAsyncResult * res, gpointer data, GError ** error);
+int gst_fal_cmd_app_command (int argc, char **argv,
+    const gchar * description, GstFalCmdOptFlags flags,
+    GstFalCmdAppCall call, GstFalCmdAppDone done, gpointer data);
+
 G_END_DECLS
