@@ -862,13 +862,6 @@ gst_fal_client_cancel (GstFalClient * client, const gchar * application,
 /* subscribe: submit, follow, result; a timeout or cancellation cancels the
  * request on the server before failing */
 
-typedef enum
-{
-  ABORT_NONE,
-  ABORT_TIMEOUT,
-  ABORT_CANCELLED,
-} AbortReason;
-
 typedef struct
 {
   gchar *application;
@@ -879,10 +872,8 @@ typedef struct
   gdouble deadline;
 
   GCancellable *internal;
-  GCancellable *user_cancellable;
-  gulong user_cancelled_id;
-  GSource *deadline_source;
-  AbortReason abort;
+  GstFalAbortWatch watch;
+  GstFalAbortReason abort;
   GstFalRequest *request;
   GError *error;
   gboolean finished;
@@ -896,7 +887,6 @@ subscribe_free (Subscribe * s)
   if (s->status_data_free)
     s->status_data_free (s->status_data);
   g_clear_object (&s->internal);
-  g_clear_object (&s->user_cancellable);
   g_clear_object (&s->request);
   g_clear_error (&s->error);
   g_free (s);
@@ -908,14 +898,7 @@ subscribe_return (GTask * task, JsonNode * node, GError * error)
   Subscribe *s = g_task_get_task_data (task);
 
   s->finished = TRUE;
-  if (s->deadline_source) {
-    g_source_destroy (s->deadline_source);
-    g_clear_pointer (&s->deadline_source, g_source_unref);
-  }
-  if (s->user_cancelled_id) {
-    g_cancellable_disconnect (s->user_cancellable, s->user_cancelled_id);
-    s->user_cancelled_id = 0;
-  }
+  gst_fal_abort_watch_stop (&s->watch);
   if (error)
     g_task_return_error (task, error);
   else
@@ -929,7 +912,7 @@ subscribe_abort_error (Subscribe * s)
   const gchar *id = s->request ? gst_fal_request_get_request_id (s->request)
       : NULL;
 
-  if (s->abort == ABORT_TIMEOUT)
+  if (s->abort == GST_FAL_ABORT_TIMEOUT)
     return gst_fal_error_new_full (GST_FAL_ERROR_TIMEOUT, 0, NULL, NULL, id,
         "%s: no result within %.1f s%s%s%s", s->application, s->deadline,
         id ? " (request " : "", id ? id : "", id ? " cancelled)" : "");
@@ -959,7 +942,7 @@ subscribe_fail (GTask * task, GError * error)
 {
   Subscribe *s = g_task_get_task_data (task);
 
-  if (s->abort == ABORT_NONE) {
+  if (s->abort == GST_FAL_ABORT_NONE) {
     subscribe_return (task, NULL, error);
     return;
   }
@@ -972,41 +955,14 @@ subscribe_fail (GTask * task, GError * error)
 }
 
 static void
-subscribe_abort (GTask * task, AbortReason reason)
+subscribe_abort (GTask * task, GstFalAbortReason reason)
 {
   Subscribe *s = g_task_get_task_data (task);
 
-  if (s->finished || s->abort != ABORT_NONE)
+  if (s->finished || s->abort != GST_FAL_ABORT_NONE)
     return;
   s->abort = reason;
   g_cancellable_cancel (s->internal);
-}
-
-static gboolean
-on_subscribe_deadline (gpointer user_data)
-{
-  GTask *task = user_data;
-  Subscribe *s = g_task_get_task_data (task);
-
-  g_clear_pointer (&s->deadline_source, g_source_unref);
-  subscribe_abort (task, ABORT_TIMEOUT);
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-subscribe_cancel_in_context (gpointer user_data)
-{
-  subscribe_abort (G_TASK (user_data), ABORT_CANCELLED);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-on_subscribe_user_cancelled (GCancellable * cancellable, gpointer user_data)
-{
-  GTask *task = user_data;
-
-  gst_fal_idle_add (g_task_get_context (task), subscribe_cancel_in_context,
-      g_object_ref (task), g_object_unref);
 }
 
 static void
@@ -1051,7 +1007,7 @@ on_subscribe_submitted (GObject * source, GAsyncResult * result,
   if (s->on_status)
     s->on_status (s->request, gst_fal_request_get_submit_status (s->request),
         s->status_data);
-  if (s->abort != ABORT_NONE) {
+  if (s->abort != GST_FAL_ABORT_NONE) {
     subscribe_fail (task, g_error_new_literal (GST_FAL_ERROR,
             GST_FAL_ERROR_CANCELLED, "aborted"));
     return;
@@ -1098,17 +1054,8 @@ gst_fal_client_subscribe_async (GstFalClient * client,
   s->internal = g_cancellable_new ();
   g_task_set_task_data (task, s, (GDestroyNotify) subscribe_free);
 
-  if (s->deadline > 0) {
-    s->deadline_source = g_timeout_source_new ((guint) (s->deadline * 1000));
-    g_source_set_callback (s->deadline_source, on_subscribe_deadline, task,
-        NULL);
-    g_source_attach (s->deadline_source, g_task_get_context (task));
-  }
-  if (cancellable) {
-    s->user_cancellable = g_object_ref (cancellable);
-    s->user_cancelled_id = g_cancellable_connect (cancellable,
-        G_CALLBACK (on_subscribe_user_cancelled), task, NULL);
-  }
+  gst_fal_abort_watch_start (&s->watch, task, s->deadline, cancellable,
+      subscribe_abort);
   gst_fal_client_submit_async (client, application, arguments, options,
       s->internal, on_subscribe_submitted, task);
 }

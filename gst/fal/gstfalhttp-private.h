@@ -175,4 +175,31 @@ GStrv gst_fal_options_build_headers (const GstFalOptions * options,
 gdouble gst_fal_client_call_deadline (GstFalClient * client,
     const GstFalOptions * options);
 
+/* Why a call that follows a request is being aborted. */
+typedef enum {
+  GST_FAL_ABORT_NONE,
+  GST_FAL_ABORT_TIMEOUT,
+  GST_FAL_ABORT_CANCELLED,
+} GstFalAbortReason;
+
+typedef void (*GstFalAbortFunc) (GTask * task, GstFalAbortReason reason);
+
+/* Turns a call's deadline and the caller's GCancellable into one @abort
+ * call, always in @task's context (a cancellable may fire in any thread).
+ * Lives in the task data; stop it before returning the task. @abort may
+ * still run once after stop (a cancel already queued): it must check that
+ * the call has finished. */
+typedef struct {
+  GTask *task;
+  GstFalAbortFunc abort;
+  GSource *deadline;
+  GCancellable *cancellable;
+  gulong cancelled_id;
+} GstFalAbortWatch;
+
+void gst_fal_abort_watch_start (GstFalAbortWatch * watch, GTask * task,
+    gdouble deadline_seconds, GCancellable * cancellable,
+    GstFalAbortFunc abort);
+void gst_fal_abort_watch_stop (GstFalAbortWatch * watch);
+
 G_END_DECLS

@@ -942,3 +942,69 @@ gst_fal_run_sync (GstFalAsyncStarter start, gpointer data,
   g_main_context_unref (context);
   return result;
 }
+
+/* GstFalAbortWatch */
+
+static gboolean
+on_watch_deadline (gpointer user_data)
+{
+  GstFalAbortWatch *watch = user_data;
+
+  g_clear_pointer (&watch->deadline, g_source_unref);
+  watch->abort (watch->task, GST_FAL_ABORT_TIMEOUT);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+abort_cancelled_in_context (gpointer user_data)
+{
+  GTask *task = user_data;
+  GstFalAbortWatch *watch = g_object_get_data (G_OBJECT (task),
+      "gst-fal-abort-watch");
+
+  watch->abort (task, GST_FAL_ABORT_CANCELLED);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_watch_cancelled (GCancellable * cancellable, gpointer user_data)
+{
+  GTask *task = user_data;
+
+  gst_fal_idle_add (g_task_get_context (task), abort_cancelled_in_context,
+      g_object_ref (task), g_object_unref);
+}
+
+void
+gst_fal_abort_watch_start (GstFalAbortWatch * watch, GTask * task,
+    gdouble deadline_seconds, GCancellable * cancellable, GstFalAbortFunc abort)
+{
+  watch->task = task;
+  watch->abort = abort;
+  /* the task data outlives every queued cancel: each holds the task */
+  g_object_set_data (G_OBJECT (task), "gst-fal-abort-watch", watch);
+  if (deadline_seconds > 0) {
+    watch->deadline = g_timeout_source_new ((guint) (deadline_seconds * 1000));
+    g_source_set_callback (watch->deadline, on_watch_deadline, watch, NULL);
+    g_source_attach (watch->deadline, g_task_get_context (task));
+  }
+  if (cancellable) {
+    watch->cancellable = g_object_ref (cancellable);
+    watch->cancelled_id = g_cancellable_connect (cancellable,
+        G_CALLBACK (on_watch_cancelled), task, NULL);
+  }
+}
+
+void
+gst_fal_abort_watch_stop (GstFalAbortWatch * watch)
+{
+  if (watch->deadline) {
+    g_source_destroy (watch->deadline);
+    g_clear_pointer (&watch->deadline, g_source_unref);
+  }
+  if (watch->cancelled_id) {
+    g_cancellable_disconnect (watch->cancellable, watch->cancelled_id);
+    watch->cancelled_id = 0;
+  }
+  g_clear_object (&watch->cancellable);
+}

@@ -588,12 +588,6 @@ gst_fal_request_cancel (GstFalRequest * request, GCancellable * cancellable,
 
 /* follow: wait (and get) */
 
-typedef enum
-{
-  ABORT_NONE,
-  ABORT_TIMEOUT,
-  ABORT_CANCELLED,
-} AbortReason;
 
 typedef struct
 {
@@ -609,12 +603,10 @@ typedef struct
   /* every exchange uses @internal, the status stream @stream_cancellable */
   GCancellable *internal;
   GCancellable *stream_cancellable;
-  GCancellable *user_cancellable;
-  gulong user_cancelled_id;
-  AbortReason abort;
+  GstFalAbortWatch watch;
+  GstFalAbortReason abort;
   gboolean busy;
   gboolean finished;
-  GSource *deadline_source;
   GSource *poll_source;
 
   GstFalSseParser *parser;
@@ -647,7 +639,6 @@ follow_free (Follow * f)
     f->status_data_free (f->status_data);
   g_clear_object (&f->internal);
   g_clear_object (&f->stream_cancellable);
-  g_clear_object (&f->user_cancellable);
   g_clear_pointer (&f->parser, gst_fal_sse_parser_free);
   g_clear_pointer (&f->stream_logs, g_ptr_array_unref);
   g_clear_error (&f->stream_error);
@@ -673,12 +664,8 @@ follow_finish_task (GTask * task, FollowResult * result, GError * error)
 
   g_assert (!f->finished);
   f->finished = TRUE;
-  destroy_source (&f->deadline_source);
+  gst_fal_abort_watch_stop (&f->watch);
   destroy_source (&f->poll_source);
-  if (f->user_cancelled_id) {
-    g_cancellable_disconnect (f->user_cancellable, f->user_cancelled_id);
-    f->user_cancelled_id = 0;
-  }
   if (error)
     g_task_return_error (task, error);
   else
@@ -692,7 +679,7 @@ abort_error (GTask * task)
   Follow *f = g_task_get_task_data (task);
   GstFalRequest *request = g_task_get_source_object (task);
 
-  if (f->abort == ABORT_TIMEOUT)
+  if (f->abort == GST_FAL_ABORT_TIMEOUT)
     return gst_fal_error_new_full (GST_FAL_ERROR_TIMEOUT, 0, NULL, NULL,
         request->request_id, "%s: request %s did not complete within %.1f s",
         request->application, request->request_id, f->deadline);
@@ -702,11 +689,11 @@ abort_error (GTask * task)
 }
 
 static void
-follow_abort (GTask * task, AbortReason reason)
+follow_abort (GTask * task, GstFalAbortReason reason)
 {
   Follow *f = g_task_get_task_data (task);
 
-  if (f->finished || f->abort != ABORT_NONE)
+  if (f->finished || f->abort != GST_FAL_ABORT_NONE)
     return;
   f->abort = reason;
   g_cancellable_cancel (f->internal);
@@ -714,33 +701,6 @@ follow_abort (GTask * task, AbortReason reason)
   /* between two polls nothing is in flight to report the abort */
   if (!f->busy)
     follow_finish_task (task, NULL, abort_error (task));
-}
-
-static gboolean
-on_deadline (gpointer user_data)
-{
-  GTask *task = user_data;
-  Follow *f = g_task_get_task_data (task);
-
-  g_clear_pointer (&f->deadline_source, g_source_unref);
-  follow_abort (task, ABORT_TIMEOUT);
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-abort_cancelled_in_context (gpointer user_data)
-{
-  follow_abort (G_TASK (user_data), ABORT_CANCELLED);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-on_user_cancelled (GCancellable * cancellable, gpointer user_data)
-{
-  GTask *task = user_data;
-
-  gst_fal_idle_add (g_task_get_context (task), abort_cancelled_in_context,
-      g_object_ref (task), g_object_unref);
 }
 
 static void
@@ -767,7 +727,7 @@ on_final_result (GObject * source, GAsyncResult * result, gpointer user_data)
   f->busy = FALSE;
   node = gst_fal_request_result_finish (request, result, &error);
   if (node == NULL) {
-    if (f->abort != ABORT_NONE) {
+    if (f->abort != GST_FAL_ABORT_NONE) {
       g_error_free (error);
       error = abort_error (task);
     }
@@ -841,7 +801,7 @@ on_polled (GObject * source, GAsyncResult * result, gpointer user_data)
   f->busy = FALSE;
   status = gst_fal_request_status_finish (GST_FAL_REQUEST (source), result,
       &error);
-  if (f->abort != ABORT_NONE) {
+  if (f->abort != GST_FAL_ABORT_NONE) {
     g_clear_error (&error);
     follow_finish_task (task, NULL, abort_error (task));
     return;
@@ -899,7 +859,7 @@ on_stream_chunk (GBytes * chunk, gpointer user_data)
   const gchar *data = g_bytes_get_data (chunk, &size);
   guint i;
 
-  if (f->final || f->stream_error || f->abort != ABORT_NONE)
+  if (f->final || f->stream_error || f->abort != GST_FAL_ABORT_NONE)
     return;
   gst_fal_sse_parser_push (f->parser, data, size, events);
   for (i = 0; i < events->len && !f->final && !f->stream_error; i++) {
@@ -945,7 +905,7 @@ on_stream_done (GObject * source, GAsyncResult * result, gpointer user_data)
   f->busy = FALSE;
   response = gst_fal_client_http_finish (GST_FAL_CLIENT (source), result,
       &error);
-  if (f->abort != ABORT_NONE) {
+  if (f->abort != GST_FAL_ABORT_NONE) {
     follow_finish_task (task, NULL, abort_error (task));
   } else if (f->final) {
     follow_completed (task);
@@ -1025,20 +985,12 @@ gst_fal_request_follow_async (GstFalRequest * request,
   g_task_set_task_data (task, f, (GDestroyNotify) follow_free);
 
   /* the task reference is dropped by follow_finish_task() */
-  if (deadline > 0) {
-    f->deadline_source = g_timeout_source_new ((guint) (deadline * 1000));
-    g_source_set_callback (f->deadline_source, on_deadline, task, NULL);
-    g_source_attach (f->deadline_source, g_task_get_context (task));
-  }
+  gst_fal_abort_watch_start (&f->watch, task, deadline, cancellable,
+      follow_abort);
   if (f->mode == GST_FAL_STATUS_MODE_STREAM)
     open_stream (task);
   else
     poll_once (task);
-  if (cancellable) {
-    f->user_cancellable = g_object_ref (cancellable);
-    f->user_cancelled_id = g_cancellable_connect (cancellable,
-        G_CALLBACK (on_user_cancelled), task, NULL);
-  }
 }
 
 gboolean
