@@ -23,6 +23,9 @@ GST_DEBUG_CATEGORY_STATIC (fal_dispatcher_debug);
  * frames skipped between held ones cannot pile up without bound. */
 #define EXTRA_HELD_FRAMES 64
 
+/* What a frame of unknown duration may wait in a live pipeline. */
+#define LIVE_FRAME_BUDGET (40 * GST_MSECOND)
+
 enum
 {
   PROP_INTERVAL,
@@ -39,6 +42,7 @@ enum
   PROP_FAILED,
   PROP_SKIPPED,
   PROP_IN_FLIGHT,
+  PROP_DROPPED,
   N_DISPATCHER_PROPERTIES
 };
 
@@ -74,8 +78,10 @@ typedef struct
   gboolean submitted;
   gboolean done;
   gboolean eos_cancelled;
+  gboolean timed_out;           /* the per-request deadline passed */
   gboolean replaced;            /* keep-latest: a newer frame took its place */
   gint64 submit_time;
+  GstClockID deadline;          /* fires at submit_time + timeout */
 } Job;
 
 typedef struct
@@ -120,9 +126,11 @@ struct _GstFalDispatcher
   gint64 last_sample_time;
   GstClockTime round_trip;
   GstClockTime reported_latency;        /* last answer to a LATENCY query */
+  gint upstream_live;           /* -1 unknown, else whether upstream is live */
+  guint lost_at_eos;            /* jobs cancelled at EOS without a result */
 
   /* counters, under lock */
-  guint64 submitted, completed, failed, skipped;
+  guint64 submitted, completed, failed, skipped, dropped;
 };
 
 #define DISPATCHER_QUARK (dispatcher_quark ())
@@ -149,6 +157,8 @@ job_unref (Job * job)
     return;
   if (job->pub.sample)
     gst_sample_unref (job->pub.sample);
+  if (job->deadline)
+    gst_clock_id_unref (job->deadline);
   g_clear_object (&job->pub.cancellable);
   g_free (job->pub.request_id);
   if (job->pub.result && job->pub.result_free)
@@ -204,11 +214,42 @@ post_finished_message (GstFalDispatcher * self, Job * job)
   post_request_message (self, s);
 }
 
+
 static gboolean
 error_is_cancel (const GError * error)
 {
   return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
       g_error_matches (error, GST_FAL_ERROR, GST_FAL_ERROR_CANCELLED);
+}
+
+static gboolean
+on_job_deadline (GstClock * clock, GstClockTime time, GstClockID id,
+    gpointer user_data)
+{
+  Job *job = user_data;
+
+  g_atomic_int_set (&job->timed_out, TRUE);
+  g_cancellable_cancel (job->pub.cancellable);
+  return TRUE;
+}
+
+/* The per-request timeout bounds the whole work function (encoding,
+ * uploads, downloads, the request), whatever the client calls honour: the
+ * system clock's thread cancels the job when it passes. */
+static void
+arm_deadline (GstFalDispatcher * self, Job * job)
+{
+  GstClock *clock;
+
+  if (self->active.timeout <= 0)
+    return;
+  clock = gst_system_clock_obtain ();
+  job->deadline = gst_clock_new_single_shot_id (clock,
+      gst_clock_get_time (clock) +
+      gst_util_gdouble_to_guint64 (self->active.timeout * GST_SECOND));
+  gst_clock_id_wait_async (job->deadline, on_job_deadline, job_ref (job),
+      (GDestroyNotify) job_unref);
+  gst_object_unref (clock);
 }
 
 /* Must hold the lock. */
@@ -219,7 +260,32 @@ submit_job (GstFalDispatcher * self, Job * job)
   job->submit_time = g_get_monotonic_time ();
   self->in_flight++;
   self->submitted++;
+  arm_deadline (self, job);
   g_thread_pool_push (self->pool, job_ref (job), NULL);
+}
+
+/* A job cancelled by its deadline or at EOS lost its result: its error says
+ * why, in place of the bare cancellation the work function saw. */
+static void
+explain_cancellation (GstFalDispatcher * self, Job * job)
+{
+  GError *error = job->pub.error;
+
+  if (!error || !error_is_cancel (error))
+    return;
+  if (g_atomic_int_get (&job->timed_out))
+    job->pub.error = gst_fal_error_new_full (GST_FAL_ERROR_TIMEOUT, 0, NULL,
+        NULL, job->pub.request_id, "Request %" G_GUINT64_FORMAT
+        " gave no result within its timeout (%g s)", job->pub.index,
+        self->active.timeout);
+  else if (job->eos_cancelled)
+    job->pub.error = gst_fal_error_new_full (GST_FAL_ERROR_CANCELLED, 0,
+        "cancelled", NULL, job->pub.request_id, "Request %" G_GUINT64_FORMAT
+        " was cancelled at EOS: no result within eos-timeout (%g s)",
+        job->pub.index, self->active.eos_timeout);
+  else
+    return;
+  g_error_free (error);
 }
 
 static void
@@ -239,6 +305,9 @@ worker_func (gpointer data, gpointer user_data)
       job->pub.error = gst_fal_error_new_full (GST_FAL_ERROR_PROTOCOL, 0,
           NULL, NULL, job->pub.request_id, "The request gave no result");
   }
+  if (job->deadline)
+    gst_clock_id_unschedule (job->deadline);
+  explain_cancellation (self, job);
   /* the frame stays with the item; drop ours so it can be made writable */
   g_clear_pointer (&job->pub.sample, gst_sample_unref);
   elapsed = g_get_monotonic_time () - job->submit_time;
@@ -249,6 +318,8 @@ worker_func (gpointer data, gpointer user_data)
   current = job->generation == self->generation;
   if (current) {
     if (job->pub.error) {
+      if (job->eos_cancelled)
+        self->lost_at_eos++;
       GST_INFO_OBJECT (self->element, "request %" G_GUINT64_FORMAT
           " (%s) failed: %s", job->pub.index,
           GST_STR_NULL (job->pub.request_id), job->pub.error->message);
@@ -273,7 +344,7 @@ worker_func (gpointer data, gpointer user_data)
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
 
-  if (current && !(job->eos_cancelled && error_is_cancel (job->pub.error)))
+  if (current)
     post_finished_message (self, job);
   if (latency_grew)
     gst_element_post_message (self->element,
@@ -294,10 +365,13 @@ worker_func (gpointer data, gpointer user_data)
   job_unref (job);
 }
 
-/* Cancels every job of the current generation; with the lock. */
-static void
+/* Cancels every job of the current generation; with the lock. Returns
+ * the pending (keep-latest) job that never got a request, if any, to be
+ * reported without the lock. */
+static Job *
 cancel_all (GstFalDispatcher * self, gboolean at_eos)
 {
+  Job *pending = g_steal_pointer (&self->pending);
   guint i;
 
   for (i = 0; i < self->jobs->len; i++) {
@@ -305,18 +379,22 @@ cancel_all (GstFalDispatcher * self, gboolean at_eos)
     job->eos_cancelled = at_eos;
     g_cancellable_cancel (job->pub.cancellable);
   }
-  if (self->pending) {
-    Job *pending = self->pending;
-    self->pending = NULL;
-    g_ptr_array_remove (self->jobs, pending);
-    pending->done = TRUE;
-    pending->eos_cancelled = at_eos;
-    g_set_error (&pending->pub.error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-        "Cancelled before it was submitted");
-    if (self->active.ordering == GST_FAL_ORDERING_LIVE && at_eos)
-      g_queue_push_tail (&self->ready, job_ref (pending));
+  if (!pending)
+    return NULL;
+  g_ptr_array_remove (self->jobs, pending);
+  pending->done = TRUE;
+  pending->eos_cancelled = at_eos;
+  g_set_error (&pending->pub.error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+      "Cancelled before it was submitted");
+  if (!at_eos) {
     job_unref (pending);
+    return NULL;
   }
+  explain_cancellation (self, pending);
+  self->failed++;
+  if (self->active.ordering == GST_FAL_ORDERING_LIVE)
+    g_queue_push_tail (&self->ready, job_ref (pending));
+  return pending;
 }
 
 /* Handles the error of a finished job; returns FALSE when the stream must
@@ -328,7 +406,8 @@ check_job_error (GstFalDispatcher * self, Job * job)
 
   if (!error)
     return TRUE;
-  if (job->eos_cancelled && error_is_cancel (error)) {
+  if (job->eos_cancelled) {
+    /* drain() reported every request lost at EOS in one message */
     GST_DEBUG_OBJECT (self->element, "request %" G_GUINT64_FORMAT
         " cancelled at EOS", job->pub.index);
     return TRUE;
@@ -489,10 +568,55 @@ job_new (GstFalDispatcher * self, GstBuffer * buffer)
   return job;
 }
 
+/* Whether upstream is live, asked once per stream; without the lock. */
+static gboolean
+upstream_is_live (GstFalDispatcher * self)
+{
+  if (self->upstream_live < 0) {
+    GstQuery *query = gst_query_new_latency ();
+    gboolean live = FALSE;
+
+    if (gst_pad_peer_query (self->sinkpad, query))
+      gst_query_parse_latency (query, &live, NULL, NULL);
+    gst_query_unref (query);
+    GST_DEBUG_OBJECT (self->element, "upstream is %slive", live ? "" : "not ");
+    self->upstream_live = live;
+  }
+  return self->upstream_live;
+}
+
+/* Until when the streaming thread may wait for the window (monotonic time,
+ * 0 = as long as it takes). A live source must not fall behind, and its EOS
+ * (gst-launch-1.0 -e) can only come once the frame is taken: in a live
+ * pipeline a frame waits at most the latency budget, else one frame. */
+static gint64
+wait_limit (GstFalDispatcher * self, GstBuffer * buffer)
+{
+  GstClockTime budget = self->active.latency;
+
+  if (!upstream_is_live (self))
+    return 0;
+  if (budget == 0)
+    budget = GST_BUFFER_DURATION_IS_VALID (buffer) ?
+        GST_BUFFER_DURATION (buffer) : LIVE_FRAME_BUDGET;
+  return g_get_monotonic_time () + (gint64) (budget / GST_USECOND);
+}
+
+/* Waits on the cond until @until (0 = for ever); FALSE once it passed. */
+static gboolean
+wait_until (GstFalDispatcher * self, gint64 until)
+{
+  if (until == 0) {
+    g_cond_wait (&self->cond, &self->lock);
+    return TRUE;
+  }
+  return g_cond_wait_until (&self->cond, &self->lock, until);
+}
+
 /* Decides the fate of a sampled frame under the when-full policy; with the
  * lock. Returns the job of the frame (a new reference) or NULL. */
 static Job *
-admit_frame (GstFalDispatcher * self, GstBuffer * buffer)
+admit_frame (GstFalDispatcher * self, GstBuffer * buffer, gint64 until)
 {
   GstFalWhenFull when_full = self->active.when_full;
   Job *job;
@@ -504,9 +628,12 @@ admit_frame (GstFalDispatcher * self, GstBuffer * buffer)
 
   if (when_full == GST_FAL_WHEN_FULL_BLOCK) {
     while (!self->flushing && self->in_flight >= self->active.max_in_flight)
-      g_cond_wait (&self->cond, &self->lock);
+      if (!wait_until (self, until))
+        break;
     if (self->flushing)
       return NULL;
+    /* a live pipeline waited long enough: the frame waits as keep-latest */
+    when_full = GST_FAL_WHEN_FULL_KEEP_LATEST;
   }
   if (self->in_flight < self->active.max_in_flight) {
     job = job_new (self, buffer);
@@ -532,6 +659,27 @@ admit_frame (GstFalDispatcher * self, GstBuffer * buffer)
   return job;
 }
 
+/* A live pipeline's frame that found the window full for its whole budget
+ * is dropped, and said so as QoS; with the lock. */
+static void
+drop_late_frame (GstFalDispatcher * self, GstBuffer * buffer)
+{
+  GstClockTime pts = GST_BUFFER_PTS (buffer);
+  GstMessage *qos;
+
+  self->dropped++;
+  self->frame_number++;
+  GST_DEBUG_OBJECT (self->element, "window full: dropping frame %"
+      GST_TIME_FORMAT, GST_TIME_ARGS (pts));
+  qos = gst_message_new_qos (GST_OBJECT (self->element), TRUE,
+      gst_segment_to_running_time (&self->segment, GST_FORMAT_TIME, pts),
+      gst_segment_to_stream_time (&self->segment, GST_FORMAT_TIME, pts),
+      pts, GST_BUFFER_DURATION (buffer));
+  gst_message_set_qos_stats (qos, GST_FORMAT_BUFFERS, self->frame_number,
+      self->dropped);
+  gst_element_post_message (self->element, qos);
+}
+
 static GstFlowReturn
 chain_ordered (GstFalDispatcher * self, GstBuffer * buffer)
 {
@@ -539,21 +687,29 @@ chain_ordered (GstFalDispatcher * self, GstBuffer * buffer)
   GstFlowReturn ret;
   guint max_held = self->active.max_in_flight * MAX (self->active.interval,
       1) + EXTRA_HELD_FRAMES;
+  gint64 until = wait_limit (self, buffer);
 
   g_mutex_lock (&self->lock);
   while (!self->flushing && self->last_ret == GST_FLOW_OK &&
       self->held_buffers >= max_held)
-    g_cond_wait (&self->cond, &self->lock);
+    if (!wait_until (self, until))
+      break;
   if (self->flushing || self->last_ret != GST_FLOW_OK) {
     ret = self->flushing ? GST_FLOW_FLUSHING : self->last_ret;
     g_mutex_unlock (&self->lock);
     gst_buffer_unref (buffer);
     return ret;
   }
+  if (self->held_buffers >= max_held) {
+    drop_late_frame (self, buffer);
+    g_mutex_unlock (&self->lock);
+    gst_buffer_unref (buffer);
+    return GST_FLOW_OK;
+  }
   item = g_new0 (Item, 1);
   item->buffer = buffer;
   if (should_sample (self, buffer))
-    item->job = admit_frame (self, buffer);
+    item->job = admit_frame (self, buffer, until);
   self->frame_number++;
   if (self->flushing) {
     g_mutex_unlock (&self->lock);
@@ -607,7 +763,7 @@ chain_live (GstFalDispatcher * self, GstBuffer * buffer)
     return GST_FLOW_FLUSHING;
   }
   if (should_sample (self, buffer))
-    job = admit_frame (self, buffer);
+    job = admit_frame (self, buffer, 0);
   self->frame_number++;
   if (job)
     job_unref (job);
@@ -629,11 +785,29 @@ sink_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
   return chain_ordered (self, buffer);
 }
 
+/* Every request cancelled at EOS lost its result: one error (on-error=fail)
+ * or one warning (skip) says how many and why. */
+static void
+report_lost_at_eos (GstFalDispatcher * self, guint lost)
+{
+  GError *error = gst_fal_error_new_full (GST_FAL_ERROR_CANCELLED, 0,
+      "cancelled", NULL, NULL,
+      "%u %s lost %s: no result within eos-timeout (%g s) after EOS, "
+      "cancelled", lost, lost == 1 ? "request" : "requests",
+      lost == 1 ? "its result" : "their results", self->active.eos_timeout);
+
+  gst_fal_element_post_error (self->element, error,
+      self->active.on_error == GST_FAL_ON_ERROR_SKIP);
+  g_error_free (error);
+}
+
 /* EOS: waits for the jobs up to eos-timeout, then cancels the rest. */
 static void
 drain (GstFalDispatcher * self)
 {
+  Job *pending = NULL;
   gint64 deadline;
+  guint lost = 0;
 
   g_mutex_lock (&self->lock);
   deadline = g_get_monotonic_time () +
@@ -642,13 +816,22 @@ drain (GstFalDispatcher * self)
     if (!g_cond_wait_until (&self->cond, &self->lock, deadline)) {
       GST_INFO_OBJECT (self->element, "eos-timeout: cancelling %u requests",
           self->jobs->len);
-      cancel_all (self, TRUE);
+      self->lost_at_eos = 0;
+      pending = cancel_all (self, TRUE);
       while (!self->flushing && self->jobs->len > 0)
         g_cond_wait (&self->cond, &self->lock);
+      lost = self->lost_at_eos + (pending ? 1 : 0);
       break;
     }
   }
   g_mutex_unlock (&self->lock);
+
+  if (pending) {
+    post_finished_message (self, pending);
+    job_unref (pending);
+  }
+  if (lost > 0)
+    report_lost_at_eos (self, lost);
 }
 
 static void
@@ -902,6 +1085,7 @@ gst_fal_dispatcher_new (GstElement * element, GstPad * sinkpad,
   self->last_ret = GST_FLOW_OK;
   self->round_trip = GST_CLOCK_TIME_NONE;
   self->last_sample_pts = GST_CLOCK_TIME_NONE;
+  self->upstream_live = -1;
   gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
   self->pool = g_thread_pool_new (worker_func, self, -1, FALSE, NULL);
 
@@ -956,6 +1140,7 @@ gst_fal_dispatcher_start (GstFalDispatcher * self)
   self->last_sample_time = 0;
   self->round_trip = GST_CLOCK_TIME_NONE;
   self->reported_latency = 0;
+  self->upstream_live = -1;
   g_mutex_unlock (&self->lock);
   return TRUE;
 }
@@ -1020,17 +1205,20 @@ gst_fal_dispatcher_install_properties (GObjectClass * klass,
           DEFAULT_ORDERING, rw));
   g_object_class_install_property (klass, id + PROP_TIMEOUT,
       g_param_spec_double ("timeout", "Timeout",
-          "Deadline of one request in seconds, cancelled on the server when "
-          "it passes; 0 = the client's default", 0, G_MAXDOUBLE,
+          "Deadline of one request in seconds, everything included (encoding, "
+          "upload, queue, run, download); when it passes the request is "
+          "cancelled on the server and fails; 0 = the client's default", 0, G_MAXDOUBLE,
           DEFAULT_TIMEOUT, rw));
   g_object_class_install_property (klass, id + PROP_EOS_TIMEOUT,
       g_param_spec_double ("eos-timeout", "EOS timeout",
           "At EOS, how long to wait for requests in flight (seconds) before "
-          "cancelling them", 0, G_MAXDOUBLE, DEFAULT_EOS_TIMEOUT, rw));
+          "cancelling them; requests cancelled so lost their results and "
+          "are reported as one error (on-error=fail) or warning (skip)", 0, G_MAXDOUBLE, DEFAULT_EOS_TIMEOUT, rw));
   g_object_class_install_property (klass, id + PROP_LATENCY,
       g_param_spec_uint64 ("latency", "Latency",
           "Latency reported in ordered mode (ns); 0 = the measured round "
-          "trip", 0, G_MAXUINT64, DEFAULT_LATENCY,
+          "trip. In a live pipeline it is also the longest a frame waits "
+          "for a free slot (0 = one frame's duration)", 0, G_MAXUINT64, DEFAULT_LATENCY,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS));
   g_object_class_install_property (klass, id + PROP_ON_ERROR,
       g_param_spec_enum ("on-error", "On error",
@@ -1054,6 +1242,12 @@ gst_fal_dispatcher_install_properties (GObjectClass * klass,
   g_object_class_install_property (klass, id + PROP_IN_FLIGHT,
       g_param_spec_uint ("in-flight", "In flight",
           "Requests running now (requests)", 0, G_MAXUINT, 0, ro));
+  g_object_class_install_property (klass, id + PROP_DROPPED,
+      g_param_spec_uint64 ("dropped", "Dropped",
+          "Frames dropped in a live pipeline, ordered mode, because the "
+          "window of frames waiting for results stayed full for the "
+          "latency budget (frames; each also posted as QoS)", 0,
+          G_MAXUINT64, 0, ro));
   return id + N_DISPATCHER_PROPERTIES;
 }
 
@@ -1151,6 +1345,9 @@ gst_fal_dispatcher_get_property (GstFalDispatcher * self, guint prop_id,
         break;
       case PROP_IN_FLIGHT:
         g_value_set_uint (value, self->in_flight);
+        break;
+      case PROP_DROPPED:
+        g_value_set_uint64 (value, self->dropped);
         break;
       default:
         break;
