@@ -812,13 +812,14 @@ drain (GstFalDispatcher * self)
   g_mutex_lock (&self->lock);
   deadline = g_get_monotonic_time () +
       (gint64) (self->active.eos_timeout * G_TIME_SPAN_SECOND);
-  while (!self->flushing && self->jobs->len > 0) {
+  /* until every job has posted its message, too */
+  while (!self->flushing && (self->jobs->len > 0 || self->in_flight > 0)) {
     if (!g_cond_wait_until (&self->cond, &self->lock, deadline)) {
       GST_INFO_OBJECT (self->element, "eos-timeout: cancelling %u requests",
           self->jobs->len);
       self->lost_at_eos = 0;
       pending = cancel_all (self, TRUE);
-      while (!self->flushing && self->jobs->len > 0)
+      while (!self->flushing && (self->jobs->len > 0 || self->in_flight > 0))
         g_cond_wait (&self->cond, &self->lock);
       lost = self->lost_at_eos + (pending ? 1 : 0);
       break;
@@ -960,9 +961,7 @@ answer_context_query (GstFalDispatcher * self, GstQuery * query)
   client = g_object_get_data (G_OBJECT (self->element), "gst-fal-client");
   if (!client)
     return FALSE;
-  context = gst_context_new (GST_FAL_CLIENT_CONTEXT_TYPE, FALSE);
-  gst_structure_set (gst_context_writable_structure (context), "client",
-      GST_FAL_TYPE_CLIENT, client, NULL);
+  context = gst_fal_element_new_context (client);
   gst_query_set_context (query, context);
   gst_context_unref (context);
   return TRUE;
@@ -1452,7 +1451,8 @@ on_status (GstFalRequest * request, GstFalStatus * status, gpointer user_data)
     if (logs && logs->len > data->logs_seen)
       data->logs_seen = logs->len;
     s = request_structure (priv, "in-progress");
-    gst_structure_set (s, "logs", G_TYPE_STRING, text->str, NULL);
+    if (text->len > 0)
+      gst_structure_set (s, "logs", G_TYPE_STRING, text->str, NULL);
     g_string_free (text, TRUE);
     post_request_message (self, s);
   } else if (kind == GST_FAL_STATUS_COMPLETED) {

@@ -14,6 +14,11 @@ GST_DEBUG_CATEGORY_STATIC (fal_element_debug);
 #define CLIENT_DATA "gst-fal-client"
 #define CONTEXT_CLIENT_DATA "gst-fal-context-client"
 #define SERVER_DATA "gst-fal-server"
+#define FROM_APPLICATION_DATA "gst-fal-context-from-application"
+
+/* Marks the contexts our elements make, to tell them from the
+ * application's own. */
+#define CONTEXT_FROM_ELEMENT_FIELD "from-element"
 
 void
 gst_fal_element_init (GstPlugin * plugin)
@@ -35,11 +40,23 @@ env_url_set (void)
   return url && *url;
 }
 
+GstContext *
+gst_fal_element_new_context (GstFalClient * client)
+{
+  GstContext *context = gst_context_new (GST_FAL_CLIENT_CONTEXT_TYPE, FALSE);
+
+  gst_structure_set (gst_context_writable_structure (context), "client",
+      GST_FAL_TYPE_CLIENT, client, CONTEXT_FROM_ELEMENT_FIELD, G_TYPE_BOOLEAN,
+      TRUE, NULL);
+  return context;
+}
+
 static GstFalClient *
-client_from_context (GstContext * context)
+client_from_context (GstContext * context, gboolean * from_application)
 {
   const GstStructure *s;
   GstFalClient *client = NULL;
+  gboolean from_element = FALSE;
 
   if (!context || g_strcmp0 (gst_context_get_context_type (context),
           GST_FAL_CLIENT_CONTEXT_TYPE) != 0)
@@ -47,20 +64,31 @@ client_from_context (GstContext * context)
   s = gst_context_get_structure (context);
   if (!gst_structure_get (s, "client", GST_FAL_TYPE_CLIENT, &client, NULL))
     return NULL;
+  gst_structure_get_boolean (s, CONTEXT_FROM_ELEMENT_FIELD, &from_element);
+  *from_application = !from_element;
   return client;
 }
 
 void
 gst_fal_element_handle_set_context (GstElement * element, GstContext * context)
 {
-  GstFalClient *client = client_from_context (context);
+  gboolean from_application = FALSE;
+  GstFalClient *client = client_from_context (context, &from_application);
 
   if (!client)
     return;
-  GST_DEBUG_OBJECT (element, "given a shared client for %s",
-      GST_STR_NULL (gst_fal_client_get_server_url (client)));
-  g_object_set_data_full (G_OBJECT (element), CONTEXT_CLIENT_DATA,
-      g_object_ref (client), g_object_unref);
+  GST_DEBUG_OBJECT (element, "given a shared client for %s by %s",
+      GST_STR_NULL (gst_fal_client_get_server_url (client)),
+      from_application ? "the application" : "another element");
+  /* once the application gave one, contexts of other elements don't
+   * replace it */
+  if (from_application || !g_object_get_data (G_OBJECT (element),
+          FROM_APPLICATION_DATA)) {
+    g_object_set_data_full (G_OBJECT (element), CONTEXT_CLIENT_DATA,
+        g_object_ref (client), g_object_unref);
+    g_object_set_data (G_OBJECT (element), FROM_APPLICATION_DATA,
+        GINT_TO_POINTER (from_application));
+  }
   g_object_unref (client);
 }
 
@@ -104,12 +132,18 @@ ask_for_context (GstElement * element)
 static void
 post_have_context (GstElement * element, GstFalClient * client)
 {
-  GstContext *context = gst_context_new (GST_FAL_CLIENT_CONTEXT_TYPE, FALSE);
+  GstContext *context = gst_fal_element_new_context (client);
 
-  gst_structure_set (gst_context_writable_structure (context), "client",
-      GST_FAL_TYPE_CLIENT, client, NULL);
   gst_element_post_message (element,
       gst_message_new_have_context (GST_OBJECT (element), context));
+}
+
+static GstFalClient *
+keep_client (GstElement * element, GstFalClient * client)
+{
+  g_object_set_data_full (G_OBJECT (element), CLIENT_DATA,
+      g_object_ref (client), g_object_unref);
+  return g_object_ref (client);
 }
 
 GstFalClient *
@@ -121,6 +155,19 @@ gst_fal_element_acquire_client (GstElement * element,
   GstFalServer *server = NULL;
   GstFalClient *shared, *client;
   gboolean use_env = FALSE;
+
+  /* a key of the element's own is never shared; a client the application
+   * gave is used as given */
+  if (!key || !*key) {
+    if (!g_object_get_data (G_OBJECT (element), CONTEXT_CLIENT_DATA))
+      ask_for_context (element);
+    shared = g_object_get_data (G_OBJECT (element), CONTEXT_CLIENT_DATA);
+    if (shared && g_object_get_data (G_OBJECT (element),
+            FROM_APPLICATION_DATA)) {
+      GST_DEBUG_OBJECT (element, "using the application's client");
+      return keep_client (element, shared);
+    }
+  }
 
   if (server_url && *server_url)
     wanted_url = g_strdup (server_url);
@@ -139,17 +186,13 @@ gst_fal_element_acquire_client (GstElement * element,
   if (use_env)
     wanted_url = g_strdup (env_url_set ()? g_getenv ("GST_FAL_URL") : NULL);
 
-  /* a key of the element's own is never shared */
+  /* another element's client serves when it goes to the same server */
   if (!key || !*key) {
-    if (!g_object_get_data (G_OBJECT (element), CONTEXT_CLIENT_DATA))
-      ask_for_context (element);
     shared = g_object_get_data (G_OBJECT (element), CONTEXT_CLIENT_DATA);
     if (shared && g_strcmp0 (gst_fal_client_get_server_url (shared),
             wanted_url) == 0) {
       GST_DEBUG_OBJECT (element, "using the shared client");
-      g_object_set_data_full (G_OBJECT (element), CLIENT_DATA,
-          g_object_ref (shared), g_object_unref);
-      return g_object_ref (shared);
+      return keep_client (element, shared);
     }
   }
 

@@ -10,17 +10,25 @@ G_BEGIN_DECLS
 void gst_fal_element_init (GstPlugin * plugin);
 
 /* The client an element uses, shared through a GstContext of type
- * GST_FAL_CLIENT_CONTEXT_TYPE ("gst.fal.client"): asks the pipeline
- * (need-context), else creates one from @server_url / @key / the environment
- * and posts have-context. An @application starting with "local/" with no
- * server configured (no @server_url, no GST_FAL_URL) uses the process-wide
+ * GST_FAL_CLIENT_CONTEXT_TYPE ("gst.fal.client"). Without a @key of the
+ * element's own: a client the application gave (set on the element or the
+ * pipeline, or answered to need-context) is used as given; a client another
+ * fal element shared is used when it goes to the server this element would
+ * pick. Else a new client from @server_url / @key / the environment, posted
+ * as have-context. An @application starting with "local/" with no server
+ * configured (no @server_url, no GST_FAL_URL) uses the process-wide
  * embedded local server. Call from a state change (NULL→READY).
  * (transfer full) */
 GstFalClient *gst_fal_element_acquire_client (GstElement * element,
     const gchar * server_url, const gchar * key, const gchar * application,
     GError ** error);
 
-/* set_context handler helper: stores a client given by the application. */
+/* A "gst.fal.client" context holding @client, marked as made by an element.
+ * (transfer full) */
+GstContext *gst_fal_element_new_context (GstFalClient * client);
+
+/* set_context handler helper: stores a client given by the application or
+ * shared by another element. */
 void gst_fal_element_handle_set_context (GstElement * element,
     GstContext * context);
 

@@ -3,6 +3,8 @@
 #include "config.h"
 #endif
 
+#include <string.h>
+
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 #include <gst/app/gstappsink.h>
@@ -38,6 +40,9 @@ harness_new (const gchar * application, const gchar * arguments,
   }
   h = gst_harness_new_with_element (element, "sink", "src");
   gst_object_unref (element);
+  /* frames come as fast as the test pushes them, as from a file: not live
+   * (a harness answers live by default) */
+  gst_harness_set_live (h, FALSE);
   gst_harness_set_src_caps_str (h, FRAME_CAPS);
   gst_harness_play (h);
   return h;
@@ -503,10 +508,93 @@ check_cancelled_on_server (GPtrArray * ids)
   g_object_unref (client);
 }
 
+/* The messages of @bus until it is empty: the number of "failed"
+ * fal-request messages, and the text of the one error or warning (of type
+ * @type) there must be. */
+static gchar *
+lost_message_text (GstBus * bus, GstMessageType type, guint * failed)
+{
+  gchar *text = NULL;
+  GstMessage *msg;
+
+  *failed = 0;
+  while ((msg = gst_bus_pop (bus))) {
+    const GstStructure *s = gst_message_get_structure (msg);
+
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT &&
+        gst_structure_has_name (s, "fal-request") &&
+        g_strcmp0 (gst_structure_get_string (s, "state"), "failed") == 0)
+      (*failed)++;
+    if (GST_MESSAGE_TYPE (msg) & (GST_MESSAGE_ERROR | GST_MESSAGE_WARNING)) {
+      GError *error = NULL;
+
+      fail_unless_equals_int (GST_MESSAGE_TYPE (msg), type);
+      fail_unless (text == NULL, "a second message: %s", text);
+      if (type == GST_MESSAGE_ERROR)
+        gst_message_parse_error (msg, &error, NULL);
+      else
+        gst_message_parse_warning (msg, &error, NULL);
+      text = g_strdup (error->message);
+      g_error_free (error);
+    }
+    gst_message_unref (msg);
+  }
+  fail_unless (text != NULL, "no message says the results were lost");
+  return text;
+}
+
+/* Requests cancelled at EOS lost their results: the pipeline says so in
+ * one message, counts and posts each as failed. */
+static void
+check_eos_timeout_reports_lost (gint on_error, GstMessageType type)
+{
+  GstHarness *h = harness_new ("local/sleep", "{\"seconds\": 600}",
+      "max-in-flight", 3, "eos-timeout", 0.3, "on-error", on_error, NULL);
+  GstBus *bus = gst_bus_new ();
+  g_autofree gchar *text = NULL;
+  GPtrArray *ids;
+  guint i, failed;
+
+  gst_element_set_bus (h->element, bus);
+  for (i = 0; i < 3; i++)
+    fail_unless_equals_int (gst_harness_push (h, frame_new (h, i)),
+        GST_FLOW_OK);
+  ids = collect_request_ids (bus, 3);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  for (i = 0; i < 3; i++)
+    gst_buffer_unref (gst_harness_pull (h));
+  harness_wait_eos (h);
+  text = lost_message_text (bus, type, &failed);
+  fail_unless (strstr (text, "3 requests lost their results") != NULL, "%s",
+      text);
+  fail_unless (strstr (text, "eos-timeout") != NULL, "%s", text);
+  fail_unless_equals_int (failed, 3);
+  fail_unless_equals_uint64 (get_counter (h->element, "failed"), 3);
+  check_cancelled_on_server (ids);
+  g_ptr_array_unref (ids);
+  gst_element_set_bus (h->element, NULL);
+  gst_harness_teardown (h);
+  gst_object_unref (bus);
+}
+
+GST_START_TEST (test_eos_timeout_fails)
+{
+  check_eos_timeout_reports_lost (0, GST_MESSAGE_ERROR);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_eos_timeout_skip_warns)
+{
+  check_eos_timeout_reports_lost (1, GST_MESSAGE_WARNING);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_eos_timeout_cancels)
 {
   GstHarness *h = harness_new ("local/sleep", "{\"seconds\": 600}",
-      "max-in-flight", 3, "eos-timeout", 0.3, NULL);
+      "max-in-flight", 3, "eos-timeout", 0.3, "on-error", 1, NULL);
   GstBus *bus = gst_bus_new ();
   GPtrArray *ids;
   guint i;
@@ -1021,6 +1109,123 @@ GST_START_TEST (test_latency_measured)
 
 GST_END_TEST;
 
+/* The element's timeout bounds the upload too: a CDN that takes the
+ * connection and never answers fails the frame with a timeout. */
+GST_START_TEST (test_timeout_bounds_upload)
+{
+  SilentServer *silent = silent_server_new ();
+  GstHarness *h = harness_new ("local/echo", NULL, "server-url", silent->url,
+      "upload", 1, "timeout", 0.5, "on-error", 1, NULL);
+  GstFalResultMeta *meta;
+  GstBuffer *out;
+
+  fail_unless_equals_int (gst_harness_push (h, frame_new (h, 0)), GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  fail_unless (out != NULL);
+  meta = gst_buffer_get_fal_result_meta (out);
+  fail_unless (meta != NULL && meta->error != NULL);
+  fail_unless_equals_string (meta->error_type, "timeout");
+  fail_unless_equals_uint64 (get_counter (h->element, "failed"), 1);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+  silent_server_free (silent);
+}
+
+GST_END_TEST;
+
+/* A live source whose frames find the window full still gets its EOS
+ * through: the streaming thread waits for a slot only for the latency
+ * budget, so gst-launch-1.0 -e stops after eos-timeout, not after the
+ * requests (600 s; the bound below only stops a hang). */
+GST_START_TEST (test_live_eos_with_full_window)
+{
+  g_autofree gchar *description = g_strdup_printf ("videotestsrc is-live=true "
+      "! " FRAME_CAPS " ! falinfer name=f application=local/sleep "
+      "server-url=%s max-in-flight=2 eos-timeout=0.3 ! fakesink", server_url);
+  GstElement *pipeline = gst_parse_launch (description, NULL);
+  GstElement *f = gst_bin_get_by_name (GST_BIN (pipeline), "f");
+  GstMessage *msg;
+
+  g_object_set (f, "arguments", "{\"seconds\": 600}", NULL);
+  fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  wait_in_flight (f, 2);
+  /* frames keep coming while the window is full */
+  wait_counter_at_least (f, "skipped", 2);
+  fail_unless (gst_element_send_event (pipeline, gst_event_new_eos ()));
+  msg = wait_error_or_eos_within (pipeline, 60);
+  fail_unless (msg != NULL, "EOS waited behind the full window");
+  /* the requests in flight lost their results */
+  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_ERROR);
+  gst_message_unref (msg);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (f);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
+/* An in-progress message carries logs only when there are some. */
+GST_START_TEST (test_in_progress_without_logs)
+{
+  GstHarness *h = harness_new ("local/sleep", "{\"seconds\": 0.3}", NULL);
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  guint in_progress = 0;
+
+  gst_element_set_bus (h->element, bus);
+  fail_unless_equals_int (gst_harness_push (h, frame_new (h, 0)), GST_FLOW_OK);
+  gst_buffer_unref (gst_harness_pull (h));
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
+    const GstStructure *s = gst_message_get_structure (msg);
+
+    if (g_strcmp0 (gst_structure_get_string (s, "state"), "in-progress") == 0) {
+      in_progress++;
+      fail_if (gst_structure_has_field (s, "logs"), "logs=\"%s\"",
+          gst_structure_get_string (s, "logs"));
+    }
+    gst_message_unref (msg);
+  }
+  fail_unless_equals_int (in_progress, 1);
+  gst_element_set_bus (h->element, NULL);
+  gst_harness_teardown (h);
+  gst_object_unref (bus);
+}
+
+GST_END_TEST;
+
+/* A client the application gives is used as given, even where the element
+ * would have picked another server (local/ with no server: the embedded
+ * one). */
+GST_START_TEST (test_application_context_used)
+{
+  GstFalClient *client = gst_fal_client_new_for_url (server_url);
+  GstContext *context = gst_context_new (GST_FAL_CLIENT_CONTEXT_TYPE, FALSE);
+  GstElement *pipeline = gst_parse_launch ("videotestsrc num-buffers=1 ! "
+      "falinfer name=f application=local/echo ! fakesink", NULL);
+  GstElement *f = gst_bin_get_by_name (GST_BIN (pipeline), "f");
+  GstMessage *msg;
+
+  gst_structure_set (gst_context_writable_structure (context), "client",
+      GST_FAL_TYPE_CLIENT, client, NULL);
+  gst_element_set_context (pipeline, context);
+  gst_context_unref (context);
+  fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  msg = wait_error_or_eos_within (pipeline, 60);
+  fail_unless (msg != NULL);
+  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  fail_unless (g_object_get_data (G_OBJECT (f), "gst-fal-client") == client);
+  fail_unless_equals_uint64 (get_counter (f, "completed"), 1);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (f);
+  gst_object_unref (pipeline);
+  g_object_unref (client);
+}
+
+GST_END_TEST;
+
 static Suite *
 falinfer_suite (void)
 {
@@ -1039,6 +1244,12 @@ falinfer_suite (void)
   tcase_add_test (tc, test_live_exactly_one_result_each);
   tcase_add_test (tc, test_eos_drains);
   tcase_add_test (tc, test_eos_timeout_cancels);
+  tcase_add_test (tc, test_eos_timeout_fails);
+  tcase_add_test (tc, test_eos_timeout_skip_warns);
+  tcase_add_test (tc, test_timeout_bounds_upload);
+  tcase_add_test (tc, test_live_eos_with_full_window);
+  tcase_add_test (tc, test_in_progress_without_logs);
+  tcase_add_test (tc, test_application_context_used);
   tcase_add_test (tc, test_flush_with_32_in_flight);
   tcase_add_test (tc, test_stop_with_32_in_flight);
   tcase_add_test (tc, test_live_no_stale_result_after_flush);

@@ -41,6 +41,74 @@ wait_error_or_eos (GstElement * pipeline)
   return msg;
 }
 
+/* A failing request is posted at once: these pulls end on the first error
+ * message instead of waiting out their bound. */
+static void
+fail_on_error_message (GstBus * bus)
+{
+  GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  GError *error = NULL;
+
+  if (!msg)
+    return;
+  gst_message_parse_error (msg, &error, NULL);
+  fail ("error: %s", error->message);
+}
+
+static GstSample *
+pull_sample (GstElement * pipeline, GstElement * sink)
+{
+  GstBus *bus = gst_element_get_bus (pipeline);
+  gint64 deadline = g_get_monotonic_time () + WAIT / GST_USECOND;
+  GstSample *sample = NULL;
+
+  while (!sample && g_get_monotonic_time () < deadline) {
+    fail_on_error_message (bus);
+    sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
+        20 * GST_MSECOND);
+  }
+  gst_object_unref (bus);
+  return sample;
+}
+
+/* gst_harness_pull(), ending on an error of the element (the harness
+ * element gets a bus of its own on the first call). */
+static GstBuffer *
+harness_pull (GstHarness * h)
+{
+  GstBus *bus = gst_element_get_bus (h->element);
+  gint64 deadline = g_get_monotonic_time () + WAIT / GST_USECOND;
+  GstBuffer *buffer = NULL;
+
+  if (!bus) {
+    bus = gst_bus_new ();
+    gst_element_set_bus (h->element, bus);
+  }
+  while (!buffer && g_get_monotonic_time () < deadline) {
+    fail_on_error_message (bus);
+    buffer = gst_harness_try_pull (h);
+    if (!buffer)
+      g_usleep (10000);
+  }
+  gst_object_unref (bus);
+  return buffer;
+}
+
+/* The messages on the bus of harness_pull() hold the element: drop them
+ * with the bus before the harness goes. */
+static void
+harness_teardown (GstHarness * h)
+{
+  GstBus *bus = gst_element_get_bus (h->element);
+
+  if (bus) {
+    gst_bus_set_flushing (bus, TRUE);
+    gst_element_set_bus (h->element, NULL);
+    gst_object_unref (bus);
+  }
+  gst_harness_teardown (h);
+}
+
 /* A JSON buffer, parsed; checks its caps too. */
 static JsonNode *
 buffer_json (GstHarness * h, GstBuffer * buffer)
@@ -78,7 +146,7 @@ GST_START_TEST (test_text_to_image_decodes)
 
   fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) !=
       GST_STATE_CHANGE_FAILURE);
-  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink), WAIT);
+  sample = pull_sample (pipeline, sink);
   fail_unless (sample != NULL, "no image");
   s = gst_caps_get_structure (gst_sample_get_caps (sample), 0);
   fail_unless (gst_structure_get_int (s, "width", &width));
@@ -110,7 +178,7 @@ GST_START_TEST (test_image_caps)
   gst_harness_set (h, "falsrc", "application", "local/text-to-image",
       "arguments", "{\"prompt\":\"caps\",\"width\":64,\"height\":32}", NULL);
   gst_harness_play (h);
-  buffer = gst_harness_pull (h);
+  buffer = harness_pull (h);
   fail_unless (buffer != NULL);
   caps = gst_pad_get_current_caps (h->sinkpad);
   fail_unless (gst_structure_has_name (gst_caps_get_structure (caps, 0),
@@ -121,7 +189,7 @@ GST_START_TEST (test_image_caps)
   gst_buffer_unmap (buffer, &map);
   gst_buffer_unref (buffer);
   harness_wait_eos (h);
-  gst_harness_teardown (h);
+  harness_teardown (h);
 }
 
 GST_END_TEST;
@@ -138,7 +206,7 @@ GST_START_TEST (test_num_results_and_new_arguments)
       "arguments", "{\"n\":1}", "num-results", 2, NULL);
   gst_harness_play (h);
 
-  buffer = gst_harness_pull (h);
+  buffer = harness_pull (h);
   fail_unless (buffer != NULL);
   node = buffer_json (h, buffer);
   fail_unless_equals_int (json_object_get_int_member (json_node_get_object
@@ -147,7 +215,7 @@ GST_START_TEST (test_num_results_and_new_arguments)
   gst_buffer_unref (buffer);
 
   gst_harness_set (h, "falsrc", "arguments", "{\"n\":2}", NULL);
-  buffer = gst_harness_pull (h);
+  buffer = harness_pull (h);
   fail_unless (buffer != NULL);
   node = buffer_json (h, buffer);
   fail_unless_equals_int (json_object_get_int_member (json_node_get_object
@@ -157,7 +225,7 @@ GST_START_TEST (test_num_results_and_new_arguments)
 
   harness_wait_eos (h);
   fail_unless_equals_int (gst_harness_buffers_in_queue (h), 0);
-  gst_harness_teardown (h);
+  harness_teardown (h);
 }
 
 GST_END_TEST;
@@ -177,7 +245,7 @@ GST_START_TEST (test_stream_events)
   events = gst_harness_buffers_in_queue (h);
   fail_unless (events == 3 || events == 4, "%u events", events);
   for (i = 0; i < events; i++) {
-    GstBuffer *buffer = gst_harness_pull (h);
+    GstBuffer *buffer = harness_pull (h);
     JsonNode *node = buffer_json (h, buffer);
 
     fail_unless_equals_int (json_object_get_int_member (json_node_get_object
@@ -188,7 +256,7 @@ GST_START_TEST (test_stream_events)
     json_node_unref (node);
     gst_buffer_unref (buffer);
   }
-  gst_harness_teardown (h);
+  harness_teardown (h);
 }
 
 GST_END_TEST;
@@ -288,11 +356,11 @@ GST_START_TEST (test_result_path)
       "arguments", "{\"prompt\":\"path\",\"width\":16,\"height\":16}",
       "result-path", "image.url", NULL);
   gst_harness_play (h);
-  buffer = gst_harness_pull (h);
+  buffer = harness_pull (h);
   fail_unless (buffer != NULL);
   gst_buffer_unref (buffer);
   harness_wait_eos (h);
-  gst_harness_teardown (h);
+  harness_teardown (h);
 
   pipeline = pipeline_new ("falsrc name=src application=local/text-to-image "
       "result-path=video.url ! fakesink",

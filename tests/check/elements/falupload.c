@@ -5,6 +5,8 @@
 #include <gst/app/gstappsrc.h>
 #include <gst/fal/gstfal.h>
 #include <gst/falserver/gstfalserver.h>
+
+#include "falelementtest.h"
 #include <string.h>
 
 #define WAIT (90 * GST_SECOND)
@@ -218,17 +220,17 @@ GST_END_TEST;
 /* server-url names the server whose CDN stores the upload. */
 GST_START_TEST (test_server_url)
 {
-  GstFalServer *server = gst_fal_server_new ();
+  GstFalServer *cdn = gst_fal_server_new ();
   GError *error = NULL;
   GstHarness *h;
   GstBuffer *out;
   gchar *url, *content_type = NULL, *description;
   GBytes *bytes;
 
-  fail_unless (gst_fal_server_start (server, &error), "%s",
+  fail_unless (gst_fal_server_start (cdn, &error), "%s",
       error ? error->message : "");
   description = g_strdup_printf ("falupload server-url=%s",
-      gst_fal_server_get_url (server));
+      gst_fal_server_get_url (cdn));
   h = gst_harness_new_parse (description);
   g_free (description);
   gst_harness_set_src_caps_str (h, "application/json");
@@ -237,8 +239,8 @@ GST_START_TEST (test_server_url)
           gst_buffer_new_wrapped (g_strdup ("{\"a\":1}"), 7)), GST_FLOW_OK);
   out = gst_harness_pull (h);
   url = meta_url (out);
-  fail_unless (g_str_has_prefix (url, gst_fal_server_get_url (server)),
-      "%s is not on %s", url, gst_fal_server_get_url (server));
+  fail_unless (g_str_has_prefix (url, gst_fal_server_get_url (cdn)),
+      "%s is not on %s", url, gst_fal_server_get_url (cdn));
   bytes = download (url, &content_type);
   fail_unless (buffer_equals_bytes (out, bytes));
   fail_unless_equals_string (content_type, "application/json");
@@ -247,8 +249,8 @@ GST_START_TEST (test_server_url)
   g_free (url);
   gst_buffer_unref (out);
   gst_harness_teardown (h);
-  gst_fal_server_stop (server);
-  g_object_unref (server);
+  gst_fal_server_stop (cdn);
+  g_object_unref (cdn);
 }
 
 GST_END_TEST;
@@ -281,6 +283,48 @@ GST_START_TEST (test_upload_error)
 
 GST_END_TEST;
 
+/* A CDN that takes the connection and never answers: the upload fails
+ * within the element's timeout, or is lost at EOS after eos-timeout; either
+ * way the pipeline ends in an error, never in a silent EOS. */
+static void
+check_silent_cdn_fails (const gchar * limits, const gchar * expected)
+{
+  SilentServer *silent = silent_server_new ();
+  g_autofree gchar *description = g_strdup_printf ("videotestsrc "
+      "num-buffers=2 ! pngenc ! falupload server-url=%s %s ! fakesink",
+      silent->url, limits);
+  GstElement *pipeline = gst_parse_launch (description, NULL);
+  GstMessage *msg;
+  GError *error = NULL;
+
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  msg = wait_error_or_eos_within (pipeline, 60);
+  fail_unless (msg != NULL);
+  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_ERROR);
+  gst_message_parse_error (msg, &error, NULL);
+  fail_unless (strstr (error->message, expected) != NULL, "%s",
+      error->message);
+  g_error_free (error);
+  gst_message_unref (msg);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+  silent_server_free (silent);
+}
+
+GST_START_TEST (test_silent_cdn_timeout)
+{
+  check_silent_cdn_fails ("timeout=0.5", "timeout");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_silent_cdn_lost_at_eos)
+{
+  check_silent_cdn_fails ("eos-timeout=0.3", "lost");
+}
+
+GST_END_TEST;
+
 static Suite *
 falupload_suite (void)
 {
@@ -293,6 +337,8 @@ falupload_suite (void)
   tcase_add_test (tc, test_caps_passthrough);
   tcase_add_test (tc, test_server_url);
   tcase_add_test (tc, test_upload_error);
+  tcase_add_test (tc, test_silent_cdn_timeout);
+  tcase_add_test (tc, test_silent_cdn_lost_at_eos);
   return s;
 }
 
