@@ -42,9 +42,18 @@
  *    replaces the frame. Called once per job; in live mode several jobs may be
  *    attached to one frame, in ordered mode @own_frame is TRUE.
  * Errors: with on-error=fail a failed job posts an element error (details
- * from the GstFalError) and the stream stops; with on-error=skip, and for
- * requests cancelled at EOS, attach is called with job->error set and a
- * warning is posted. Jobs cancelled by a flush or a state change are dropped.
+ * from the GstFalError) and the stream stops; with on-error=skip attach is
+ * called with job->error set and a warning is posted. A job past its
+ * timeout is cancelled (the whole work function) and fails with
+ * GST_FAL_ERROR_TIMEOUT. Jobs cancelled at EOS (eos-timeout) get attach with
+ * their error and are reported together, in one error or warning naming how
+ * many lost their results. Jobs cancelled by a flush or a state change are
+ * dropped.
+ *
+ * With a live upstream, in ordered mode, the streaming thread waits for the
+ * window at most the latency budget; then the frame waits as keep-latest,
+ * or is dropped (counter "dropped", QoS message) when the held window is
+ * full, so that a live source's EOS always gets through.
  */
 #pragma once
 
