@@ -95,7 +95,11 @@ typedef struct
 typedef struct
 {
   GstFalSrc *self;              /* owned */
-  GCancellable *cancellable;    /* owned */
+  GCancellable *cancellable;    /* owned: cancelled with the element's */
+  GCancellable *parent;         /* the element's, when the op began */
+  gulong parent_id;
+  GSource *deadline;            /* the timeout, over request and downloads */
+  gboolean timed_out;
   gchar **urls;
   guint next_url;
   guint events;
@@ -165,6 +169,12 @@ static void
 src_op_free (SrcOp * op)
 {
   g_strfreev (op->urls);
+  if (op->deadline) {
+    g_source_destroy (op->deadline);
+    g_source_unref (op->deadline);
+  }
+  g_cancellable_disconnect (op->parent, op->parent_id);
+  g_object_unref (op->parent);
   g_object_unref (op->cancellable);
   gst_object_unref (op->self);
   g_free (op);
@@ -177,7 +187,13 @@ src_op_finish (SrcOp * op, GError * error)
   GstFalSrc *self = op->self;
 
   self->ops--;
-  if (g_cancellable_is_cancelled (op->cancellable)) {
+  if (op->timed_out) {
+    g_clear_error (&error);
+    error = gst_fal_error_new_full (GST_FAL_ERROR_TIMEOUT, 0, "timeout", NULL,
+        NULL, "%s: no result within the timeout (%g s)",
+        self->active.application, self->active.timeout);
+  }
+  if (!op->timed_out && g_cancellable_is_cancelled (op->cancellable)) {
     /* unlock() or stop(): submit again if the source runs on */
     GST_DEBUG_OBJECT (self, "request cancelled");
     GST_OBJECT_LOCK (self);
@@ -376,6 +392,23 @@ on_streamed (GObject * source, GAsyncResult * result, gpointer user_data)
 
 /* Streaming thread: starts one request with the current arguments. */
 static void
+cancel_child (GCancellable * parent, gpointer child)
+{
+  g_cancellable_cancel (child);
+}
+
+/* The timeout covers the request and the downloads of its media. */
+static gboolean
+on_op_deadline (gpointer user_data)
+{
+  SrcOp *op = user_data;
+
+  op->timed_out = TRUE;
+  g_cancellable_cancel (op->cancellable);
+  return G_SOURCE_REMOVE;
+}
+
+static void
 submit (GstFalSrc * self)
 {
   g_autoptr (GstFalOptions) options = gst_fal_options_new ();
@@ -390,10 +423,19 @@ submit (GstFalSrc * self)
   arguments_json = g_strdup (self->arguments);
   client = g_object_ref (self->client);
   op = g_new0 (SrcOp, 1);
-  op->cancellable = g_object_ref (self->cancellable);
+  op->parent = g_object_ref (self->cancellable);
   GST_OBJECT_UNLOCK (self);
+  op->cancellable = g_cancellable_new ();
+  op->parent_id = g_cancellable_connect (op->parent,
+      G_CALLBACK (cancel_child), op->cancellable, NULL);
   op->self = gst_object_ref (self);
   self->ops++;
+  if (self->active.timeout > 0) {
+    op->deadline = g_timeout_source_new ((guint) MIN (G_MAXUINT,
+            self->active.timeout * 1000));
+    g_source_set_callback (op->deadline, on_op_deadline, op, NULL);
+    g_source_attach (op->deadline, self->context);
+  }
 
   arguments = json_from_string (arguments_json && *arguments_json ?
       arguments_json : "{}", &error);

@@ -299,6 +299,33 @@ GST_START_TEST (test_error_422)
 
 GST_END_TEST;
 
+/* The timeout covers the download of the result's media too: a media URL
+ * on a server that never answers fails within it. */
+GST_START_TEST (test_timeout_bounds_download)
+{
+  SilentServer *silent = silent_server_new ();
+  g_autofree gchar *arguments = g_strdup_printf ("{\"images\": [{\"url\": "
+      "\"%s/picture.png\"}]}", silent->url);
+  GstElement *pipeline = pipeline_new ("falsrc name=src timeout=0.5 "
+      "application=local/echo ! fakesink", arguments);
+  GstMessage *msg;
+  GError *error = NULL;
+
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  msg = wait_error_or_eos (pipeline);
+  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_ERROR);
+  gst_message_parse_error (msg, &error, NULL);
+  fail_unless (strstr (error->message, "timeout") != NULL, "%s",
+      error->message);
+  g_error_free (error);
+  gst_message_unref (msg);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+  silent_server_free (silent);
+}
+
+GST_END_TEST;
+
 /* A request that would run for ten minutes: going to NULL cancels it at
  * once instead of waiting (a hang here ends in the test timeout). */
 GST_START_TEST (test_stop_while_waiting)
@@ -411,6 +438,7 @@ falsrc_suite (void)
   tcase_add_test (tc, test_error_422);
   tcase_add_test (tc, test_stop_while_waiting);
   tcase_add_test (tc, test_timeout);
+  tcase_add_test (tc, test_timeout_bounds_download);
   tcase_add_test (tc, test_result_path);
   return s;
 }
