@@ -157,8 +157,6 @@ job_unref (Job * job)
     return;
   if (job->pub.sample)
     gst_sample_unref (job->pub.sample);
-  if (job->deadline)
-    gst_clock_id_unref (job->deadline);
   g_clear_object (&job->pub.cancellable);
   g_free (job->pub.request_id);
   if (job->pub.result && job->pub.result_free)
@@ -305,8 +303,11 @@ worker_func (gpointer data, gpointer user_data)
       job->pub.error = gst_fal_error_new_full (GST_FAL_ERROR_PROTOCOL, 0,
           NULL, NULL, job->pub.request_id, "The request gave no result");
   }
-  if (job->deadline)
+  /* the clock entry holds the job: drop it to break the cycle */
+  if (job->deadline) {
     gst_clock_id_unschedule (job->deadline);
+    g_clear_pointer (&job->deadline, gst_clock_id_unref);
+  }
   explain_cancellation (self, job);
   /* the frame stays with the item; drop ours so it can be made writable */
   g_clear_pointer (&job->pub.sample, gst_sample_unref);
