@@ -104,7 +104,10 @@ gst_fal_request_settings_install_properties (GObjectClass * klass, guint first)
       g_param_spec_string ("arguments", "Arguments",
           "JSON object template of the request arguments; the string "
           "\"{{frame}}\" becomes the frame's URL, \"{{pts}}\" its PTS (ns), "
-          "\"{{index}}\" its number; unset = {\"image_url\": \"{{frame}}\"}",
+          "\"{{index}}\" its number; unset = {\"image_url\": \"{{frame}}\"}. "
+          "On a gst-launch-1.0 line, a value with spaces inside its strings "
+          "goes in double quotes with its own quotes escaped: "
+          "arguments='\"{\\\"prompt\\\": \\\"a red cat\\\"}\"'",
           NULL, rw));
   g_object_class_install_property (klass, first + PROP_SERVER_URL,
       g_param_spec_string ("server-url", "Server URL",

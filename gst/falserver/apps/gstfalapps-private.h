@@ -10,6 +10,10 @@ G_BEGIN_DECLS
 void gst_fal_apps_register_test (GstFalAppRegistry * registry);
 void gst_fal_apps_register_media (GstFalAppRegistry * registry);
 
+/* Sets OPENCV_LOG_LEVEL=SILENT unless set, before any OpenCV element of the
+ * apps is made: OpenCV logs the missing optional cascades otherwise. */
+void gst_fal_apps_quiet_opencv (void);
+
 /* Validates @input against the subset of JSON Schema used by the apps
  * (type, properties, required, minimum, maximum, enum). Returns NULL when
  * valid, else a Pydantic-style detail list (transfer full). */

@@ -436,6 +436,8 @@ gst_fal_apps_register_from_key_file (GstFalAppRegistry * registry,
   g_auto (GStrv) groups = g_key_file_get_groups (key_file, NULL);
   gchar **group;
 
+  /* a file's apps may use facedetect too */
+  gst_fal_apps_quiet_opencv ();
   for (group = groups; *group; group++) {
     g_autoptr (GError) group_error = NULL;
 

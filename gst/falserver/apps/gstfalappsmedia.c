@@ -474,6 +474,7 @@ gst_fal_apps_register_media (GstFalAppRegistry * registry)
 
   if (!gst_is_initialized ())
     gst_init (NULL, NULL);
+  gst_fal_apps_quiet_opencv ();
   cascade = face_cascade_path ();
   builtin_apps = g_strdup_printf (builtin_apps_format, cascade);
   if (!g_key_file_load_from_data (key_file, builtin_apps, -1,

@@ -5,6 +5,24 @@
 
 #include "gstfalapps-private.h"
 
+/* facedetect and faceblur load, when created, the eye, nose and mouth
+ * cascades (haarcascade_mcs_*.xml) that Debian's opencv-data does not ship,
+ * and OpenCV logs an error line for each, every time an app's pipeline is
+ * built. OpenCV reads OPENCV_LOG_LEVEL once, at its first log line; so it is
+ * set here, before the first OpenCV element of the apps exists, and only
+ * when the user has not set it. It happens once, while the server builds its
+ * app registry, not from the workers' threads. */
+void
+gst_fal_apps_quiet_opencv (void)
+{
+  static gsize done = 0;
+
+  if (g_once_init_enter (&done)) {
+    g_setenv ("OPENCV_LOG_LEVEL", "SILENT", FALSE);
+    g_once_init_leave (&done, 1);
+  }
+}
+
 static void
 add_error (JsonArray * errors, const gchar * member, const gchar * type,
     const gchar * msg, JsonNode * value, const gchar * ctx_key,
