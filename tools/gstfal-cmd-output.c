@@ -117,6 +117,7 @@ gst_fal_cmd_report_error (const gchar * what, const GError * error)
   guint http_status = gst_fal_error_get_http_status (error);
   const gchar *error_type = gst_fal_error_get_error_type (error);
   const gchar *detail = gst_fal_error_get_detail (error);
+  g_autofree gchar *summary = NULL;
   const gchar *message;
   g_autofree gchar *text = NULL;
 
@@ -125,7 +126,8 @@ gst_fal_cmd_report_error (const gchar * what, const GError * error)
     return GST_FAL_EXIT_INTERRUPTED;
   }
 
-  message = error->message;
+  summary = gst_fal_error_get_summary (error);
+  message = summary;
   /* the library's messages may already name the app */
   if (g_str_has_prefix (message, what)
       && g_str_has_prefix (message + strlen (what), ": "))
