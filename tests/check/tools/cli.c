@@ -294,6 +294,22 @@ GST_START_TEST (test_run_echo)
 
 GST_END_TEST;
 
+/* local/… with no server set: the in-process server, as the elements do */
+GST_START_TEST (test_run_local_without_server)
+{
+  g_autoptr (ToolResult) run = tool_run (NULL, "run", "local/echo",
+      "{\"a\":1}");
+  g_autoptr (ToolResult) subscribe = tool_run (NULL, "subscribe",
+      "local/echo", "{\"b\":2}");
+
+  fail_unless_equals_int (run->status, 0);
+  assert_json_equal (run->out, "{\"a\":1}");
+  fail_unless_equals_int (subscribe->status, 0);
+  assert_json_equal (subscribe->out, "{\"b\":2}");
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_run_server_option)
 {
   g_autoptr (ToolResult) res = tool_run (NULL, "run", "--server", shared_url,
@@ -855,6 +871,7 @@ cli_suite (void)
   tcase_add_unchecked_fixture (shared, shared_server_start, shared_server_stop);
   tcase_add_test (shared, test_run_echo);
   tcase_add_test (shared, test_run_server_option);
+  tcase_add_test (shared, test_run_local_without_server);
   tcase_add_test (shared, test_args_file_and_stdin);
   tcase_add_test (shared, test_usage_errors);
   tcase_add_test (shared, test_unknown_app);
