@@ -9,17 +9,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <gst/fal/gstfaljson-private.h>
 
 void
 gst_fal_cmd_print_json (JsonNode * node, gboolean pretty)
 {
-  g_autoptr (JsonGenerator) generator = json_generator_new ();
-  g_autofree gchar *text = NULL;
+  g_autofree gchar *text = gst_fal_json_to_string (node, pretty);
 
-  json_generator_set_pretty (generator, pretty);
-  json_generator_set_indent (generator, 2);
-  json_generator_set_root (generator, node);
-  text = json_generator_to_data (generator, NULL);
   fputs (text, stdout);
   fputc ('\n', stdout);
   fflush (stdout);

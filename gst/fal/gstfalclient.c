@@ -7,6 +7,7 @@
 #include "gstfallocal-private.h"
 #include "gstfalendpoint-private.h"
 #include "gstfalsse-private.h"
+#include "gstfaljson-private.h"
 
 #define DEFAULT_TIMEOUT 120.0
 #define DEFAULT_MAX_RETRIES 5
@@ -499,9 +500,7 @@ call_task_new (GstFalClient * client, GCancellable * cancellable,
 static GBytes *
 serialize_arguments (JsonNode * arguments)
 {
-  g_autoptr (JsonGenerator) generator = json_generator_new ();
   g_autoptr (JsonNode) empty = NULL;
-  gsize length;
   gchar *data;
 
   if (arguments == NULL) {
@@ -509,9 +508,8 @@ serialize_arguments (JsonNode * arguments)
     json_node_take_object (empty, json_object_new ());
     arguments = empty;
   }
-  json_generator_set_root (generator, arguments);
-  data = json_generator_to_data (generator, &length);
-  return g_bytes_new_take (data, length);
+  data = gst_fal_json_to_string (arguments, FALSE);
+  return g_bytes_new_take (data, strlen (data));
 }
 
 static void
@@ -1231,10 +1229,10 @@ on_stream_chunk (GBytes * chunk, gpointer user_data)
   gst_fal_sse_parser_push (st->parser, data, size, events);
   for (i = 0; i < events->len; i++) {
     GstFalSseEvent *event = g_ptr_array_index (events, i);
-    g_autoptr (JsonParser) parser = json_parser_new ();
     g_autoptr (GError) error = NULL;
+    JsonNode *node = gst_fal_json_from_string (event->data, -1, &error);
 
-    if (!json_parser_load_from_data (parser, event->data, -1, &error)) {
+    if (node == NULL) {
       st->error = gst_fal_error_new_full (GST_FAL_ERROR_PROTOCOL, 0, NULL,
           event->data, NULL, "%s: stream event is not JSON: %s",
           st->application, error->message);
@@ -1242,7 +1240,7 @@ on_stream_chunk (GBytes * chunk, gpointer user_data)
       return;
     }
     g_clear_pointer (&st->last, json_node_unref);
-    st->last = json_node_copy (json_parser_get_root (parser));
+    st->last = node;
     if (st->on_event)
       st->on_event (st->last, st->event_data);
   }

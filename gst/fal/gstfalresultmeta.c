@@ -7,6 +7,7 @@
 
 #include <json-glib/json-glib.h>
 #include <math.h>
+#include "gstfaljson-private.h"
 
 /**
  * gst_fal_result_meta_api_get_type:
@@ -231,16 +232,7 @@ gst_fal_region_free (GstFalRegion * region)
 static JsonNode *
 parse_json (const gchar * json)
 {
-  g_autoptr (JsonParser) parser = NULL;
-  JsonNode *root;
-
-  if (json == NULL)
-    return NULL;
-  parser = json_parser_new_immutable ();
-  if (!json_parser_load_from_data (parser, json, -1, NULL))
-    return NULL;
-  root = json_parser_get_root (parser);
-  return root ? json_node_ref (root) : NULL;
+  return json ? gst_fal_json_from_string (json, -1, NULL) : NULL;
 }
 
 static gboolean
@@ -563,7 +555,7 @@ scalar_to_string (JsonNode * node)
     return NULL;
   if (json_node_get_value_type (node) == G_TYPE_STRING)
     return g_strdup (json_node_get_string (node));
-  return json_to_string (node, FALSE);
+  return gst_fal_json_to_string (node, FALSE);
 }
 
 /**
