@@ -304,7 +304,7 @@ gst_fal_element_post_error (GstElement * element, const GError * error,
 
   gst_element_message_full_with_details (element,
       as_warning ? GST_MESSAGE_WARNING : GST_MESSAGE_ERROR, domain, code,
-      g_strdup (error->message), debug, __FILE__, GST_FUNCTION, __LINE__,
+      gst_fal_error_get_summary (error), debug, __FILE__, GST_FUNCTION, __LINE__,
       details);
 }
 

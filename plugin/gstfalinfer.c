@@ -6,6 +6,7 @@
 #include "gstfalelements.h"
 #include "gstfaldispatcher.h"
 #include "gstfalrequestsettings.h"
+#include <gst/fal/gstfaljson-private.h>
 
 /**
  * SECTION:element-falinfer
@@ -219,7 +220,8 @@ push_result_json (GstFalInfer * self, GstFalJob * job)
   else
     json_builder_add_null_value (builder);
   if (output) {
-    JsonNode *result = json_from_string (output->result_json, NULL);
+    JsonNode *result = gst_fal_json_from_string (output->result_json, -1,
+        NULL);
     json_builder_set_member_name (builder, "result");
     if (result)
       json_builder_add_value (builder, result);
@@ -240,7 +242,7 @@ push_result_json (GstFalInfer * self, GstFalJob * job)
   }
   json_builder_end_object (builder);
   root = json_builder_get_root (builder);
-  text = json_to_string (root, FALSE);
+  text = gst_fal_json_to_string (root, FALSE);
   len = strlen (text);
   text[len] = '\n';             /* replaces the NUL: one JSON line */
   buffer = gst_buffer_new_wrapped (text, len + 1);

@@ -5,6 +5,7 @@
 
 #include "gstfalrequestsettings.h"
 #include "gstfalelements.h"
+#include <gst/fal/gstfaljson-private.h>
 
 #define DEFAULT_PRIORITY GST_FAL_PRIORITY_NORMAL
 #define DEFAULT_START_TIMEOUT 0.0
@@ -474,7 +475,7 @@ gst_fal_request_state_run (GstFalRequestState * state, GstFalJob * job,
   json_node_unref (arguments);
   if (!result)
     goto fail;
-  output->result_json = json_to_string (result, FALSE);
+  output->result_json = gst_fal_json_to_string (result, FALSE);
   json_node_unref (result);
   return output;
 

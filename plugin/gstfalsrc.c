@@ -8,6 +8,7 @@
 #include <gst/base/gstpushsrc.h>
 #include <gst/base/gsttypefindhelper.h>
 #include <string.h>
+#include <gst/fal/gstfaljson-private.h>
 
 /**
  * SECTION:element-falsrc
@@ -243,7 +244,7 @@ queue_output (GstFalSrc * self, GBytes * bytes, const gchar * content_type)
 static void
 queue_json (GstFalSrc * self, JsonNode * node)
 {
-  gchar *json = json_to_string (node, FALSE);
+  gchar *json = gst_fal_json_to_string (node, FALSE);
   /* one line each, so that filesink writes JSON Lines */
   gchar *text = g_strconcat (json, "\n", NULL);
   GBytes *bytes = g_bytes_new_take (text, strlen (text));
@@ -343,7 +344,7 @@ on_subscribed (GObject * source, GAsyncResult * result, gpointer user_data)
     src_op_finish (op, error);
     return;
   }
-  result_json = json_to_string (node, FALSE);
+  result_json = gst_fal_json_to_string (node, FALSE);
   GST_INFO_OBJECT (op->self, "request %s completed", GST_STR_NULL (request_id));
 
   op->urls = find_media_urls (result_json, op->self->active.result_path);

@@ -7,6 +7,7 @@
 #include "gstfaldispatcher.h"
 
 #include <string.h>
+#include <gst/fal/gstfaljson-private.h>
 
 /**
  * SECTION:element-falupload
@@ -236,7 +237,7 @@ result_json_for (const UploadResult * result)
   json_builder_add_string_value (builder, result->content_type);
   json_builder_end_object (builder);
   root = json_builder_get_root (builder);
-  return json_to_string (root, FALSE);
+  return gst_fal_json_to_string (root, FALSE);
 }
 
 /* Push side: the URL goes on the buffer and on the bus. */

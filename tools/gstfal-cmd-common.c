@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <gst/fal/gstfaljson-private.h>
 
 static GMainLoop *wait_loop;
 static GAsyncResult *wait_result;
@@ -236,9 +237,9 @@ read_stdin (GError ** error)
 JsonNode *
 gst_fal_cmd_load_arguments (const gchar * spec, GError ** error)
 {
-  g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) parse_error = NULL;
   g_autofree gchar *owned = NULL;
+  JsonNode *root;
   const gchar *text = spec;
   const gchar *origin = "inline";
 
@@ -258,7 +259,8 @@ gst_fal_cmd_load_arguments (const gchar * spec, GError ** error)
     text = owned;
   }
 
-  if (!json_parser_load_from_data (parser, text, -1, &parse_error)) {
+  root = gst_fal_json_from_string (text, -1, &parse_error);
+  if (root == NULL) {
     const gchar *reason = parse_error->message;
 
     /* json-glib names the buffer "<data>": the origin says more */
@@ -268,12 +270,7 @@ gst_fal_cmd_load_arguments (const gchar * spec, GError ** error)
         "invalid JSON arguments (%s): %s", origin, reason);
     return NULL;
   }
-  if (!json_parser_get_root (parser)) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-        "invalid JSON arguments (%s): empty", origin);
-    return NULL;
-  }
-  return json_parser_steal_root (parser);
+  return root;
 }
 
 static gboolean

@@ -9,17 +9,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <gst/fal/gstfaljson-private.h>
 
 void
 gst_fal_cmd_print_json (JsonNode * node, gboolean pretty)
 {
-  g_autoptr (JsonGenerator) generator = json_generator_new ();
-  g_autofree gchar *text = NULL;
+  g_autofree gchar *text = gst_fal_json_to_string (node, pretty);
 
-  json_generator_set_pretty (generator, pretty);
-  json_generator_set_indent (generator, 2);
-  json_generator_set_root (generator, node);
-  text = json_generator_to_data (generator, NULL);
   fputs (text, stdout);
   fputc ('\n', stdout);
   fflush (stdout);
@@ -117,6 +113,7 @@ gst_fal_cmd_report_error (const gchar * what, const GError * error)
   guint http_status = gst_fal_error_get_http_status (error);
   const gchar *error_type = gst_fal_error_get_error_type (error);
   const gchar *detail = gst_fal_error_get_detail (error);
+  g_autofree gchar *summary = NULL;
   const gchar *message;
   g_autofree gchar *text = NULL;
 
@@ -125,7 +122,8 @@ gst_fal_cmd_report_error (const gchar * what, const GError * error)
     return GST_FAL_EXIT_INTERRUPTED;
   }
 
-  message = error->message;
+  summary = gst_fal_error_get_summary (error);
+  message = summary;
   /* the library's messages may already name the app */
   if (g_str_has_prefix (message, what)
       && g_str_has_prefix (message + strlen (what), ": "))

@@ -20,6 +20,8 @@ struct _GstFalClient
   gchar *rest_url;
   GstFalClientSettings settings;
   gchar *user_agent;
+  /* with no server: the client of the in-process server, for local/… apps */
+  GstFalClient *local;
 
   /* the session thread; its state is freed by the thread itself, which may
    * outlive the client when the last reference drops in it */

@@ -4,8 +4,10 @@
 #endif
 
 #include "gstfalclient-private.h"
+#include "gstfallocal-private.h"
 #include "gstfalendpoint-private.h"
 #include "gstfalsse-private.h"
+#include "gstfaljson-private.h"
 
 #define DEFAULT_TIMEOUT 120.0
 #define DEFAULT_MAX_RETRIES 5
@@ -165,6 +167,7 @@ gst_fal_client_finalize (GObject * object)
     g_thread_join (client->thread);
   g_main_context_unref (client->context);
 
+  g_clear_object (&client->local);
   free_key (client->key);
   g_free (client->server_url);
   g_free (client->queue_url);
@@ -411,6 +414,43 @@ gst_fal_client_call_deadline (GstFalClient * client,
   return settings.timeout;
 }
 
+/* Where a call goes: a client with no server sends `local/…` applications
+ * to the in-process local server (as the elements do), through a client of
+ * its own that has this one's settings. (transfer full) */
+static GstFalClient *
+route (GstFalClient * client, const gchar * application, GError ** error)
+{
+  g_autofree gchar *url = NULL;
+  g_autofree gchar *user_agent = NULL;
+  GstFalClientSettings settings;
+  GstFalClient *local;
+
+  if (client->server_url || application == NULL
+      || !g_str_has_prefix (application, "local/"))
+    return g_object_ref (client);
+
+  url = gst_fal_local_server_get_url (error);
+  if (url == NULL) {
+    g_prefix_error (error, "%s: ", application);
+    return NULL;
+  }
+  g_mutex_lock (&client->lock);
+  if (client->local == NULL)
+    client->local = g_object_new (GST_FAL_TYPE_CLIENT, "server-url", url,
+        NULL);
+  local = g_object_ref (client->local);
+  settings = client->settings;
+  user_agent = g_strdup (client->user_agent);
+  g_mutex_unlock (&client->lock);
+
+  g_mutex_lock (&local->lock);
+  local->settings = settings;
+  g_free (local->user_agent);
+  local->user_agent = g_steal_pointer (&user_agent);
+  g_mutex_unlock (&local->lock);
+  return local;
+}
+
 /**
  * gst_fal_client_get_request:
  * @client: a client
@@ -427,10 +467,20 @@ GstFalRequest *
 gst_fal_client_get_request (GstFalClient * client, const gchar * application,
     const gchar * request_id)
 {
+  g_autoptr (GstFalClient) target = NULL;
+  g_autoptr (GError) error = NULL;
+
   g_return_val_if_fail (GST_FAL_IS_CLIENT (client), NULL);
   g_return_val_if_fail (application != NULL, NULL);
   g_return_val_if_fail (request_id != NULL, NULL);
-  return gst_fal_request_new_unchecked (client, application, request_id, NULL,
+
+  /* no local server: the handle's calls go where the client points */
+  target = route (client, application, &error);
+  if (target == NULL) {
+    g_debug ("%s", error->message);
+    target = g_object_ref (client);
+  }
+  return gst_fal_request_new_unchecked (target, application, request_id, NULL,
       NULL, NULL);
 }
 
@@ -450,9 +500,7 @@ call_task_new (GstFalClient * client, GCancellable * cancellable,
 static GBytes *
 serialize_arguments (JsonNode * arguments)
 {
-  g_autoptr (JsonGenerator) generator = json_generator_new ();
   g_autoptr (JsonNode) empty = NULL;
-  gsize length;
   gchar *data;
 
   if (arguments == NULL) {
@@ -460,9 +508,8 @@ serialize_arguments (JsonNode * arguments)
     json_node_take_object (empty, json_object_new ());
     arguments = empty;
   }
-  json_generator_set_root (generator, arguments);
-  data = json_generator_to_data (generator, &length);
-  return g_bytes_new_take (data, length);
+  data = gst_fal_json_to_string (arguments, FALSE);
+  return g_bytes_new_take (data, strlen (data));
 }
 
 static void
@@ -528,6 +575,7 @@ gst_fal_client_run_async (GstFalClient * client, const gchar * application,
     JsonNode * arguments, GstFalOptions * options, GCancellable * cancellable,
     GAsyncReadyCallback callback, gpointer user_data)
 {
+  g_autoptr (GstFalClient) target = NULL;
   GTask *task = call_task_new (client, cancellable, callback, user_data,
       gst_fal_client_run_async);
   g_autoptr (GstFalEndpoint) endpoint = NULL;
@@ -538,12 +586,14 @@ gst_fal_client_run_async (GstFalClient * client, const gchar * application,
   GstFalHttpRequest request = { 0, };
 
   endpoint = gst_fal_endpoint_parse (application, &error);
-  if (endpoint == NULL) {
+  if (endpoint)
+    target = route (client, application, &error);
+  if (target == NULL) {
     g_task_return_error (task, error);
     g_object_unref (task);
     return;
   }
-  url = gst_fal_endpoint_build_url (client->run_url, endpoint->id,
+  url = gst_fal_endpoint_build_url (target->run_url, endpoint->id,
       options ? gst_fal_options_get_path (options) : NULL);
   body = serialize_arguments (arguments);
   headers = gst_fal_options_build_headers (options, FALSE);
@@ -558,7 +608,7 @@ gst_fal_client_run_async (GstFalClient * client, const gchar * application,
   request.timeout = run_exchange_timeout (client, options);
   request.deadline = gst_fal_client_call_deadline (client, options);
   request.label = application;
-  gst_fal_client_http_async (client, &request, cancellable, on_json_answer,
+  gst_fal_client_http_async (target, &request, cancellable, on_json_answer,
       task);
 }
 
@@ -690,6 +740,7 @@ gst_fal_client_submit_async (GstFalClient * client, const gchar * application,
     JsonNode * arguments, GstFalOptions * options, GCancellable * cancellable,
     GAsyncReadyCallback callback, gpointer user_data)
 {
+  g_autoptr (GstFalClient) target = NULL;
   GTask *task = call_task_new (client, cancellable, callback, user_data,
       gst_fal_client_submit_async);
   g_autoptr (GstFalEndpoint) endpoint = NULL;
@@ -702,13 +753,15 @@ gst_fal_client_submit_async (GstFalClient * client, const gchar * application,
   const gchar *webhook;
 
   endpoint = gst_fal_endpoint_parse (application, &error);
-  if (endpoint == NULL) {
+  if (endpoint)
+    target = route (client, application, &error);
+  if (target == NULL) {
     g_task_return_error (task, error);
     g_object_unref (task);
     return;
   }
   g_task_set_task_data (task, g_strdup (application), g_free);
-  base = gst_fal_endpoint_build_url (client->queue_url, endpoint->id,
+  base = gst_fal_endpoint_build_url (target->queue_url, endpoint->id,
       options ? gst_fal_options_get_path (options) : NULL);
   url = g_string_new (base);
   webhook = options ? gst_fal_options_get_webhook_url (options) : NULL;
@@ -731,7 +784,7 @@ gst_fal_client_submit_async (GstFalClient * client, const gchar * application,
   request.headers = (const gchar * const *) headers;
   request.deadline = gst_fal_client_call_deadline (client, options);
   request.label = application;
-  gst_fal_client_http_async (client, &request, cancellable, on_submitted, task);
+  gst_fal_client_http_async (target, &request, cancellable, on_submitted, task);
 }
 
 /**
@@ -787,7 +840,11 @@ static GstFalRequest *
 request_for_id (GstFalClient * client, const gchar * application,
     const gchar * request_id, GError ** error)
 {
-  return gst_fal_request_new (client, application, request_id, NULL, NULL,
+  g_autoptr (GstFalClient) target = route (client, application, error);
+
+  if (target == NULL)
+    return NULL;
+  return gst_fal_request_new (target, application, request_id, NULL, NULL,
       NULL, error);
 }
 
@@ -1172,10 +1229,10 @@ on_stream_chunk (GBytes * chunk, gpointer user_data)
   gst_fal_sse_parser_push (st->parser, data, size, events);
   for (i = 0; i < events->len; i++) {
     GstFalSseEvent *event = g_ptr_array_index (events, i);
-    g_autoptr (JsonParser) parser = json_parser_new ();
     g_autoptr (GError) error = NULL;
+    JsonNode *node = gst_fal_json_from_string (event->data, -1, &error);
 
-    if (!json_parser_load_from_data (parser, event->data, -1, &error)) {
+    if (node == NULL) {
       st->error = gst_fal_error_new_full (GST_FAL_ERROR_PROTOCOL, 0, NULL,
           event->data, NULL, "%s: stream event is not JSON: %s",
           st->application, error->message);
@@ -1183,7 +1240,7 @@ on_stream_chunk (GBytes * chunk, gpointer user_data)
       return;
     }
     g_clear_pointer (&st->last, json_node_unref);
-    st->last = json_node_copy (json_parser_get_root (parser));
+    st->last = node;
     if (st->on_event)
       st->on_event (st->last, st->event_data);
   }
@@ -1243,6 +1300,7 @@ gst_fal_client_stream_async (GstFalClient * client,
     GDestroyNotify event_data_free, GCancellable * cancellable,
     GAsyncReadyCallback callback, gpointer user_data)
 {
+  g_autoptr (GstFalClient) target = NULL;
   GTask *task = call_task_new (client, cancellable, callback, user_data,
       gst_fal_client_stream_async);
   g_autoptr (GstFalEndpoint) endpoint = NULL;
@@ -1263,13 +1321,15 @@ gst_fal_client_stream_async (GstFalClient * client,
   g_task_set_task_data (task, st, (GDestroyNotify) stream_free);
 
   endpoint = gst_fal_endpoint_parse (application, &error);
-  if (endpoint == NULL) {
+  if (endpoint)
+    target = route (client, application, &error);
+  if (target == NULL) {
     g_task_return_error (task, error);
     g_object_unref (task);
     return;
   }
   path = g_strdup (options ? gst_fal_options_get_path (options) : "");
-  url = gst_fal_endpoint_build_url (client->run_url, endpoint->id, path);
+  url = gst_fal_endpoint_build_url (target->run_url, endpoint->id, path);
   if (!g_str_has_suffix (url, "/stream")) {
     gchar *with_stream = g_strconcat (url, "/stream", NULL);
 
@@ -1296,7 +1356,7 @@ gst_fal_client_stream_async (GstFalClient * client,
   request.timeout = run_exchange_timeout (client, options);
   request.deadline = gst_fal_client_call_deadline (client, options);
   request.label = application;
-  gst_fal_client_http_stream_async (client, &request, on_stream_chunk,
+  gst_fal_client_http_stream_async (target, &request, on_stream_chunk,
       g_object_ref (task), g_object_unref, st->internal, on_stream_done, task);
 }
 

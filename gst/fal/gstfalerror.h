@@ -12,6 +12,14 @@ G_BEGIN_DECLS
  * carry extra details readable with gst_fal_error_get_http_status(),
  * gst_fal_error_get_error_type(), gst_fal_error_get_detail() and
  * gst_fal_error_get_request_id().
+ *
+ * When a failure has details, its message ends with one more line,
+ * `fal-error: ` followed by a JSON object with the members `http_status`,
+ * `error_type`, `detail` and `request_id` (those that are known). An error
+ * re-created in this domain from such a message, as language bindings do
+ * (PyGObject's GLib.Error passed back into C), carries the same details, so
+ * the getters work from Python and JavaScript too. gst_fal_error_get_summary()
+ * gives the message without that line, for people.
  */
 #define GST_FAL_ERROR (gst_fal_error_quark ())
 
@@ -55,7 +63,8 @@ typedef enum {
 GST_FAL_API
 GQuark gst_fal_error_quark (void);
 
-/* Details carried by a GST_FAL_ERROR error (extended GError, GLib >= 2.68).
+/* Details carried by a GST_FAL_ERROR error (extended GError, GLib >= 2.68,
+ * read back from the message's "fal-error:" line when re-created).
  * All return 0 / NULL for errors of other domains. */
 GST_FAL_API
 guint gst_fal_error_get_http_status (const GError * error);
@@ -68,6 +77,9 @@ const gchar *gst_fal_error_get_detail (const GError * error);
 
 GST_FAL_API
 const gchar *gst_fal_error_get_request_id (const GError * error);
+
+GST_FAL_API
+gchar *gst_fal_error_get_summary (const GError * error);
 
 /**
  * gst_fal_error_new_full: (skip)

@@ -11,6 +11,7 @@
 #include "gstfalframe.h"
 
 #include <gst/app/app.h>
+#include "gstfaljson-private.h"
 
 #define ENCODE_TIMEOUT (30 * GST_SECOND)
 #define DEFAULT_TEMPLATE "{\"image_url\": \"{{frame}}\"}"
@@ -349,21 +350,20 @@ node_uses_frame (JsonNode * node)
 GstFalArgumentsTemplate *
 gst_fal_arguments_template_new (const gchar * template_json, GError ** error)
 {
-  g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) parse_error = NULL;
+  g_autoptr (JsonNode) root = NULL;
   GstFalArgumentsTemplate *tmpl;
-  JsonNode *root;
 
   if (template_json == NULL || *template_json == '\0')
     template_json = DEFAULT_TEMPLATE;
 
-  if (!json_parser_load_from_data (parser, template_json, -1, &parse_error)) {
+  root = gst_fal_json_from_string (template_json, -1, &parse_error);
+  if (root == NULL) {
     g_set_error (error, GST_FAL_ERROR, GST_FAL_ERROR_INVALID_ARGUMENT,
         "The arguments template is not valid JSON: %s", parse_error->message);
     return NULL;
   }
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)) {
+  if (!JSON_NODE_HOLDS_OBJECT (root)) {
     g_set_error (error, GST_FAL_ERROR, GST_FAL_ERROR_INVALID_ARGUMENT,
         "The arguments template must be a JSON object");
     return NULL;

@@ -8,6 +8,7 @@
 #include "gstfalendpoint-private.h"
 
 #include <string.h>
+#include "gstfaljson-private.h"
 
 #define DEFAULT_EXCHANGE_TIMEOUT 60.0
 #define MAX_RETRY_AFTER 300.0
@@ -243,19 +244,19 @@ JsonNode *
 gst_fal_http_response_parse_json (GstFalHttpResponse * response,
     GError ** error)
 {
-  g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) parse_error = NULL;
+  JsonNode *node = NULL;
   gsize size;
   const gchar *data = g_bytes_get_data (response->body, &size);
 
-  if (size == 0 || !json_parser_load_from_data (parser, data, size,
-          &parse_error)) {
+  if (size == 0 || !(node = gst_fal_json_from_string (data, size,
+              &parse_error))) {
     g_set_error (error, GST_FAL_ERROR, GST_FAL_ERROR_PROTOCOL,
         "the server answered HTTP %u with a body that is not JSON: %s",
         response->status, parse_error ? parse_error->message : "empty body");
     return NULL;
   }
-  return json_node_copy (json_parser_get_root (parser));
+  return node;
 }
 
 /* the exchange, on the session thread */

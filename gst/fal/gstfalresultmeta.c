@@ -7,6 +7,7 @@
 
 #include <json-glib/json-glib.h>
 #include <math.h>
+#include "gstfaljson-private.h"
 
 /**
  * gst_fal_result_meta_api_get_type:
@@ -144,6 +145,51 @@ gst_buffer_get_fal_result_meta (GstBuffer * buffer)
       GST_FAL_RESULT_META_API_TYPE);
 }
 
+/**
+ * gst_fal_buffer_get_result_metas:
+ * @buffer: a #GstBuffer
+ *
+ * Every result meta of @buffer, in the order they were added: one per
+ * element that computed a result for it (two falinfer in a row give two).
+ *
+ * Returns: (transfer container) (element-type GstFalResultMeta): the metas,
+ *   owned by @buffer; %NULL when there is none
+ */
+GList *
+gst_fal_buffer_get_result_metas (GstBuffer * buffer)
+{
+  GList *metas = NULL;
+  gpointer state = NULL;
+  GstMeta *meta;
+
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), NULL);
+
+  while ((meta = gst_buffer_iterate_meta_filtered (buffer, &state,
+              GST_FAL_RESULT_META_API_TYPE)))
+    metas = g_list_prepend (metas, meta);
+  return g_list_reverse (metas);
+}
+
+/**
+ * gst_fal_buffer_get_n_result_metas:
+ * @buffer: a #GstBuffer
+ *
+ * Returns: how many result metas @buffer has
+ */
+guint
+gst_fal_buffer_get_n_result_metas (GstBuffer * buffer)
+{
+  gpointer state = NULL;
+  guint n = 0;
+
+  g_return_val_if_fail (GST_IS_BUFFER (buffer), 0);
+
+  while (gst_buffer_iterate_meta_filtered (buffer, &state,
+          GST_FAL_RESULT_META_API_TYPE))
+    n++;
+  return n;
+}
+
 /* Regions */
 
 /**
@@ -186,16 +232,7 @@ gst_fal_region_free (GstFalRegion * region)
 static JsonNode *
 parse_json (const gchar * json)
 {
-  g_autoptr (JsonParser) parser = NULL;
-  JsonNode *root;
-
-  if (json == NULL)
-    return NULL;
-  parser = json_parser_new_immutable ();
-  if (!json_parser_load_from_data (parser, json, -1, NULL))
-    return NULL;
-  root = json_parser_get_root (parser);
-  return root ? json_node_ref (root) : NULL;
+  return json ? gst_fal_json_from_string (json, -1, NULL) : NULL;
 }
 
 static gboolean
@@ -414,13 +451,15 @@ find_regions (JsonNode * node, const gchar * key, gdouble scale_x,
 }
 
 /**
- * gst_fal_result_find_regions: (skip)
+ * gst_fal_result_find_regions:
  * @result_json: (nullable): a result as JSON text
  * @scale_x: factor applied to x and widths
  * @scale_y: factor applied to y and heights
  *
- * Returns: (element-type GstFalRegion) (transfer full): the boxes found,
- *   possibly none
+ * The array frees its regions, so bindings get it as (transfer container).
+ *
+ * Returns: (element-type GstFalRegion) (transfer container): the boxes
+ *   found, possibly none; g_ptr_array_unref() frees them
  */
 GPtrArray *
 gst_fal_result_find_regions (const gchar * result_json, gdouble scale_x,
@@ -443,9 +482,9 @@ gst_fal_result_find_regions (const gchar * result_json, gdouble scale_x,
 }
 
 /**
- * gst_fal_buffer_add_regions: (skip)
+ * gst_fal_buffer_add_regions:
  * @buffer: a writable buffer
- * @regions: (element-type GstFalRegion) (nullable): regions
+ * @regions: (element-type GstFalRegion) (nullable) (transfer none): regions
  *
  * Returns: how many region metas were added
  */
@@ -516,7 +555,7 @@ scalar_to_string (JsonNode * node)
     return NULL;
   if (json_node_get_value_type (node) == G_TYPE_STRING)
     return g_strdup (json_node_get_string (node));
-  return json_to_string (node, FALSE);
+  return gst_fal_json_to_string (node, FALSE);
 }
 
 /**

@@ -63,6 +63,9 @@ GST_FAL_API GstFalResultMeta *gst_buffer_add_fal_result_meta (GstBuffer * buffer
     guint http_status, GstClockTime source_pts, const GstFalTimings * timings);
 /* The first result meta of @buffer, or NULL. (transfer none) */
 GST_FAL_API GstFalResultMeta *gst_buffer_get_fal_result_meta (GstBuffer * buffer);
+/* All of them, oldest first (transfer container; the metas belong to @buffer). */
+GST_FAL_API GList *gst_fal_buffer_get_result_metas (GstBuffer * buffer);
+GST_FAL_API guint gst_fal_buffer_get_n_result_metas (GstBuffer * buffer);
 
 /**
  * GstFalRegion:
@@ -93,7 +96,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (GstFalRegion, gst_fal_region_free)
  * `box`/`bbox` ([x,y,w,h] or {x,y,w,h}/{x_min,…}) or x/y/width/height fields,
  * under keys such as `symbols`, `faces`, `detections`, `boxes`, `results`.
  * Coordinates are scaled by @scale_x, @scale_y (frame size / image sent).
- * Returns: (element-type GstFalRegion) (transfer full) */
+ * Returns: (element-type GstFalRegion) (transfer container): unref frees all */
 GST_FAL_API GPtrArray *gst_fal_result_find_regions (const gchar * result_json,
     gdouble scale_x, gdouble scale_y);
 

@@ -13,6 +13,7 @@
 #include "gstfalhttp-private.h"
 
 #include <string.h>
+#include "gstfaljson-private.h"
 
 #define PUT_TIMEOUT 300.0
 
@@ -201,7 +202,7 @@ static GBytes *
 json_body (JsonNode * node)
 {
   gsize len;
-  gchar *text = json_to_string (node, FALSE);
+  gchar *text = gst_fal_json_to_string (node, FALSE);
 
   len = strlen (text);
   return g_bytes_new_take (text, len);

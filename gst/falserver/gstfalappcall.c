@@ -3,6 +3,7 @@
 #include <string.h>
 #include <libsoup/soup.h>
 #include "gstfalserver-private.h"
+#include <gst/fal/gstfaljson-private.h>
 
 G_DEFINE_QUARK (gst - fal - app - error - quark, gst_fal_app_error);
 
@@ -85,7 +86,7 @@ gst_fal_app_call_emit (GstFalAppCall * call, JsonNode * partial)
 
   if (call->request->kind != GST_FAL_SERVER_REQUEST_KIND_STREAM || !partial)
     return;
-  json = json_to_string (partial, FALSE);
+  json = gst_fal_json_to_string (partial, FALSE);
   gst_fal_server_request_emit_partial (call->request, json);
 }
 

@@ -8,6 +8,7 @@
 #include <libsoup/soup.h>
 #include "gstfalserver.h"
 #include "gstfalserver-private.h"
+#include <gst/fal/gstfaljson-private.h>
 
 #define DEFAULT_BIND_ADDRESS "127.0.0.1"
 #define DEFAULT_PORT 0
@@ -113,7 +114,7 @@ reason_phrase (guint status)
 static void
 respond_json (SoupServerMessage * msg, guint status, JsonNode * node)
 {
-  gchar *text = json_to_string (node, FALSE);
+  gchar *text = gst_fal_json_to_string (node, FALSE);
 
   soup_server_message_set_status (msg, status, reason_phrase (status));
   soup_server_message_set_response (msg, "application/json",
@@ -181,7 +182,6 @@ parse_body (SoupServerMessage * msg, GError ** error)
 {
   SoupMessageBody *body = soup_server_message_get_request_body (msg);
   g_autoptr (GBytes) bytes = soup_message_body_flatten (body);
-  g_autoptr (JsonParser) parser = json_parser_new ();
   gsize size;
   const gchar *data = g_bytes_get_data (bytes, &size);
 
@@ -191,9 +191,7 @@ parse_body (SoupServerMessage * msg, GError ** error)
     json_node_take_object (node, json_object_new ());
     return node;
   }
-  if (!json_parser_load_from_data (parser, data, size, error))
-    return NULL;
-  return json_node_copy (json_parser_get_root (parser));
+  return gst_fal_json_from_string (data, size, error);
 }
 
 static gchar *

@@ -209,6 +209,55 @@ GST_START_TEST (test_caps_negotiation)
 
 GST_END_TEST;
 
+/* JSON numbers come out as they went in: shortest doubles, integers up to
+ * 2^64 - 1 (beyond json-glib's gint64) exactly */
+#define NUMBERS "{\"a\": 0.2, \"b\": 1e300, \"c\": -0.0, " \
+  "\"d\": 12345678901234567890, \"e\": 18446744073709551615, \"f\": -1}"
+
+static void
+assert_numbers (const gchar * text)
+{
+  static const gchar *expected[] = { "\"a\":0.2,", "\"b\":1e+300,",
+    "\"c\":-0.0,", "\"d\":12345678901234567890,",
+    "\"e\":18446744073709551615,", "\"f\":-1"
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (expected); i++)
+    fail_unless (strstr (text, expected[i]), "%s not in %s", expected[i], text);
+}
+
+GST_START_TEST (test_numbers_unchanged)
+{
+  GstHarness *h = harness_new ("local/echo", NUMBERS, NULL);
+  GstHarness *hr = gst_harness_new_with_element (h->element, NULL, "result");
+  GstFalResultMeta *meta;
+  GstBuffer *out;
+  GstMapInfo map;
+  gchar *text;
+
+  gst_harness_play (hr);
+  fail_unless_equals_int (gst_harness_push (h, frame_new (h, 0)), GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  meta = gst_buffer_get_fal_result_meta (out);
+  fail_unless (meta != NULL && meta->result_json != NULL);
+  assert_numbers (meta->result_json);
+  gst_buffer_unref (out);
+
+  out = gst_harness_pull (hr);
+  fail_unless (gst_buffer_map (out, &map, GST_MAP_READ));
+  text = g_strndup ((const gchar *) map.data, map.size);
+  assert_numbers (text);
+  g_free (text);
+  gst_buffer_unmap (out, &map);
+  gst_buffer_unref (out);
+
+  gst_harness_teardown (hr);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_ordered_keeps_order)
 {
   GstHarness *h = harness_new ("local/echo", "{\"index\": \"{{index}}\"}",
@@ -1236,6 +1285,7 @@ falinfer_suite (void)
   tcase_set_timeout (tc, 240);
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_caps_negotiation);
+  tcase_add_test (tc, test_numbers_unchanged);
   tcase_add_test (tc, test_ordered_keeps_order);
   tcase_add_test (tc, test_interval_one_result_each);
   tcase_add_test (tc, test_max_rate);

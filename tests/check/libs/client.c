@@ -694,10 +694,11 @@ GST_START_TEST (test_error_mapping)
     g_autoptr (GError) error = NULL;
     g_autoptr (JsonNode) result = gst_fal_client_run (client,
         "status/500/header", NULL, NULL, NULL, &error);
+    g_autofree gchar *summary = gst_fal_error_get_summary (error);
 
     g_assert_error (error, GST_FAL_ERROR, GST_FAL_ERROR_SERVER);
     assert_equals_string (gst_fal_error_get_error_type (error), "from_header");
-    assert_equals_string (error->message, "status/500/header: HTTP 500 "
+    assert_equals_string (summary, "status/500/header: HTTP 500 "
         "from_header: d500");
   }
   {
@@ -713,9 +714,10 @@ GST_START_TEST (test_error_mapping)
     g_autoptr (GError) error = NULL;
     g_autoptr (JsonNode) result = gst_fal_client_run (client, "status/502",
         NULL, NULL, NULL, &error);
+    g_autofree gchar *summary = gst_fal_error_get_summary (error);
 
     g_assert_error (error, GST_FAL_ERROR, GST_FAL_ERROR_SERVER);
-    assert_equals_string (error->message, "status/502: HTTP 502 server error: "
+    assert_equals_string (summary, "status/502: HTTP 502 server error: "
         "<html> <body> Bad gateway</body> </html>");
   }
   /* other domains have no details */

@@ -200,6 +200,7 @@ GST_START_TEST (test_failed_request)
   g_autoptr (JsonNode) result = NULL;
   g_autoptr (GstFalRequest) request = NULL;
   g_autoptr (GstFalStatus) status = NULL;
+  gchar *summary;
   guint signalled = 0;
 
   result = gst_fal_client_subscribe (client, "local/fail", NULL, NULL, NULL,
@@ -210,8 +211,10 @@ GST_START_TEST (test_failed_request)
   assert_equals_string (gst_fal_error_get_detail (error), "model exploded");
   assert_equals_string (gst_fal_error_get_error_type (error),
       "runner_server_error");
-  assert_equals_string (error->message, "local/fail: HTTP 500 "
+  summary = gst_fal_error_get_summary (error);
+  assert_equals_string (summary, "local/fail: HTTP 500 "
       "runner_server_error: model exploded (request req-1)");
+  g_clear_pointer (&summary, g_free);
   g_clear_error (&error);
 
   /* wait gives the Completed status with its error, and signals updates */

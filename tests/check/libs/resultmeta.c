@@ -108,6 +108,34 @@ check_box (GstFalRegion * r, gint x, gint y, gint w, gint h)
   fail_unless_equals_int (r->h, h);
 }
 
+GST_START_TEST (test_meta_all_of_a_buffer)
+{
+  GstBuffer *buffer = gst_buffer_new ();
+  GstBuffer *copy;
+  GList *metas;
+
+  fail_unless (gst_fal_buffer_get_result_metas (buffer) == NULL);
+  assert_equals_int (gst_fal_buffer_get_n_result_metas (buffer), 0);
+  gst_buffer_add_fal_result_meta (buffer, "r1", "local/first", "{}", NULL,
+      NULL, 0, 0, NULL);
+  gst_buffer_add_fal_result_meta (buffer, "r2", "local/second", "{}", NULL,
+      NULL, 0, 0, NULL);
+  copy = gst_buffer_copy (buffer);
+
+  metas = gst_fal_buffer_get_result_metas (copy);
+  assert_equals_int (g_list_length (metas), 2);
+  assert_equals_int (gst_fal_buffer_get_n_result_metas (copy), 2);
+  assert_equals_string (((GstFalResultMeta *) metas->data)->application,
+      "local/first");
+  assert_equals_string (((GstFalResultMeta *) metas->next->data)->application,
+      "local/second");
+  g_list_free (metas);
+  gst_buffer_unref (copy);
+  gst_buffer_unref (buffer);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_regions_barcode)
 {
   GPtrArray *regions = gst_fal_result_find_regions ("{\"symbols\": ["
@@ -359,6 +387,7 @@ resultmeta_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_meta_add_get_copy);
   tcase_add_test (tc, test_meta_error_and_defaults);
+  tcase_add_test (tc, test_meta_all_of_a_buffer);
   tcase_add_test (tc, test_regions_barcode);
   tcase_add_test (tc, test_regions_faces_scaled);
   tcase_add_test (tc, test_regions_other_formats);

@@ -294,6 +294,44 @@ GST_START_TEST (test_run_echo)
 
 GST_END_TEST;
 
+/* local/… with no server set: the in-process server, as the elements do */
+GST_START_TEST (test_run_local_without_server)
+{
+  g_autoptr (ToolResult) run = tool_run (NULL, "run", "local/echo",
+      "{\"a\":1}");
+  g_autoptr (ToolResult) subscribe = tool_run (NULL, "subscribe",
+      "local/echo", "{\"b\":2}");
+
+  fail_unless_equals_int (run->status, 0);
+  assert_json_equal (run->out, "{\"a\":1}");
+  fail_unless_equals_int (subscribe->status, 0);
+  assert_json_equal (subscribe->out, "{\"b\":2}");
+}
+
+GST_END_TEST;
+
+/* JSON numbers come out as they went in (json-glib alone prints 0.2 as
+ * 0.20000000000000001 and wraps integers beyond gint64) */
+GST_START_TEST (test_numbers_unchanged)
+{
+  static const gchar *expected[] = { "\"a\" : 0.2,", "\"b\" : 1e+300,",
+    "\"c\" : -0.0,", "\"d\" : 12345678901234567890,",
+    "\"e\" : 18446744073709551615,", "\"f\" : -1\n"
+  };
+  g_autoptr (ToolResult) res = tool_run (NULL, "run", "local/echo",
+      "{\"a\": 0.2, \"b\": 1e300, \"c\": -0.0, "
+      "\"d\": 12345678901234567890, \"e\": 18446744073709551615, "
+      "\"f\": -1}");
+  guint i;
+
+  fail_unless_equals_int (res->status, 0);
+  for (i = 0; i < G_N_ELEMENTS (expected); i++)
+    fail_unless (strstr (res->out, expected[i]), "%s not in %s", expected[i],
+        res->out);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_run_server_option)
 {
   g_autoptr (ToolResult) res = tool_run (NULL, "run", "--server", shared_url,
@@ -855,6 +893,8 @@ cli_suite (void)
   tcase_add_unchecked_fixture (shared, shared_server_start, shared_server_stop);
   tcase_add_test (shared, test_run_echo);
   tcase_add_test (shared, test_run_server_option);
+  tcase_add_test (shared, test_run_local_without_server);
+  tcase_add_test (shared, test_numbers_unchanged);
   tcase_add_test (shared, test_args_file_and_stdin);
   tcase_add_test (shared, test_usage_errors);
   tcase_add_test (shared, test_unknown_app);

@@ -1,0 +1,97 @@
+/* gst-fal: JSON text in and out with numbers kept (gstfaljson.c) */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <gst/check/gstcheck.h>
+/* library-internal (hidden symbols): build it in */
+#include "gstfaljson.c"
+
+static void
+assert_round_trip (const gchar * text, const gchar * expected)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) node = gst_fal_json_from_string (text, -1, &error);
+  g_autofree gchar *out = NULL;
+
+  g_assert_no_error (error);
+  out = gst_fal_json_to_string (node, FALSE);
+  assert_equals_string (out, expected ? expected : text);
+}
+
+GST_START_TEST (test_numbers)
+{
+  assert_round_trip ("[0.2,0.1,1e+300,-0.0,2.0,1.5e-07,3.141592653589793]",
+      NULL);
+  assert_round_trip ("[1e300,5E-324,0.30000000000000004]",
+      "[1e+300,4.94065645841247e-324,0.30000000000000004]");
+  assert_round_trip ("[9223372036854775807,-9223372036854775808,"
+      "9223372036854775808,-9223372036854775809,12345678901234567890,"
+      "18446744073709551615,18446744073709551616,"
+      "123456789012345678901234567890]", NULL);
+  assert_round_trip ("{\"n\":-1,\"big\":{\"x\":[18446744073709551615]}}",
+      NULL);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_strings_are_not_numbers)
+{
+  /* digits in strings, escapes, and the mark itself stay strings */
+  assert_round_trip ("[\"12345678901234567890\",\"a\\\"18446744073709551615\","
+      "\"\\\\\",\"\\u0001\\n\\t\"]", "[\"12345678901234567890\","
+      "\"a\\\"18446744073709551615\",\"\\\\\",\"\\u0001\\n\\t\"]");
+  assert_round_trip ("{\"" MARK "1\":true,\"k\":\"" MARK "x\",\"e\":{}}",
+      NULL);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_pretty_like_json_glib)
+{
+  const gchar *text = "{\"a\":{},\"b\":[],\"c\":[1,{\"d\":\"x\"}],"
+      "\"e\":null,\"f\":false}";
+  g_autoptr (JsonNode) node = json_from_string (text, NULL);
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  g_autofree gchar *ours = gst_fal_json_to_string (node, TRUE);
+  g_autofree gchar *theirs = NULL;
+
+  json_generator_set_pretty (generator, TRUE);
+  json_generator_set_indent (generator, 2);
+  json_generator_set_root (generator, node);
+  theirs = json_generator_to_data (generator, NULL);
+  assert_equals_string (ours, theirs);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_bad_json)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) node = gst_fal_json_from_string ("{\"a\": 1",
+      -1, &error);
+
+  fail_unless (node == NULL);
+  fail_unless (error != NULL);
+  g_clear_error (&error);
+  fail_unless (gst_fal_json_from_string ("", -1, &error) == NULL);
+  fail_unless (error != NULL);
+}
+
+GST_END_TEST;
+
+static Suite *
+json_suite (void)
+{
+  Suite *s = suite_create ("faljson");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_numbers);
+  tcase_add_test (tc, test_strings_are_not_numbers);
+  tcase_add_test (tc, test_pretty_like_json_glib);
+  tcase_add_test (tc, test_bad_json);
+  return s;
+}
+
+GST_CHECK_MAIN (json);
