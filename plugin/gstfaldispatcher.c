@@ -195,6 +195,7 @@ static void
 post_finished_message (GstFalDispatcher * self, Job * job)
 {
   const GError *error = job->pub.error;
+  g_autofree gchar *summary = error ? gst_fal_error_get_summary (error) : NULL;
   GstStructure *s;
 
   s = request_structure (job, error ? "failed" : "completed");
@@ -208,7 +209,7 @@ post_finished_message (GstFalDispatcher * self, Job * job)
         gst_fal_error_get_http_status (error),
         "error-type", G_TYPE_STRING, gst_fal_error_get_error_type (error),
         "detail", G_TYPE_STRING, gst_fal_error_get_detail (error),
-        "error", G_TYPE_STRING, error->message, NULL);
+        "error", G_TYPE_STRING, summary, NULL);
   post_request_message (self, s);
 }
 

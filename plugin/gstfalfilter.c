@@ -210,6 +210,7 @@ filter_attach (GstBuffer * buffer, GstFalJob * job, gboolean own_frame,
   GstFalFilter *self = user_data;
   FilterResult *result = job->result;
   GstBuffer *out = buffer;
+  g_autofree gchar *error = NULL;
 
   if (!buffer)
     return NULL;
@@ -220,10 +221,11 @@ filter_attach (GstBuffer * buffer, GstFalJob * job, gboolean own_frame,
         GST_BUFFER_COPY_TIMESTAMPS | GST_BUFFER_COPY_META, 0, -1);
     gst_buffer_unref (buffer);
   }
+  if (job->error)
+    error = gst_fal_error_get_summary (job->error);
   gst_buffer_add_fal_result_meta (out, job->request_id,
       self->state.settings.application,
-      result ? result->output->result_json : NULL,
-      job->error ? job->error->message : NULL,
+      result ? result->output->result_json : NULL, error,
       job->error ? gst_fal_error_get_error_type (job->error) : NULL,
       job->error ? gst_fal_error_get_http_status (job->error) : 0,
       job->pts, &job->timings);

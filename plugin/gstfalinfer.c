@@ -229,8 +229,9 @@ push_result_json (GstFalInfer * self, GstFalJob * job)
       json_builder_add_null_value (builder);
   } else {
     const gchar *type = job_error_type (job);
+    g_autofree gchar *summary = gst_fal_error_get_summary (job->error);
     json_builder_set_member_name (builder, "error");
-    json_builder_add_string_value (builder, job->error->message);
+    json_builder_add_string_value (builder, summary);
     json_builder_set_member_name (builder, "error_type");
     if (type)
       json_builder_add_string_value (builder, type);
@@ -259,10 +260,12 @@ infer_attach (GstBuffer * buffer, GstFalJob * job, gboolean own_frame,
   GstFalRequestOutput *output = job->result;
 
   if (buffer) {
+    g_autofree gchar *error = job->error ?
+        gst_fal_error_get_summary (job->error) : NULL;
+
     gst_buffer_add_fal_result_meta (buffer, job->request_id,
         self->state.settings.application,
-        output ? output->result_json : NULL,
-        job->error ? job->error->message : NULL,
+        output ? output->result_json : NULL, error,
         job->error ? job_error_type (job) : NULL,
         job->error ? gst_fal_error_get_http_status (job->error) : 0,
         job->pts, &job->timings);

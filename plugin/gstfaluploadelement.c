@@ -249,9 +249,11 @@ upload_attach (GstBuffer * buffer, GstFalJob * job, gboolean own_frame,
   const UploadResult *result = job->result;
 
   if (job->error || !result) {
+    g_autofree gchar *error = job->error ?
+        gst_fal_error_get_summary (job->error) : g_strdup ("upload failed");
+
     gst_buffer_add_fal_result_meta (buffer, job->request_id,
-        UPLOAD_APPLICATION, NULL,
-        job->error ? job->error->message : "upload failed",
+        UPLOAD_APPLICATION, NULL, error,
         job->error ? gst_fal_error_get_error_type (job->error) : NULL,
         job->error ? gst_fal_error_get_http_status (job->error) : 0,
         job->pts, &job->timings);
