@@ -350,8 +350,7 @@ upload_succeed (GTask * task)
 {
   UploadData *data = g_task_get_task_data (task);
 
-  bound_return_pointer (&data->bound, task, g_strdup (data->file_url),
-      g_free);
+  bound_return_pointer (&data->bound, task, g_strdup (data->file_url), g_free);
   g_object_unref (task);
 }
 
@@ -1068,6 +1067,8 @@ gst_fal_client_upload_sample_full_async (GstFalClient * client,
   job->max_dimension = max_dimension;
   call_deadline_init (&job->deadline, client, options);
   encode_task = g_task_new (client, cancellable, sample_encoded, task);
+  /* a cancellation fails the upload that follows, as GST_FAL_ERROR */
+  g_task_set_check_cancellable (encode_task, FALSE);
   g_task_set_task_data (encode_task, job, (GDestroyNotify) encode_job_free);
   g_task_run_in_thread (encode_task, encode_in_thread);
   g_object_unref (encode_task);

@@ -55,8 +55,7 @@ op_run (GstFalOptions * options, GCancellable * cancellable, GError ** error)
 }
 
 static gboolean
-op_submit (GstFalOptions * options, GCancellable * cancellable,
-    GError ** error)
+op_submit (GstFalOptions * options, GCancellable * cancellable, GError ** error)
 {
   g_autoptr (GstFalRequest) request = gst_fal_client_submit (client,
       "local/echo", NULL, options, cancellable, error);
@@ -75,8 +74,7 @@ op_subscribe (GstFalOptions * options, GCancellable * cancellable,
 }
 
 static gboolean
-op_stream (GstFalOptions * options, GCancellable * cancellable,
-    GError ** error)
+op_stream (GstFalOptions * options, GCancellable * cancellable, GError ** error)
 {
   g_autoptr (JsonNode) node = gst_fal_client_stream (client, "local/echo",
       NULL, options, NULL, NULL, cancellable, error);
@@ -85,8 +83,7 @@ op_stream (GstFalOptions * options, GCancellable * cancellable,
 }
 
 static gboolean
-op_status (GstFalOptions * options, GCancellable * cancellable,
-    GError ** error)
+op_status (GstFalOptions * options, GCancellable * cancellable, GError ** error)
 {
   g_autoptr (GstFalStatus) status = gst_fal_client_status (client,
       "local/echo", "req-1", FALSE, cancellable, error);
@@ -95,8 +92,7 @@ op_status (GstFalOptions * options, GCancellable * cancellable,
 }
 
 static gboolean
-op_result (GstFalOptions * options, GCancellable * cancellable,
-    GError ** error)
+op_result (GstFalOptions * options, GCancellable * cancellable, GError ** error)
 {
   g_autoptr (JsonNode) node = gst_fal_client_result (client, "local/echo",
       "req-1", cancellable, error);
@@ -105,8 +101,7 @@ op_result (GstFalOptions * options, GCancellable * cancellable,
 }
 
 static gboolean
-op_cancel (GstFalOptions * options, GCancellable * cancellable,
-    GError ** error)
+op_cancel (GstFalOptions * options, GCancellable * cancellable, GError ** error)
 {
   return gst_fal_client_cancel (client, "local/echo", "req-1", cancellable,
       error);
@@ -141,8 +136,7 @@ static gboolean
 op_wait_poll (GstFalOptions * options, GCancellable * cancellable,
     GError ** error)
 {
-  return wait_with_mode (options, GST_FAL_STATUS_MODE_POLL, cancellable,
-      error);
+  return wait_with_mode (options, GST_FAL_STATUS_MODE_POLL, cancellable, error);
 }
 
 static gboolean
@@ -163,8 +157,7 @@ some_bytes (gsize size)
 }
 
 static gboolean
-op_upload (GstFalOptions * options, GCancellable * cancellable,
-    GError ** error)
+op_upload (GstFalOptions * options, GCancellable * cancellable, GError ** error)
 {
   g_autoptr (GBytes) bytes = some_bytes (16);
   g_autofree gchar *url = gst_fal_client_upload_bytes_full (client, bytes,
@@ -348,8 +341,7 @@ teardown_socket (void)
 
 /* Runs @op with a watchdog of @seconds; its error. */
 static GError *
-run_operation (const Operation * op, GstFalOptions * options,
-    gdouble seconds)
+run_operation (const Operation * op, GstFalOptions * options, gdouble seconds)
 {
   FalMockWatchdog *dog = fal_mock_watchdog_new (seconds);
   GError *error = NULL;
