@@ -356,14 +356,6 @@ on_status_answer (GObject * source, GAsyncResult * result, gpointer user_data)
     g_task_return_error (task, error);
 }
 
-/**
- * gst_fal_request_status_async:
- * @request: a #GstFalRequest
- * @with_logs: whether to fetch the logs
- * @cancellable: (nullable): a #GCancellable
- * @callback: called in the caller's thread-default context
- * @user_data: user data
- */
 static void
 status_start (GstFalRequest * request, gboolean with_logs, gdouble deadline,
     GCancellable * cancellable, GAsyncReadyCallback callback,
@@ -382,6 +374,17 @@ status_start (GstFalRequest * request, gboolean with_logs, gdouble deadline,
       on_status_answer, task);
 }
 
+/**
+ * gst_fal_request_status_async:
+ * @request: a #GstFalRequest
+ * @with_logs: whether to fetch the logs
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called in the caller's thread-default context
+ * @user_data: user data
+ *
+ * Bounded by the client's "timeout": when it passes, the call fails with
+ * %GST_FAL_ERROR_TIMEOUT.
+ */
 void
 gst_fal_request_status_async (GstFalRequest * request, gboolean with_logs,
     GCancellable * cancellable, GAsyncReadyCallback callback,
@@ -464,13 +467,6 @@ on_result_answer (GObject * source, GAsyncResult * result, gpointer user_data)
     g_task_return_error (task, error);
 }
 
-/**
- * gst_fal_request_result_async:
- * @request: a #GstFalRequest
- * @cancellable: (nullable): a #GCancellable
- * @callback: called in the caller's thread-default context
- * @user_data: user data
- */
 static void
 result_start (GstFalRequest * request, gdouble deadline,
     GCancellable * cancellable, GAsyncReadyCallback callback,
@@ -487,6 +483,16 @@ result_start (GstFalRequest * request, gdouble deadline,
       cancellable, on_result_answer, task);
 }
 
+/**
+ * gst_fal_request_result_async:
+ * @request: a #GstFalRequest
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called in the caller's thread-default context
+ * @user_data: user data
+ *
+ * Bounded by the client's "timeout": when it passes, the call fails with
+ * %GST_FAL_ERROR_TIMEOUT.
+ */
 void
 gst_fal_request_result_async (GstFalRequest * request,
     GCancellable * cancellable, GAsyncReadyCallback callback,
@@ -565,13 +571,6 @@ on_cancel_answer (GObject * source, GAsyncResult * result, gpointer user_data)
   g_task_return_error (task, error);
 }
 
-/**
- * gst_fal_request_cancel_async:
- * @request: a #GstFalRequest
- * @cancellable: (nullable): a #GCancellable
- * @callback: called in the caller's thread-default context
- * @user_data: user data
- */
 void
 gst_fal_request_cancel_bounded_async (GstFalRequest * request,
     gdouble deadline, GCancellable * cancellable,
@@ -590,6 +589,16 @@ gst_fal_request_cancel_bounded_async (GstFalRequest * request,
       on_cancel_answer, task);
 }
 
+/**
+ * gst_fal_request_cancel_async:
+ * @request: a #GstFalRequest
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called in the caller's thread-default context
+ * @user_data: user data
+ *
+ * Bounded by the client's "timeout": when it passes, the call fails with
+ * %GST_FAL_ERROR_TIMEOUT.
+ */
 void
 gst_fal_request_cancel_async (GstFalRequest * request,
     GCancellable * cancellable, GAsyncReadyCallback callback,
