@@ -17,6 +17,8 @@ gst_fal_cmd_upload (int argc, char **argv)
   g_autoptr (GFile) file = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree gchar *url = NULL;
+  g_autofree gchar *name = NULL;
+  g_autofree gchar *what = NULL;
   int status = GST_FAL_EXIT_OK;
 
   if (!gst_fal_cmd_parse (&argc, &argv, "FILE",
@@ -37,7 +39,10 @@ gst_fal_cmd_upload (int argc, char **argv)
       gst_fal_cmd_async_done, NULL);
   res = gst_fal_cmd_wait (cancellable);
   if (!(url = gst_fal_client_upload_file_finish (client, res, &error))) {
-    status = gst_fal_cmd_report_error ("upload", error);
+    /* as the library names it: "upload of x.png: no answer within 2 s" */
+    name = g_file_get_basename (file);
+    what = g_strdup_printf ("upload of %s", name);
+    status = gst_fal_cmd_report_error (what, error);
     goto out;
   }
   printf ("%s\n", url);

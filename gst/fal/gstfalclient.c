@@ -17,6 +17,9 @@
 #define DEFAULT_POLL_INTERVAL 0.1
 #define DEFAULT_USER_AGENT "gst-fal/" PACKAGE_VERSION
 #define UNBOUNDED_RUN_TIMEOUT 3600.0
+/* After a subscribe's deadline or cancellation, how long its cancel on the
+ * server may take at most (and no longer than the call's timeout). */
+#define SERVER_CANCEL_TIMEOUT 5.0
 
 enum
 {
@@ -971,7 +974,7 @@ subscribe_abort_error (Subscribe * s)
 
   if (s->abort == GST_FAL_ABORT_TIMEOUT)
     return gst_fal_error_new_full (GST_FAL_ERROR_TIMEOUT, 0, NULL, NULL, id,
-        "%s: no result within %.1f s%s%s%s", s->application, s->deadline,
+        "%s: no result within %g s%s%s%s", s->application, s->deadline,
         id ? " (request " : "", id ? id : "", id ? " cancelled)" : "");
   return gst_fal_error_new_full (GST_FAL_ERROR_CANCELLED, 0, NULL, NULL, id,
       "%s: cancelled%s%s%s", s->application, id ? " (request " : "",
@@ -1008,7 +1011,10 @@ subscribe_fail (GTask * task, GError * error)
     subscribe_return (task, NULL, subscribe_abort_error (s));
     return;
   }
-  gst_fal_request_cancel_async (s->request, NULL, on_server_cancelled, task);
+  /* the call is already over: its cancel is bounded too, and short */
+  gst_fal_request_cancel_bounded_async (s->request, s->deadline > 0 ?
+      MIN (s->deadline, SERVER_CANCEL_TIMEOUT) : SERVER_CANCEL_TIMEOUT, NULL,
+      on_server_cancelled, task);
 }
 
 static void

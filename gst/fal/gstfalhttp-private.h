@@ -50,6 +50,9 @@ typedef struct {
    * included; 0 = none. When it passes the exchange fails at once with
    * GST_FAL_ERROR_TIMEOUT, never retried (a user timeout). */
   gdouble deadline;
+  /* For the deadline's error: what did not answer in time, e.g. "status of
+   * request 1234" (nullable: "<label>: no result within N s"). */
+  const gchar *what;
 } GstFalHttpRequest;
 
 typedef struct {
@@ -159,6 +162,13 @@ void gst_fal_request_follow_async (GstFalRequest * request,
 gboolean gst_fal_request_follow_finish (GstFalRequest * request,
     GAsyncResult * result, GstFalStatus ** status, JsonNode ** node,
     GError ** error);
+
+/* gst_fal_request_cancel_async() bounded by @deadline (seconds, <= 0 =
+ * none) instead of the client's timeout; finish with
+ * gst_fal_request_cancel_finish(). */
+void gst_fal_request_cancel_bounded_async (GstFalRequest * request,
+    gdouble deadline, GCancellable * cancellable,
+    GAsyncReadyCallback callback, gpointer user_data);
 
 /* The Queued status answered by the submit (NULL for a handle made from an
  * id). */

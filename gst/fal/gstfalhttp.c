@@ -28,6 +28,7 @@ typedef struct
   gdouble timeout;
   gchar *request_id;
   gchar *label;
+  gchar *what;
   gchar *authorization;
   /* the whole exchange's deadline (monotonic, 0 = none) and its timer */
   gdouble deadline;
@@ -83,6 +84,7 @@ exchange_free (Exchange * ex)
   g_strfreev (ex->headers);
   g_free (ex->request_id);
   g_free (ex->label);
+  g_free (ex->what);
   if (ex->authorization) {
     memset (ex->authorization, 0, strlen (ex->authorization));
     g_free (ex->authorization);
@@ -348,8 +350,12 @@ cancelled_error (Exchange * ex)
 static GError *
 deadline_error (Exchange * ex)
 {
+  if (ex->what)
+    return gst_fal_error_new_full (GST_FAL_ERROR_TIMEOUT, 0, NULL, NULL,
+        ex->request_id, "%s: %s: no answer within %g s", ex->label, ex->what,
+        ex->deadline);
   return gst_fal_error_new_full (GST_FAL_ERROR_TIMEOUT, 0, NULL, NULL,
-      ex->request_id, "%s: no result within %.1f s", ex->label, ex->deadline);
+      ex->request_id, "%s: no result within %g s", ex->label, ex->deadline);
 }
 
 static gboolean
@@ -834,6 +840,7 @@ http_start (GstFalClient * client, const GstFalHttpRequest * request,
   ex->request_id = g_strdup (request->request_id);
   ex->label = request->label ? g_strdup (request->label) :
       label_from_url (request->url);
+  ex->what = g_strdup (request->what);
   ex->on_chunk = on_chunk;
   ex->chunk_data = chunk_data;
   ex->chunk_data_free = chunk_data_free;

@@ -295,10 +295,13 @@ return_if_invalid (GstFalRequest * request, GTask * task)
   return TRUE;
 }
 
+/* One exchange about the request. @deadline bounds it whole (seconds,
+ * <= 0: none); @what names it in the timeout's message. */
 static void
 request_http (GstFalRequest * request, const gchar * method,
-    const gchar * url, GCancellable * cancellable,
-    GAsyncReadyCallback callback, gpointer user_data)
+    const gchar * url, gdouble deadline, const gchar * what,
+    GCancellable * cancellable, GAsyncReadyCallback callback,
+    gpointer user_data)
 {
   GstFalHttpRequest http = { 0, };
 
@@ -308,8 +311,18 @@ request_http (GstFalRequest * request, const gchar * method,
   http.retry = GST_FAL_RETRY_IDEMPOTENT;
   http.request_id = request->request_id;
   http.label = request->application;
+  http.deadline = MAX (deadline, 0);
+  http.what = what;
   gst_fal_client_http_async (request->client, &http, cancellable, callback,
       user_data);
+}
+
+/* status, result and cancel take no options: the client's timeout bounds
+ * them */
+static gdouble
+client_deadline (GstFalRequest * request)
+{
+  return gst_fal_client_call_deadline (request->client, NULL);
 }
 
 static gchar *
@@ -343,6 +356,24 @@ on_status_answer (GObject * source, GAsyncResult * result, gpointer user_data)
     g_task_return_error (task, error);
 }
 
+static void
+status_start (GstFalRequest * request, gboolean with_logs, gdouble deadline,
+    GCancellable * cancellable, GAsyncReadyCallback callback,
+    gpointer user_data)
+{
+  GTask *task = call_task_new (request, cancellable, callback, user_data,
+      gst_fal_request_status_async);
+  g_autofree gchar *url = NULL;
+  g_autofree gchar *what = NULL;
+
+  if (return_if_invalid (request, task))
+    return;
+  url = status_url (request, FALSE, with_logs);
+  what = g_strdup_printf ("status of request %s", request->request_id);
+  request_http (request, "GET", url, deadline, what, cancellable,
+      on_status_answer, task);
+}
+
 /**
  * gst_fal_request_status_async:
  * @request: a #GstFalRequest
@@ -350,20 +381,18 @@ on_status_answer (GObject * source, GAsyncResult * result, gpointer user_data)
  * @cancellable: (nullable): a #GCancellable
  * @callback: called in the caller's thread-default context
  * @user_data: user data
+ *
+ * Bounded by the client's "timeout": when it passes, the call fails with
+ * %GST_FAL_ERROR_TIMEOUT.
  */
 void
 gst_fal_request_status_async (GstFalRequest * request, gboolean with_logs,
     GCancellable * cancellable, GAsyncReadyCallback callback,
     gpointer user_data)
 {
-  GTask *task = call_task_new (request, cancellable, callback, user_data,
-      gst_fal_request_status_async);
-  g_autofree gchar *url = NULL;
-
-  if (return_if_invalid (request, task))
-    return;
-  url = status_url (request, FALSE, with_logs);
-  request_http (request, "GET", url, cancellable, on_status_answer, task);
+  g_return_if_fail (GST_FAL_IS_REQUEST (request));
+  status_start (request, with_logs, client_deadline (request), cancellable,
+      callback, user_data);
 }
 
 /**
@@ -438,25 +467,40 @@ on_result_answer (GObject * source, GAsyncResult * result, gpointer user_data)
     g_task_return_error (task, error);
 }
 
+static void
+result_start (GstFalRequest * request, gdouble deadline,
+    GCancellable * cancellable, GAsyncReadyCallback callback,
+    gpointer user_data)
+{
+  GTask *task = call_task_new (request, cancellable, callback, user_data,
+      gst_fal_request_result_async);
+  g_autofree gchar *what = NULL;
+
+  if (return_if_invalid (request, task))
+    return;
+  what = g_strdup_printf ("result of request %s", request->request_id);
+  request_http (request, "GET", request->base_url, deadline, what,
+      cancellable, on_result_answer, task);
+}
+
 /**
  * gst_fal_request_result_async:
  * @request: a #GstFalRequest
  * @cancellable: (nullable): a #GCancellable
  * @callback: called in the caller's thread-default context
  * @user_data: user data
+ *
+ * Bounded by the client's "timeout": when it passes, the call fails with
+ * %GST_FAL_ERROR_TIMEOUT.
  */
 void
 gst_fal_request_result_async (GstFalRequest * request,
     GCancellable * cancellable, GAsyncReadyCallback callback,
     gpointer user_data)
 {
-  GTask *task = call_task_new (request, cancellable, callback, user_data,
-      gst_fal_request_result_async);
-
-  if (return_if_invalid (request, task))
-    return;
-  request_http (request, "GET", request->base_url, cancellable,
-      on_result_answer, task);
+  g_return_if_fail (GST_FAL_IS_REQUEST (request));
+  result_start (request, client_deadline (request), cancellable, callback,
+      user_data);
 }
 
 /**
@@ -527,26 +571,42 @@ on_cancel_answer (GObject * source, GAsyncResult * result, gpointer user_data)
   g_task_return_error (task, error);
 }
 
+void
+gst_fal_request_cancel_bounded_async (GstFalRequest * request,
+    gdouble deadline, GCancellable * cancellable,
+    GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = call_task_new (request, cancellable, callback, user_data,
+      gst_fal_request_cancel_async);
+  g_autofree gchar *url = NULL;
+  g_autofree gchar *what = NULL;
+
+  if (return_if_invalid (request, task))
+    return;
+  url = g_strconcat (request->base_url, "/cancel", NULL);
+  what = g_strdup_printf ("cancelling request %s", request->request_id);
+  request_http (request, "PUT", url, deadline, what, cancellable,
+      on_cancel_answer, task);
+}
+
 /**
  * gst_fal_request_cancel_async:
  * @request: a #GstFalRequest
  * @cancellable: (nullable): a #GCancellable
  * @callback: called in the caller's thread-default context
  * @user_data: user data
+ *
+ * Bounded by the client's "timeout": when it passes, the call fails with
+ * %GST_FAL_ERROR_TIMEOUT.
  */
 void
 gst_fal_request_cancel_async (GstFalRequest * request,
     GCancellable * cancellable, GAsyncReadyCallback callback,
     gpointer user_data)
 {
-  GTask *task = call_task_new (request, cancellable, callback, user_data,
-      gst_fal_request_cancel_async);
-  g_autofree gchar *url = NULL;
-
-  if (return_if_invalid (request, task))
-    return;
-  url = g_strconcat (request->base_url, "/cancel", NULL);
-  request_http (request, "PUT", url, cancellable, on_cancel_answer, task);
+  g_return_if_fail (GST_FAL_IS_REQUEST (request));
+  gst_fal_request_cancel_bounded_async (request, client_deadline (request),
+      cancellable, callback, user_data);
 }
 
 gboolean
@@ -681,7 +741,7 @@ abort_error (GTask * task)
 
   if (f->abort == GST_FAL_ABORT_TIMEOUT)
     return gst_fal_error_new_full (GST_FAL_ERROR_TIMEOUT, 0, NULL, NULL,
-        request->request_id, "%s: request %s did not complete within %.1f s",
+        request->request_id, "%s: request %s did not complete within %g s",
         request->application, request->request_id, f->deadline);
   return gst_fal_error_new_full (GST_FAL_ERROR_CANCELLED, 0, NULL, NULL,
       request->request_id, "%s: waiting for request %s was cancelled",
@@ -760,7 +820,7 @@ follow_completed (GTask * task)
 
   if (f->fetch_result) {
     f->busy = TRUE;
-    gst_fal_request_result_async (request, f->internal, on_final_result, task);
+    result_start (request, 0, f->internal, on_final_result, task);
     return;
   }
   out = g_new0 (FollowResult, 1);
@@ -834,8 +894,8 @@ poll_once (GTask * task)
   Follow *f = g_task_get_task_data (task);
 
   f->busy = TRUE;
-  gst_fal_request_status_async (g_task_get_source_object (task), f->with_logs,
-      f->internal, on_polled, task);
+  status_start (g_task_get_source_object (task), f->with_logs, 0, f->internal,
+      on_polled, task);
 }
 
 static void

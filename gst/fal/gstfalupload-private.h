@@ -5,12 +5,13 @@
 
 G_BEGIN_DECLS
 
-/* gst_fal_client_upload_bytes_async() with the multipart threshold and the
- * part size given, so that tests need not move 90 MiB. Finish with
+/* gst_fal_client_upload_bytes_full_async() with the multipart threshold
+ * and the part size given, so that tests need not move 90 MiB. Finish with
  * gst_fal_client_upload_bytes_finish(). */
-GST_FAL_API void gst_fal_client_upload_bytes_full_async (GstFalClient * client,
+GST_FAL_API void gst_fal_client_upload_bytes_parts_async (GstFalClient * client,
     GBytes * data, const gchar * content_type, const gchar * file_name,
-    gsize multipart_threshold, gsize chunk_size, GCancellable * cancellable,
-    GAsyncReadyCallback callback, gpointer user_data);
+    GstFalOptions * options, gsize multipart_threshold, gsize chunk_size,
+    GCancellable * cancellable, GAsyncReadyCallback callback,
+    gpointer user_data);
 
 G_END_DECLS

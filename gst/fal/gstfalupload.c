@@ -148,10 +148,109 @@ gst_fal_decode_data_uri (const gchar * uri, gchar ** content_type,
   return bytes;
 }
 
+/* The deadline of an upload or a download: the options' timeout, else the
+ * client's, counted from the start of the call (so that reading a file or
+ * encoding a sample count too). */
+typedef struct
+{
+  gdouble timeout;              /* the user's timeout, 0 = none */
+  gint64 end;                   /* when it passes (monotonic µs), 0 = none */
+} CallDeadline;
+
+static void
+call_deadline_init (CallDeadline * deadline, GstFalClient * client,
+    GstFalOptions * options)
+{
+  deadline->timeout = gst_fal_client_call_deadline (client, options);
+  deadline->end = deadline->timeout > 0 ? g_get_monotonic_time () +
+      (gint64) (deadline->timeout * G_USEC_PER_SEC) : 0;
+}
+
+/* What bounds an upload or a download: its deadline and the caller's
+ * cancellable, watched together. Every exchange of the call uses @internal,
+ * which an abort cancels; the exchange then ends and the call fails with
+ * the abort's error. */
+typedef struct
+{
+  CallDeadline deadline;
+  gchar *what;                  /* "upload of x.png", for the messages */
+  GCancellable *internal;
+  GstFalAbortWatch watch;
+  GstFalAbortReason abort;
+  gboolean finished;
+} Bound;
+
+/* Starts watching, for what is left of @deadline (a passed one fires at
+ * once). */
+static void
+bound_start (Bound * bound, GTask * task, const CallDeadline * deadline,
+    const gchar * what, GstFalAbortFunc abort)
+{
+  gdouble left = 0;
+
+  bound->deadline = *deadline;
+  bound->what = g_strdup (what);
+  bound->internal = g_cancellable_new ();
+  if (deadline->end != 0)
+    left = MAX ((deadline->end - g_get_monotonic_time ()) /
+        (gdouble) G_USEC_PER_SEC, 0.001);
+  gst_fal_abort_watch_start (&bound->watch, task, left,
+      g_task_get_cancellable (task), abort);
+}
+
+static void
+bound_abort (Bound * bound, GstFalAbortReason reason)
+{
+  if (bound->finished || bound->abort != GST_FAL_ABORT_NONE)
+    return;
+  bound->abort = reason;
+  g_cancellable_cancel (bound->internal);
+}
+
+static void
+bound_clear (Bound * bound)
+{
+  gst_fal_abort_watch_stop (&bound->watch);
+  g_clear_object (&bound->internal);
+  g_free (bound->what);
+}
+
+/* Ends the call with @error (taken), or with the abort's error when it was
+ * aborted; @step names the exchange in flight. */
+static void
+bound_return_error (Bound * bound, GTask * task, GError * error,
+    const gchar * step)
+{
+  bound->finished = TRUE;
+  gst_fal_abort_watch_stop (&bound->watch);
+  if (bound->abort == GST_FAL_ABORT_TIMEOUT) {
+    g_error_free (error);
+    error = g_error_new (GST_FAL_ERROR, GST_FAL_ERROR_TIMEOUT,
+        "%s: no answer within %g s%s%s%s", bound->what,
+        bound->deadline.timeout,
+        step ? " (" : "", step ? step : "", step ? ")" : "");
+  } else if (bound->abort == GST_FAL_ABORT_CANCELLED) {
+    g_error_free (error);
+    error = g_error_new (GST_FAL_ERROR, GST_FAL_ERROR_CANCELLED,
+        "%s: cancelled", bound->what);
+  }
+  g_task_return_error (task, error);
+}
+
+static void
+bound_return_pointer (Bound * bound, GTask * task, gpointer result,
+    GDestroyNotify result_free)
+{
+  bound->finished = TRUE;
+  gst_fal_abort_watch_stop (&bound->watch);
+  g_task_return_pointer (task, result, result_free);
+}
+
 /* Uploads of bytes */
 
 typedef struct
 {
+  Bound bound;
   GstFalClient *client;
   GBytes *data;
   gchar *content_type;
@@ -159,6 +258,8 @@ typedef struct
   gsize threshold;
   gsize chunk_size;
 
+  /* the exchange in flight, for the messages */
+  gchar *step;
   gchar *file_url;
   /* multipart: upload_url split into origin+path and "?query" (or "") */
   gchar *part_base;
@@ -171,10 +272,12 @@ typedef struct
 static void
 upload_data_free (UploadData * data)
 {
+  bound_clear (&data->bound);
   g_object_unref (data->client);
   g_bytes_unref (data->data);
   g_free (data->content_type);
   g_free (data->file_name);
+  g_free (data->step);
   g_free (data->file_url);
   g_free (data->part_base);
   g_free (data->part_query);
@@ -208,10 +311,11 @@ json_body (JsonNode * node)
   return g_bytes_new_take (text, len);
 }
 
+/* Sends one exchange of the upload; @step names it in the messages. */
 static void
-upload_send (GTask * task, const gchar * method, const gchar * url,
-    GBytes * body, const gchar * content_type, GstFalAuth auth,
-    gdouble timeout, GAsyncReadyCallback callback)
+upload_send (GTask * task, const gchar * step, const gchar * method,
+    const gchar * url, GBytes * body, const gchar * content_type,
+    GstFalAuth auth, gdouble timeout, GAsyncReadyCallback callback)
 {
   UploadData *data = g_task_get_task_data (task);
   GstFalHttpRequest request = {
@@ -224,13 +328,45 @@ upload_send (GTask * task, const gchar * method, const gchar * url,
     .timeout = timeout,
   };
 
-  gst_fal_client_http_async (data->client, &request,
-      g_task_get_cancellable (task), callback, task);
+  g_free (data->step);
+  data->step = g_strdup (step);
+  gst_fal_client_http_async (data->client, &request, data->bound.internal,
+      callback, task);
 }
 
-/* The response as a JSON object, or an error returned on @task. */
+/* Fails the upload with @error (taken), or with the abort's error. */
+static void
+upload_fail (GTask * task, GError * error)
+{
+  UploadData *data = g_task_get_task_data (task);
+
+  if (data->bound.abort == GST_FAL_ABORT_NONE)
+    g_prefix_error (&error, "Upload failed (%s): ", data->step);
+  bound_return_error (&data->bound, task, error, data->step);
+  g_object_unref (task);
+}
+
+static void
+upload_succeed (GTask * task)
+{
+  UploadData *data = g_task_get_task_data (task);
+
+  bound_return_pointer (&data->bound, task, g_strdup (data->file_url), g_free);
+  g_object_unref (task);
+}
+
+static void
+upload_abort (GTask * task, GstFalAbortReason reason)
+{
+  UploadData *data = g_task_get_task_data (task);
+
+  bound_abort (&data->bound, reason);
+}
+
+/* The response as a JSON object, or NULL when the upload failed (@task is
+ * then returned and unreferenced). */
 static JsonObject *
-response_object (GTask * task, GAsyncResult * result, const gchar * what,
+response_object (GTask * task, GAsyncResult * result,
     GstFalHttpResponse ** response_out)
 {
   UploadData *data = g_task_get_task_data (task);
@@ -241,8 +377,7 @@ response_object (GTask * task, GAsyncResult * result, const gchar * what,
 
   response = gst_fal_client_http_finish (data->client, result, &error);
   if (response == NULL) {
-    g_prefix_error (&error, "Upload failed (%s): ", what);
-    g_task_return_error (task, error);
+    upload_fail (task, error);
     return NULL;
   }
   node = gst_fal_http_response_parse_json (response, NULL);
@@ -254,8 +389,8 @@ response_object (GTask * task, GAsyncResult * result, const gchar * what,
         json_node_unref (node);
       return json_object_new ();
     }
-    g_task_return_new_error (task, GST_FAL_ERROR, GST_FAL_ERROR_PROTOCOL,
-        "Upload failed (%s): the server's answer is not a JSON object", what);
+    upload_fail (task, g_error_new (GST_FAL_ERROR, GST_FAL_ERROR_PROTOCOL,
+            "the server's answer is not a JSON object"));
     gst_fal_http_response_free (response);
     if (node)
       json_node_unref (node);
@@ -273,8 +408,9 @@ response_object (GTask * task, GAsyncResult * result, const gchar * what,
 
 static void upload_next_part (GTask * task);
 
+/* the multipart complete, or the single PUT */
 static void
-complete_done (GObject * source, GAsyncResult * result, gpointer user_data)
+last_done (GObject * source, GAsyncResult * result, gpointer user_data)
 {
   GTask *task = user_data;
   UploadData *data = g_task_get_task_data (task);
@@ -283,14 +419,11 @@ complete_done (GObject * source, GAsyncResult * result, gpointer user_data)
 
   response = gst_fal_client_http_finish (data->client, result, &error);
   if (response == NULL) {
-    g_prefix_error (&error, "Upload failed (completing the multipart "
-        "upload): ");
-    g_task_return_error (task, error);
-  } else {
-    gst_fal_http_response_free (response);
-    g_task_return_pointer (task, g_strdup (data->file_url), g_free);
+    upload_fail (task, error);
+    return;
   }
-  g_object_unref (task);
+  gst_fal_http_response_free (response);
+  upload_succeed (task);
 }
 
 static void
@@ -302,22 +435,18 @@ part_done (GObject * source, GAsyncResult * result, gpointer user_data)
   JsonObject *object, *part;
   const gchar *etag;
 
-  object = response_object (task, result, "a multipart part", &response);
-  if (object == NULL) {
-    g_object_unref (task);
+  object = response_object (task, result, &response);
+  if (object == NULL)
     return;
-  }
 
   etag = json_object_get_string_member_with_default (object, "etag", NULL);
   if (etag == NULL)
     etag = soup_message_headers_get_one (response->headers, "ETag");
   if (etag == NULL || *etag == '\0') {
-    g_task_return_new_error (task, GST_FAL_ERROR, GST_FAL_ERROR_PROTOCOL,
-        "Upload failed: part %u got no ETag (neither in the body nor in "
-        "the ETag header)", data->part);
+    upload_fail (task, g_error_new (GST_FAL_ERROR, GST_FAL_ERROR_PROTOCOL,
+            "no ETag (neither in the body nor in the ETag header)"));
     json_object_unref (object);
     gst_fal_http_response_free (response);
-    g_object_unref (task);
     return;
   }
 
@@ -348,8 +477,8 @@ upload_next_part (GTask * task)
     node = json_node_init_object (json_node_alloc (), object);
     body = json_body (node);
     url = g_strdup_printf ("%s/complete%s", data->part_base, data->part_query);
-    upload_send (task, "POST", url, body, "application/json",
-        GST_FAL_AUTH_NONE, 0, complete_done);
+    upload_send (task, "completing the multipart upload", "POST", url, body,
+        "application/json", GST_FAL_AUTH_NONE, 0, last_done);
     g_free (url);
     g_bytes_unref (body);
     json_node_unref (node);
@@ -359,33 +488,16 @@ upload_next_part (GTask * task)
     gsize offset = (gsize) (data->part - 1) * data->chunk_size;
     GBytes *chunk = g_bytes_new_from_bytes (data->data, offset,
         MIN (data->chunk_size, size - offset));
+    g_autofree gchar *step = g_strdup_printf ("part %u of %u", data->part,
+        data->n_parts);
 
     url = g_strdup_printf ("%s/%u%s", data->part_base, data->part,
         data->part_query);
-    upload_send (task, "PUT", url, chunk, data->content_type,
+    upload_send (task, step, "PUT", url, chunk, data->content_type,
         GST_FAL_AUTH_NONE, PUT_TIMEOUT, part_done);
     g_free (url);
     g_bytes_unref (chunk);
   }
-}
-
-static void
-put_done (GObject * source, GAsyncResult * result, gpointer user_data)
-{
-  GTask *task = user_data;
-  UploadData *data = g_task_get_task_data (task);
-  GstFalHttpResponse *response;
-  GError *error = NULL;
-
-  response = gst_fal_client_http_finish (data->client, result, &error);
-  if (response == NULL) {
-    g_prefix_error (&error, "Upload failed (sending the bytes): ");
-    g_task_return_error (task, error);
-  } else {
-    gst_fal_http_response_free (response);
-    g_task_return_pointer (task, g_strdup (data->file_url), g_free);
-  }
-  g_object_unref (task);
 }
 
 static void
@@ -396,27 +508,24 @@ initiate_done (GObject * source, GAsyncResult * result, gpointer user_data)
   JsonObject *object;
   const gchar *upload_url, *file_url;
 
-  object = response_object (task, result, "initiating", NULL);
-  if (object == NULL) {
-    g_object_unref (task);
+  object = response_object (task, result, NULL);
+  if (object == NULL)
     return;
-  }
   upload_url = json_object_get_string_member_with_default (object,
       "upload_url", NULL);
   file_url = json_object_get_string_member_with_default (object,
       "file_url", NULL);
   if (upload_url == NULL || file_url == NULL) {
-    g_task_return_new_error (task, GST_FAL_ERROR, GST_FAL_ERROR_PROTOCOL,
-        "Upload failed: the storage answer lacks upload_url or file_url");
+    upload_fail (task, g_error_new (GST_FAL_ERROR, GST_FAL_ERROR_PROTOCOL,
+            "the storage answer lacks upload_url or file_url"));
     json_object_unref (object);
-    g_object_unref (task);
     return;
   }
   data->file_url = g_strdup (file_url);
 
   if (data->parts == NULL) {
-    upload_send (task, "PUT", upload_url, data->data, data->content_type,
-        GST_FAL_AUTH_NONE, PUT_TIMEOUT, put_done);
+    upload_send (task, "sending the bytes", "PUT", upload_url, data->data,
+        data->content_type, GST_FAL_AUTH_NONE, PUT_TIMEOUT, last_done);
   } else {
     gsize size = g_bytes_get_size (data->data);
     const gchar *query = strchr (upload_url, '?');
@@ -431,10 +540,13 @@ initiate_done (GObject * source, GAsyncResult * result, gpointer user_data)
   json_object_unref (object);
 }
 
-void
-gst_fal_client_upload_bytes_full_async (GstFalClient * client, GBytes * bytes,
+/* Every upload: @deadline (taken at the start of the caller's call) bounds
+ * all its exchanges together. */
+static void
+upload_start (GstFalClient * client, GBytes * bytes,
     const gchar * content_type, const gchar * file_name,
-    gsize multipart_threshold, gsize chunk_size, GCancellable * cancellable,
+    gsize multipart_threshold, gsize chunk_size,
+    const CallDeadline * deadline, GCancellable * cancellable,
     GAsyncReadyCallback callback, gpointer user_data)
 {
   GTask *task;
@@ -442,29 +554,35 @@ gst_fal_client_upload_bytes_full_async (GstFalClient * client, GBytes * bytes,
   JsonObject *object;
   JsonNode *node;
   GBytes *body;
-  gchar *url;
+  gchar *url, *what;
   gboolean multipart;
-
-  g_return_if_fail (GST_FAL_IS_CLIENT (client));
-  g_return_if_fail (bytes != NULL);
-  g_return_if_fail (chunk_size > 0);
 
   task = g_task_new (client, cancellable, callback, user_data);
   g_task_set_source_tag (task, gst_fal_client_upload_bytes_async);
+  /* a cancelled upload fails with GST_FAL_ERROR_CANCELLED */
+  g_task_set_check_cancellable (task, FALSE);
 
   data = g_new0 (UploadData, 1);
   data->client = g_object_ref (client);
   data->data = g_bytes_ref (bytes);
   data->content_type = g_strdup (content_type && *content_type ?
       content_type : "application/octet-stream");
-  data->file_name = file_name && *file_name ? g_strdup (file_name) :
-      default_file_name (data->content_type);
+  if (file_name && *file_name) {
+    data->file_name = g_strdup (file_name);
+    what = g_strdup_printf ("upload of %s", file_name);
+  } else {
+    data->file_name = default_file_name (data->content_type);
+    what = g_strdup_printf ("upload of %" G_GSIZE_FORMAT " bytes of %s",
+        g_bytes_get_size (bytes), data->content_type);
+  }
   data->threshold = multipart_threshold;
   data->chunk_size = chunk_size;
   multipart = g_bytes_get_size (bytes) > multipart_threshold;
   if (multipart)
     data->parts = json_array_new ();
   g_task_set_task_data (task, data, (GDestroyNotify) upload_data_free);
+  bound_start (&data->bound, task, deadline, what, upload_abort);
+  g_free (what);
 
   object = json_object_new ();
   json_object_set_string_member (object, "content_type", data->content_type);
@@ -474,12 +592,78 @@ gst_fal_client_upload_bytes_full_async (GstFalClient * client, GBytes * bytes,
   url = g_strdup_printf ("%s/storage/upload/%s?storage_type=fal-cdn-v3",
       gst_fal_client_get_rest_url (client),
       multipart ? "initiate-multipart" : "initiate");
-  upload_send (task, "POST", url, body, "application/json", GST_FAL_AUTH_KEY,
-      0, initiate_done);
+  upload_send (task, "initiating", "POST", url, body, "application/json",
+      GST_FAL_AUTH_KEY, 0, initiate_done);
   g_free (url);
   g_bytes_unref (body);
   json_node_unref (node);
   json_object_unref (object);
+}
+
+void
+gst_fal_client_upload_bytes_parts_async (GstFalClient * client,
+    GBytes * bytes, const gchar * content_type, const gchar * file_name,
+    GstFalOptions * options, gsize multipart_threshold, gsize chunk_size,
+    GCancellable * cancellable, GAsyncReadyCallback callback,
+    gpointer user_data)
+{
+  CallDeadline deadline;
+
+  g_return_if_fail (GST_FAL_IS_CLIENT (client));
+  g_return_if_fail (bytes != NULL);
+  g_return_if_fail (chunk_size > 0);
+
+  call_deadline_init (&deadline, client, options);
+  upload_start (client, bytes, content_type, file_name, multipart_threshold,
+      chunk_size, &deadline, cancellable, callback, user_data);
+}
+
+/**
+ * gst_fal_client_upload_bytes_full_async:
+ * @client: a #GstFalClient
+ * @data: the bytes to upload
+ * @content_type: (nullable): their MIME type (default application/octet-stream)
+ * @file_name: (nullable): a file name for the CDN
+ * @options: (nullable): its timeout bounds the whole upload (every part and
+ *   retry included); %NULL or no timeout: the client's "timeout"
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the upload is done
+ * @user_data: data for @callback
+ *
+ * Uploads @data to the fal CDN, in parts above
+ * %GST_FAL_MULTIPART_THRESHOLD. When the timeout passes, the upload fails
+ * with %GST_FAL_ERROR_TIMEOUT. Only the timeout of @options is used.
+ */
+void
+gst_fal_client_upload_bytes_full_async (GstFalClient * client, GBytes * data,
+    const gchar * content_type, const gchar * file_name,
+    GstFalOptions * options, GCancellable * cancellable,
+    GAsyncReadyCallback callback, gpointer user_data)
+{
+  gst_fal_client_upload_bytes_parts_async (client, data, content_type,
+      file_name, options, GST_FAL_MULTIPART_THRESHOLD,
+      GST_FAL_MULTIPART_CHUNK_SIZE, cancellable, callback, user_data);
+}
+
+/**
+ * gst_fal_client_upload_bytes_full_finish:
+ * @client: a #GstFalClient
+ * @result: the #GAsyncResult
+ * @error: return location for a #GError
+ *
+ * Finishes gst_fal_client_upload_bytes_full_async() (or
+ * gst_fal_client_upload_bytes_async()).
+ *
+ * Returns: (transfer full): the public URL of the upload, or %NULL on error
+ */
+gchar *
+gst_fal_client_upload_bytes_full_finish (GstFalClient * client,
+    GAsyncResult * result, GError ** error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, client), NULL);
+  g_return_val_if_fail (g_async_result_is_tagged (result,
+          gst_fal_client_upload_bytes_async), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 /**
@@ -493,7 +677,7 @@ gst_fal_client_upload_bytes_full_async (GstFalClient * client, GBytes * bytes,
  * @user_data: data for @callback
  *
  * Uploads @data to the fal CDN, in parts above
- * %GST_FAL_MULTIPART_THRESHOLD.
+ * %GST_FAL_MULTIPART_THRESHOLD, within the client's "timeout".
  */
 void
 gst_fal_client_upload_bytes_async (GstFalClient * client, GBytes * data,
@@ -502,8 +686,7 @@ gst_fal_client_upload_bytes_async (GstFalClient * client, GBytes * data,
     gpointer user_data)
 {
   gst_fal_client_upload_bytes_full_async (client, data, content_type,
-      file_name, GST_FAL_MULTIPART_THRESHOLD, GST_FAL_MULTIPART_CHUNK_SIZE,
-      cancellable, callback, user_data);
+      file_name, NULL, cancellable, callback, user_data);
 }
 
 /**
@@ -518,10 +701,7 @@ gchar *
 gst_fal_client_upload_bytes_finish (GstFalClient * client,
     GAsyncResult * result, GError ** error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, client), NULL);
-  g_return_val_if_fail (g_async_result_is_tagged (result,
-          gst_fal_client_upload_bytes_async), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return gst_fal_client_upload_bytes_full_finish (client, result, error);
 }
 
 typedef struct
@@ -530,6 +710,7 @@ typedef struct
   GBytes *data;
   const gchar *content_type;
   const gchar *file_name;
+  const CallDeadline *deadline;
 } UploadArgs;
 
 static void
@@ -538,8 +719,56 @@ start_upload_bytes (gpointer args_ptr, GCancellable * cancellable,
 {
   UploadArgs *args = args_ptr;
 
-  gst_fal_client_upload_bytes_async (args->client, args->data,
-      args->content_type, args->file_name, cancellable, callback, user_data);
+  upload_start (args->client, args->data, args->content_type,
+      args->file_name, GST_FAL_MULTIPART_THRESHOLD,
+      GST_FAL_MULTIPART_CHUNK_SIZE, args->deadline, cancellable, callback,
+      user_data);
+}
+
+/* The blocking uploads; @deadline was taken at the start of the call. */
+static gchar *
+upload_sync (GstFalClient * client, GBytes * data, const gchar * content_type,
+    const gchar * file_name, const CallDeadline * deadline,
+    GCancellable * cancellable, GError ** error)
+{
+  UploadArgs args = { client, data, content_type, file_name, deadline };
+  GAsyncResult *result;
+  gchar *url;
+
+  result = gst_fal_run_sync (start_upload_bytes, &args, cancellable);
+  url = gst_fal_client_upload_bytes_finish (client, result, error);
+  g_object_unref (result);
+  return url;
+}
+
+/**
+ * gst_fal_client_upload_bytes_full:
+ * @client: a #GstFalClient
+ * @data: the bytes to upload
+ * @content_type: (nullable): their MIME type (default application/octet-stream)
+ * @file_name: (nullable): a file name for the CDN
+ * @options: (nullable): its timeout bounds the whole upload (every part and
+ *   retry included); %NULL or no timeout: the client's "timeout"
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * The blocking gst_fal_client_upload_bytes_full_async().
+ *
+ * Returns: (transfer full): the public URL of the upload, or %NULL on error
+ */
+gchar *
+gst_fal_client_upload_bytes_full (GstFalClient * client, GBytes * data,
+    const gchar * content_type, const gchar * file_name,
+    GstFalOptions * options, GCancellable * cancellable, GError ** error)
+{
+  CallDeadline deadline;
+
+  g_return_val_if_fail (GST_FAL_IS_CLIENT (client), NULL);
+  g_return_val_if_fail (data != NULL, NULL);
+
+  call_deadline_init (&deadline, client, options);
+  return upload_sync (client, data, content_type, file_name, &deadline,
+      cancellable, error);
 }
 
 /**
@@ -551,6 +780,8 @@ start_upload_bytes (gpointer args_ptr, GCancellable * cancellable,
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
  *
+ * Uploads within the client's "timeout".
+ *
  * Returns: (transfer full): the public URL of the upload, or %NULL on error
  */
 gchar *
@@ -558,17 +789,8 @@ gst_fal_client_upload_bytes (GstFalClient * client, GBytes * data,
     const gchar * content_type, const gchar * file_name,
     GCancellable * cancellable, GError ** error)
 {
-  UploadArgs args = { client, data, content_type, file_name };
-  GAsyncResult *result;
-  gchar *url;
-
-  g_return_val_if_fail (GST_FAL_IS_CLIENT (client), NULL);
-  g_return_val_if_fail (data != NULL, NULL);
-
-  result = gst_fal_run_sync (start_upload_bytes, &args, cancellable);
-  url = gst_fal_client_upload_bytes_finish (client, result, error);
-  g_object_unref (result);
-  return url;
+  return gst_fal_client_upload_bytes_full (client, data, content_type,
+      file_name, NULL, cancellable, error);
 }
 
 /* Uploads of files */
@@ -604,6 +826,7 @@ static void
 file_loaded (GObject * source, GAsyncResult * result, gpointer user_data)
 {
   GTask *task = user_data;
+  CallDeadline *deadline = g_task_get_task_data (task);
   GError *error = NULL;
   gchar *contents;
   gsize length;
@@ -628,8 +851,9 @@ file_loaded (GObject * source, GAsyncResult * result, gpointer user_data)
   name = g_file_get_basename (G_FILE (source));
   mime = guess_mime_type (name, bytes);
   g_debug ("uploading %s (%" G_GSIZE_FORMAT " bytes, %s)", name, length, mime);
-  gst_fal_client_upload_bytes_async (g_task_get_source_object (task), bytes,
-      mime, name, g_task_get_cancellable (task), file_upload_done, task);
+  upload_start (g_task_get_source_object (task), bytes, mime, name,
+      GST_FAL_MULTIPART_THRESHOLD, GST_FAL_MULTIPART_CHUNK_SIZE, deadline,
+      g_task_get_cancellable (task), file_upload_done, task);
 }
 
 /**
@@ -640,7 +864,8 @@ file_loaded (GObject * source, GAsyncResult * result, gpointer user_data)
  * @callback: (scope async): called when the upload is done
  * @user_data: data for @callback
  *
- * Uploads a file; its content type is guessed from its name and contents.
+ * Uploads a file within the client's "timeout"; its content type is guessed
+ * from its name and contents.
  */
 void
 gst_fal_client_upload_file_async (GstFalClient * client, GFile * file,
@@ -648,12 +873,17 @@ gst_fal_client_upload_file_async (GstFalClient * client, GFile * file,
     gpointer user_data)
 {
   GTask *task;
+  CallDeadline *deadline;
 
   g_return_if_fail (GST_FAL_IS_CLIENT (client));
   g_return_if_fail (G_IS_FILE (file));
 
   task = g_task_new (client, cancellable, callback, user_data);
   g_task_set_source_tag (task, gst_fal_client_upload_file_async);
+  g_task_set_check_cancellable (task, FALSE);
+  deadline = g_new0 (CallDeadline, 1);
+  call_deadline_init (deadline, client, NULL);
+  g_task_set_task_data (task, deadline, g_free);
   g_file_load_contents_async (file, cancellable, file_loaded, task);
 }
 
@@ -726,6 +956,7 @@ typedef struct
   guint quality;
   guint max_dimension;
   const gchar *content_type;    /* set by the encoding thread */
+  CallDeadline deadline;
 } EncodeJob;
 
 static void
@@ -791,10 +1022,78 @@ sample_encoded (GObject * source, GAsyncResult * result, gpointer user_data)
     g_object_unref (task);
     return;
   }
-  gst_fal_client_upload_bytes_async (GST_FAL_CLIENT (source), bytes,
-      job->content_type, NULL, g_task_get_cancellable (task),
-      sample_upload_done, task);
+  upload_start (GST_FAL_CLIENT (source), bytes, job->content_type, NULL,
+      GST_FAL_MULTIPART_THRESHOLD, GST_FAL_MULTIPART_CHUNK_SIZE,
+      &job->deadline, g_task_get_cancellable (task), sample_upload_done, task);
   g_bytes_unref (bytes);
+}
+
+/**
+ * gst_fal_client_upload_sample_full_async:
+ * @client: a #GstFalClient
+ * @sample: a raw video frame, or a JPEG/PNG image
+ * @format: the image format to encode raw video to
+ * @quality: JPEG quality 1..100 (0 = default)
+ * @max_dimension: largest side of the image sent, 0 = keep the size
+ * @options: (nullable): its timeout bounds the whole upload, encoding
+ *   included; %NULL or no timeout: the client's "timeout"
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the upload is done
+ * @user_data: data for @callback
+ *
+ * Encodes @sample (in a worker thread) and uploads it. When the timeout
+ * passes, the upload fails with %GST_FAL_ERROR_TIMEOUT. Only the timeout of
+ * @options is used.
+ */
+void
+gst_fal_client_upload_sample_full_async (GstFalClient * client,
+    GstSample * sample, GstFalImageFormat format, guint quality,
+    guint max_dimension, GstFalOptions * options, GCancellable * cancellable,
+    GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task, *encode_task;
+  EncodeJob *job;
+
+  g_return_if_fail (GST_FAL_IS_CLIENT (client));
+  g_return_if_fail (GST_IS_SAMPLE (sample));
+
+  task = g_task_new (client, cancellable, callback, user_data);
+  g_task_set_source_tag (task, gst_fal_client_upload_sample_async);
+  g_task_set_check_cancellable (task, FALSE);
+
+  job = g_new0 (EncodeJob, 1);
+  job->sample = gst_sample_ref (sample);
+  job->format = format;
+  job->quality = quality;
+  job->max_dimension = max_dimension;
+  call_deadline_init (&job->deadline, client, options);
+  encode_task = g_task_new (client, cancellable, sample_encoded, task);
+  /* a cancellation fails the upload that follows, as GST_FAL_ERROR */
+  g_task_set_check_cancellable (encode_task, FALSE);
+  g_task_set_task_data (encode_task, job, (GDestroyNotify) encode_job_free);
+  g_task_run_in_thread (encode_task, encode_in_thread);
+  g_object_unref (encode_task);
+}
+
+/**
+ * gst_fal_client_upload_sample_full_finish:
+ * @client: a #GstFalClient
+ * @result: the #GAsyncResult
+ * @error: return location for a #GError
+ *
+ * Finishes gst_fal_client_upload_sample_full_async() (or
+ * gst_fal_client_upload_sample_async()).
+ *
+ * Returns: (transfer full): the public URL of the upload, or %NULL on error
+ */
+gchar *
+gst_fal_client_upload_sample_full_finish (GstFalClient * client,
+    GAsyncResult * result, GError ** error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, client), NULL);
+  g_return_val_if_fail (g_async_result_is_tagged (result,
+          gst_fal_client_upload_sample_async), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 /**
@@ -808,7 +1107,8 @@ sample_encoded (GObject * source, GAsyncResult * result, gpointer user_data)
  * @callback: (scope async): called when the upload is done
  * @user_data: data for @callback
  *
- * Encodes @sample (in a worker thread) and uploads it.
+ * Encodes @sample (in a worker thread) and uploads it, within the client's
+ * "timeout".
  */
 void
 gst_fal_client_upload_sample_async (GstFalClient * client,
@@ -816,24 +1116,8 @@ gst_fal_client_upload_sample_async (GstFalClient * client,
     guint max_dimension, GCancellable * cancellable,
     GAsyncReadyCallback callback, gpointer user_data)
 {
-  GTask *task, *encode_task;
-  EncodeJob *job;
-
-  g_return_if_fail (GST_FAL_IS_CLIENT (client));
-  g_return_if_fail (GST_IS_SAMPLE (sample));
-
-  task = g_task_new (client, cancellable, callback, user_data);
-  g_task_set_source_tag (task, gst_fal_client_upload_sample_async);
-
-  job = g_new0 (EncodeJob, 1);
-  job->sample = gst_sample_ref (sample);
-  job->format = format;
-  job->quality = quality;
-  job->max_dimension = max_dimension;
-  encode_task = g_task_new (client, cancellable, sample_encoded, task);
-  g_task_set_task_data (encode_task, job, (GDestroyNotify) encode_job_free);
-  g_task_run_in_thread (encode_task, encode_in_thread);
-  g_object_unref (encode_task);
+  gst_fal_client_upload_sample_full_async (client, sample, format, quality,
+      max_dimension, NULL, cancellable, callback, user_data);
 }
 
 /**
@@ -848,10 +1132,45 @@ gchar *
 gst_fal_client_upload_sample_finish (GstFalClient * client,
     GAsyncResult * result, GError ** error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, client), NULL);
-  g_return_val_if_fail (g_async_result_is_tagged (result,
-          gst_fal_client_upload_sample_async), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return gst_fal_client_upload_sample_full_finish (client, result, error);
+}
+
+/**
+ * gst_fal_client_upload_sample_full:
+ * @client: a #GstFalClient
+ * @sample: a raw video frame, or a JPEG/PNG image
+ * @format: the image format to encode raw video to
+ * @quality: JPEG quality 1..100 (0 = default)
+ * @max_dimension: largest side of the image sent, 0 = keep the size
+ * @options: (nullable): its timeout bounds the whole upload, encoding
+ *   included; %NULL or no timeout: the client's "timeout"
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * The blocking gst_fal_client_upload_sample_full_async(); encodes in the
+ * calling thread.
+ *
+ * Returns: (transfer full): the public URL of the upload, or %NULL on error
+ */
+gchar *
+gst_fal_client_upload_sample_full (GstFalClient * client, GstSample * sample,
+    GstFalImageFormat format, guint quality, guint max_dimension,
+    GstFalOptions * options, GCancellable * cancellable, GError ** error)
+{
+  const gchar *content_type = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  CallDeadline deadline;
+
+  g_return_val_if_fail (GST_FAL_IS_CLIENT (client), NULL);
+  g_return_val_if_fail (GST_IS_SAMPLE (sample), NULL);
+
+  call_deadline_init (&deadline, client, options);
+  bytes = encode_sample (sample, format, quality, max_dimension,
+      &content_type, error);
+  if (bytes == NULL)
+    return NULL;
+  return upload_sync (client, bytes, content_type, NULL, &deadline,
+      cancellable, error);
 }
 
 /**
@@ -871,32 +1190,32 @@ gst_fal_client_upload_sample (GstFalClient * client, GstSample * sample,
     GstFalImageFormat format, guint quality, guint max_dimension,
     GCancellable * cancellable, GError ** error)
 {
-  const gchar *content_type = NULL;
-  g_autoptr (GBytes) bytes = NULL;
-
-  g_return_val_if_fail (GST_FAL_IS_CLIENT (client), NULL);
-  g_return_val_if_fail (GST_IS_SAMPLE (sample), NULL);
-
-  bytes = encode_sample (sample, format, quality, max_dimension,
-      &content_type, error);
-  if (bytes == NULL)
-    return NULL;
-  return gst_fal_client_upload_bytes (client, bytes, content_type, NULL,
-      cancellable, error);
+  return gst_fal_client_upload_sample_full (client, sample, format, quality,
+      max_dimension, NULL, cancellable, error);
 }
 
 /* Downloads */
 
 typedef struct
 {
+  Bound bound;
   gchar *content_type;
 } DownloadData;
 
 static void
 download_data_free (DownloadData * data)
 {
+  bound_clear (&data->bound);
   g_free (data->content_type);
   g_free (data);
+}
+
+static void
+download_abort (GTask * task, GstFalAbortReason reason)
+{
+  DownloadData *data = g_task_get_task_data (task);
+
+  bound_abort (&data->bound, reason);
 }
 
 static void
@@ -910,12 +1229,13 @@ download_done (GObject * source, GAsyncResult * result, gpointer user_data)
   response = gst_fal_client_http_finish (GST_FAL_CLIENT (source), result,
       &error);
   if (response == NULL) {
-    g_prefix_error (&error, "Download failed: ");
-    g_task_return_error (task, error);
+    if (data->bound.abort == GST_FAL_ABORT_NONE)
+      g_prefix_error (&error, "Download failed: ");
+    bound_return_error (&data->bound, task, error, NULL);
   } else {
     data->content_type = g_strdup (soup_message_headers_get_content_type
         (response->headers, NULL));
-    g_task_return_pointer (task, g_bytes_ref (response->body),
+    bound_return_pointer (&data->bound, task, g_bytes_ref (response->body),
         (GDestroyNotify) g_bytes_unref);
     gst_fal_http_response_free (response);
   }
@@ -923,20 +1243,23 @@ download_done (GObject * source, GAsyncResult * result, gpointer user_data)
 }
 
 /**
- * gst_fal_client_download_async:
+ * gst_fal_client_download_full_async:
  * @client: a #GstFalClient
  * @url: an http(s) URL or a data URI
+ * @options: (nullable): its timeout bounds the download (every retry
+ *   included); %NULL or no timeout: the client's "timeout"
  * @cancellable: (nullable): a #GCancellable
  * @callback: (scope async): called when the download is done
  * @user_data: data for @callback
  *
  * Fetches @url into memory, never with credentials; data URIs are decoded
- * without any network.
+ * without any network. When the timeout passes, the download fails with
+ * %GST_FAL_ERROR_TIMEOUT. Only the timeout of @options is used.
  */
 void
-gst_fal_client_download_async (GstFalClient * client, const gchar * url,
-    GCancellable * cancellable, GAsyncReadyCallback callback,
-    gpointer user_data)
+gst_fal_client_download_full_async (GstFalClient * client, const gchar * url,
+    GstFalOptions * options, GCancellable * cancellable,
+    GAsyncReadyCallback callback, gpointer user_data)
 {
   GTask *task;
   DownloadData *data;
@@ -946,6 +1269,7 @@ gst_fal_client_download_async (GstFalClient * client, const gchar * url,
 
   task = g_task_new (client, cancellable, callback, user_data);
   g_task_set_source_tag (task, gst_fal_client_download_async);
+  g_task_set_check_cancellable (task, FALSE);
   data = g_new0 (DownloadData, 1);
   g_task_set_task_data (task, data, (GDestroyNotify) download_data_free);
 
@@ -967,25 +1291,34 @@ gst_fal_client_download_async (GstFalClient * client, const gchar * url,
       .retry = GST_FAL_RETRY_IDEMPOTENT,
       .timeout = PUT_TIMEOUT,
     };
+    /* the query may hold tokens: not in the messages */
+    g_autofree gchar *what = g_strdup_printf ("download of %.*s",
+        (int) strcspn (url, "?"), url);
+    CallDeadline deadline;
 
-    gst_fal_client_http_async (client, &request, cancellable, download_done,
-        task);
+    call_deadline_init (&deadline, client, options);
+    bound_start (&data->bound, task, &deadline, what, download_abort);
+    gst_fal_client_http_async (client, &request, data->bound.internal,
+        download_done, task);
   }
 }
 
 /**
- * gst_fal_client_download_finish:
+ * gst_fal_client_download_full_finish:
  * @client: a #GstFalClient
  * @result: the #GAsyncResult
  * @content_type: (out) (optional) (nullable) (transfer full): the MIME type
  *   of the bytes, when known
  * @error: return location for a #GError
  *
+ * Finishes gst_fal_client_download_full_async() (or
+ * gst_fal_client_download_async()).
+ *
  * Returns: (transfer full): the bytes, or %NULL on error
  */
 GBytes *
-gst_fal_client_download_finish (GstFalClient * client, GAsyncResult * result,
-    gchar ** content_type, GError ** error)
+gst_fal_client_download_full_finish (GstFalClient * client,
+    GAsyncResult * result, gchar ** content_type, GError ** error)
 {
   GBytes *bytes;
 
@@ -1002,10 +1335,49 @@ gst_fal_client_download_finish (GstFalClient * client, GAsyncResult * result,
   return bytes;
 }
 
+/**
+ * gst_fal_client_download_async:
+ * @client: a #GstFalClient
+ * @url: an http(s) URL or a data URI
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the download is done
+ * @user_data: data for @callback
+ *
+ * Fetches @url into memory within the client's "timeout", never with
+ * credentials; data URIs are decoded without any network.
+ */
+void
+gst_fal_client_download_async (GstFalClient * client, const gchar * url,
+    GCancellable * cancellable, GAsyncReadyCallback callback,
+    gpointer user_data)
+{
+  gst_fal_client_download_full_async (client, url, NULL, cancellable,
+      callback, user_data);
+}
+
+/**
+ * gst_fal_client_download_finish:
+ * @client: a #GstFalClient
+ * @result: the #GAsyncResult
+ * @content_type: (out) (optional) (nullable) (transfer full): the MIME type
+ *   of the bytes, when known
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full): the bytes, or %NULL on error
+ */
+GBytes *
+gst_fal_client_download_finish (GstFalClient * client, GAsyncResult * result,
+    gchar ** content_type, GError ** error)
+{
+  return gst_fal_client_download_full_finish (client, result, content_type,
+      error);
+}
+
 typedef struct
 {
   GstFalClient *client;
   const gchar *url;
+  GstFalOptions *options;
 } DownloadArgs;
 
 static void
@@ -1014,8 +1386,42 @@ start_download (gpointer args_ptr, GCancellable * cancellable,
 {
   DownloadArgs *args = args_ptr;
 
-  gst_fal_client_download_async (args->client, args->url, cancellable,
-      callback, user_data);
+  gst_fal_client_download_full_async (args->client, args->url, args->options,
+      cancellable, callback, user_data);
+}
+
+/**
+ * gst_fal_client_download_full:
+ * @client: a #GstFalClient
+ * @url: an http(s) URL or a data URI
+ * @options: (nullable): its timeout bounds the download (every retry
+ *   included); %NULL or no timeout: the client's "timeout"
+ * @content_type: (out) (optional) (nullable) (transfer full): the MIME type
+ *   of the bytes, when known
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * The blocking gst_fal_client_download_full_async().
+ *
+ * Returns: (transfer full): the bytes, or %NULL on error
+ */
+GBytes *
+gst_fal_client_download_full (GstFalClient * client, const gchar * url,
+    GstFalOptions * options, gchar ** content_type,
+    GCancellable * cancellable, GError ** error)
+{
+  DownloadArgs args = { client, url, options };
+  GAsyncResult *result;
+  GBytes *bytes;
+
+  g_return_val_if_fail (GST_FAL_IS_CLIENT (client), NULL);
+  g_return_val_if_fail (url != NULL, NULL);
+
+  result = gst_fal_run_sync (start_download, &args, cancellable);
+  bytes = gst_fal_client_download_full_finish (client, result, content_type,
+      error);
+  g_object_unref (result);
+  return bytes;
 }
 
 /**
@@ -1033,15 +1439,6 @@ GBytes *
 gst_fal_client_download (GstFalClient * client, const gchar * url,
     gchar ** content_type, GCancellable * cancellable, GError ** error)
 {
-  DownloadArgs args = { client, url };
-  GAsyncResult *result;
-  GBytes *bytes;
-
-  g_return_val_if_fail (GST_FAL_IS_CLIENT (client), NULL);
-  g_return_val_if_fail (url != NULL, NULL);
-
-  result = gst_fal_run_sync (start_download, &args, cancellable);
-  bytes = gst_fal_client_download_finish (client, result, content_type, error);
-  g_object_unref (result);
-  return bytes;
+  return gst_fal_client_download_full (client, url, NULL, content_type,
+      cancellable, error);
 }

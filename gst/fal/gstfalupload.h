@@ -2,6 +2,7 @@
 #pragma once
 
 #include <gst/fal/gstfalclient.h>
+#include <gst/fal/gstfaloptions.h>
 #include <gst/gst.h>
 
 G_BEGIN_DECLS
@@ -35,6 +36,21 @@ GST_FAL_API void gst_fal_client_upload_bytes_async (GstFalClient * client,
 GST_FAL_API gchar *gst_fal_client_upload_bytes_finish (GstFalClient * client,
     GAsyncResult * result, GError ** error);
 
+/* Every upload and download is bounded as a whole (all its exchanges, parts
+ * and retries): by the client's "timeout", or with the _full variants by
+ * the timeout of @options (nullable; without one, the client's). When it
+ * passes the call fails with GST_FAL_ERROR_TIMEOUT. Only the timeout of the
+ * options is used. */
+GST_FAL_API gchar *gst_fal_client_upload_bytes_full (GstFalClient * client,
+    GBytes * data, const gchar * content_type, const gchar * file_name,
+    GstFalOptions * options, GCancellable * cancellable, GError ** error);
+GST_FAL_API void gst_fal_client_upload_bytes_full_async (GstFalClient * client,
+    GBytes * data, const gchar * content_type, const gchar * file_name,
+    GstFalOptions * options, GCancellable * cancellable,
+    GAsyncReadyCallback callback, gpointer user_data);
+GST_FAL_API gchar *gst_fal_client_upload_bytes_full_finish (GstFalClient * client,
+    GAsyncResult * result, GError ** error);
+
 /* Uploads a file; the content type is guessed from its name and contents. */
 GST_FAL_API gchar *gst_fal_client_upload_file (GstFalClient * client,
     GFile * file, GCancellable * cancellable, GError ** error);
@@ -55,6 +71,16 @@ GST_FAL_API void gst_fal_client_upload_sample_async (GstFalClient * client,
     GAsyncReadyCallback callback, gpointer user_data);
 GST_FAL_API gchar *gst_fal_client_upload_sample_finish (GstFalClient * client,
     GAsyncResult * result, GError ** error);
+GST_FAL_API gchar *gst_fal_client_upload_sample_full (GstFalClient * client,
+    GstSample * sample, GstFalImageFormat format, guint quality,
+    guint max_dimension, GstFalOptions * options, GCancellable * cancellable,
+    GError ** error);
+GST_FAL_API void gst_fal_client_upload_sample_full_async (GstFalClient * client,
+    GstSample * sample, GstFalImageFormat format, guint quality,
+    guint max_dimension, GstFalOptions * options, GCancellable * cancellable,
+    GAsyncReadyCallback callback, gpointer user_data);
+GST_FAL_API gchar *gst_fal_client_upload_sample_full_finish (GstFalClient * client,
+    GAsyncResult * result, GError ** error);
 
 /* Downloads a result URL (never with credentials) into memory.
  * @content_type: (out) (optional) (transfer full) */
@@ -65,6 +91,14 @@ GST_FAL_API void gst_fal_client_download_async (GstFalClient * client,
     const gchar * url, GCancellable * cancellable, GAsyncReadyCallback callback,
     gpointer user_data);
 GST_FAL_API GBytes *gst_fal_client_download_finish (GstFalClient * client,
+    GAsyncResult * result, gchar ** content_type, GError ** error);
+GST_FAL_API GBytes *gst_fal_client_download_full (GstFalClient * client,
+    const gchar * url, GstFalOptions * options, gchar ** content_type,
+    GCancellable * cancellable, GError ** error);
+GST_FAL_API void gst_fal_client_download_full_async (GstFalClient * client,
+    const gchar * url, GstFalOptions * options, GCancellable * cancellable,
+    GAsyncReadyCallback callback, gpointer user_data);
+GST_FAL_API GBytes *gst_fal_client_download_full_finish (GstFalClient * client,
     GAsyncResult * result, gchar ** content_type, GError ** error);
 
 /* "data:<content_type>;base64,<…>" (no network); and its inverse, which also

@@ -25,12 +25,18 @@
  * result and cancel under /queue, sync run and /stream under /run, for apps
  * with a given queue time, run time and outcome. The result of a successful
  * request is its input. Unhandled paths answer 404 {"detail": "..."}.
+ *
+ * Servers that never answer, below HTTP (fal_mock_socket_new()): one that
+ * accepts and stays silent, one that resets every connection, one that
+ * closes every connection without answering. And fal_mock_watchdog_new(),
+ * a bound for tests of calls that must end by themselves.
  */
 #pragma once
 
 #include <gio/gio.h>
 #include <libsoup/soup.h>
 #include <string.h>
+#include <sys/socket.h>
 
 typedef struct _FalMock FalMock;
 
@@ -810,4 +816,168 @@ fal_mock_free (FalMock * mock)
   g_mutex_clear (&mock->lock);
   g_cond_clear (&mock->cond);
   g_free (mock);
+}
+
+/* Servers that never answer */
+
+typedef enum
+{
+  /* accepts, then neither reads nor answers: the connection stays open */
+  FAL_MOCK_SOCKET_SILENT,
+  /* resets (RST) every connection as soon as it is accepted */
+  FAL_MOCK_SOCKET_RESET,
+  /* closes (FIN) every connection as soon as it is accepted, unanswered */
+  FAL_MOCK_SOCKET_CLOSE,
+} FalMockSocketMode;
+
+typedef struct
+{
+  FalMockSocketMode mode;
+  GSocket *listener;
+  GThread *thread;
+  GCancellable *stop;
+  GPtrArray *held;              /* GSocket, accept thread only */
+  gchar *url;
+  gint accepted;
+} FalMockSocket;
+
+static inline gpointer
+fal_mock_socket_thread (gpointer data)
+{
+  FalMockSocket *ms = data;
+  GSocket *socket;
+
+  while ((socket = g_socket_accept (ms->listener, ms->stop, NULL))) {
+    g_atomic_int_inc (&ms->accepted);
+    if (ms->mode == FAL_MOCK_SOCKET_RESET) {
+      struct linger linger = { 1, 0 };
+
+      /* closing with a zero linger time sends RST instead of FIN */
+      setsockopt (g_socket_get_fd (socket), SOL_SOCKET, SO_LINGER, &linger,
+          sizeof linger);
+      g_socket_close (socket, NULL);
+      g_object_unref (socket);
+      continue;
+    }
+    /* held, not closed: unread request bytes would turn a close into RST */
+    if (ms->mode == FAL_MOCK_SOCKET_CLOSE)
+      g_socket_shutdown (socket, FALSE, TRUE, NULL);
+    g_ptr_array_add (ms->held, socket);
+  }
+  return NULL;
+}
+
+static inline FalMockSocket *
+fal_mock_socket_new (FalMockSocketMode mode)
+{
+  FalMockSocket *ms = g_new0 (FalMockSocket, 1);
+  GSocketAddress *address, *local;
+  GError *error = NULL;
+
+  ms->mode = mode;
+  ms->stop = g_cancellable_new ();
+  ms->held = g_ptr_array_new_with_free_func (g_object_unref);
+  ms->listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, &error);
+  address = g_inet_socket_address_new_from_string ("127.0.0.1", 0);
+  if (ms->listener == NULL || !g_socket_bind (ms->listener, address, TRUE,
+          &error) || !g_socket_listen (ms->listener, &error))
+    g_error ("falmock: cannot listen: %s", error->message);
+  g_object_unref (address);
+  local = g_socket_get_local_address (ms->listener, &error);
+  if (local == NULL)
+    g_error ("falmock: no local address: %s", error->message);
+  ms->url = g_strdup_printf ("http://127.0.0.1:%u",
+      g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local)));
+  g_object_unref (local);
+  ms->thread = g_thread_new ("falmock-socket", fal_mock_socket_thread, ms);
+  return ms;
+}
+
+static inline const gchar *
+fal_mock_socket_get_url (FalMockSocket * ms)
+{
+  return ms->url;
+}
+
+/* Connections accepted so far. */
+static inline guint
+fal_mock_socket_accepted (FalMockSocket * ms)
+{
+  return g_atomic_int_get (&ms->accepted);
+}
+
+static inline void
+fal_mock_socket_free (FalMockSocket * ms)
+{
+  g_cancellable_cancel (ms->stop);
+  g_thread_join (ms->thread);
+  g_ptr_array_unref (ms->held);
+  g_socket_close (ms->listener, NULL);
+  g_object_unref (ms->listener);
+  g_object_unref (ms->stop);
+  g_free (ms->url);
+  g_free (ms);
+}
+
+/* The watchdog: a cancellable that cancels itself @seconds after it was
+ * made, from a thread of its own. Given to a call that must end by itself
+ * (its deadline), it bounds a test that would otherwise hang: the call then
+ * fails with CANCELLED instead of the error the test expects. */
+
+typedef struct
+{
+  GCancellable *cancellable;
+  GThread *thread;
+  GMutex lock;
+  GCond cond;
+  gint64 end;
+  gboolean stop;
+} FalMockWatchdog;
+
+static inline gpointer
+fal_mock_watchdog_thread (gpointer data)
+{
+  FalMockWatchdog *dog = data;
+
+  g_mutex_lock (&dog->lock);
+  while (!dog->stop && g_cond_wait_until (&dog->cond, &dog->lock, dog->end));
+  if (!dog->stop)
+    g_cancellable_cancel (dog->cancellable);
+  g_mutex_unlock (&dog->lock);
+  return NULL;
+}
+
+static inline FalMockWatchdog *
+fal_mock_watchdog_new (gdouble seconds)
+{
+  FalMockWatchdog *dog = g_new0 (FalMockWatchdog, 1);
+
+  dog->cancellable = g_cancellable_new ();
+  g_mutex_init (&dog->lock);
+  g_cond_init (&dog->cond);
+  dog->end = g_get_monotonic_time () + seconds * G_TIME_SPAN_SECOND;
+  dog->thread = g_thread_new ("falmock-watchdog", fal_mock_watchdog_thread,
+      dog);
+  return dog;
+}
+
+static inline GCancellable *
+fal_mock_watchdog_get_cancellable (FalMockWatchdog * dog)
+{
+  return dog->cancellable;
+}
+
+static inline void
+fal_mock_watchdog_free (FalMockWatchdog * dog)
+{
+  g_mutex_lock (&dog->lock);
+  dog->stop = TRUE;
+  g_cond_signal (&dog->cond);
+  g_mutex_unlock (&dog->lock);
+  g_thread_join (dog->thread);
+  g_object_unref (dog->cancellable);
+  g_mutex_clear (&dog->lock);
+  g_cond_clear (&dog->cond);
+  g_free (dog);
 }

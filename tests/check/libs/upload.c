@@ -492,8 +492,8 @@ GST_START_TEST (test_upload_multipart)
   GBytes *stored;
   gchar *url;
 
-  gst_fal_client_upload_bytes_full_async (client, data, NULL, NULL,
-      threshold, chunk, NULL, store_result, &result);
+  gst_fal_client_upload_bytes_parts_async (client, data, NULL, NULL,
+      NULL, threshold, chunk, NULL, store_result, &result);
   url = gst_fal_client_upload_bytes_finish (client, wait_result (&result),
       &error);
   fail_unless (url != NULL, "%s", error ? error->message : "");
@@ -524,8 +524,8 @@ GST_START_TEST (test_upload_multipart)
   /* exactly at the threshold: a single PUT */
   data = pattern_bytes (threshold);
   result = NULL;
-  gst_fal_client_upload_bytes_full_async (client, data, "text/plain", "a.txt",
-      threshold, chunk, NULL, store_result, &result);
+  gst_fal_client_upload_bytes_parts_async (client, data, "text/plain",
+      "a.txt", NULL, threshold, chunk, NULL, store_result, &result);
   url = gst_fal_client_upload_bytes_finish (client, wait_result (&result),
       &error);
   fail_unless (url != NULL, "%s", error ? error->message : "");
@@ -551,8 +551,8 @@ GST_START_TEST (test_upload_multipart_without_etag)
   gchar *url;
 
   mock->parts_without_etag = TRUE;
-  gst_fal_client_upload_bytes_full_async (client, data, NULL, NULL, 1000,
-      1000, NULL, store_result, &result);
+  gst_fal_client_upload_bytes_parts_async (client, data, NULL, NULL, NULL,
+      1000, 1000, NULL, store_result, &result);
   url = gst_fal_client_upload_bytes_finish (client, wait_result (&result),
       &error);
   fail_unless (url == NULL);
@@ -758,8 +758,8 @@ GST_START_TEST (test_local_server_round_trip)
     data = pattern_bytes (sizes[i]);
     result = NULL;
     /* the second one goes in 7 parts */
-    gst_fal_client_upload_bytes_full_async (client, data, "image/webp",
-        "pic.webp", 64 * 1024, 16 * 1024, NULL, store_result, &result);
+    gst_fal_client_upload_bytes_parts_async (client, data, "image/webp",
+        "pic.webp", NULL, 64 * 1024, 16 * 1024, NULL, store_result, &result);
     url = gst_fal_client_upload_bytes_finish (client, wait_result (&result),
         &error);
     fail_unless (url != NULL, "%s", error ? error->message : "");

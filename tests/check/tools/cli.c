@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "libs/falmock.h"
+
 #define TEST_KEY "cli-test-key-5b1f0c"
 
 /* The shared server, started by the parent for the whole test case. */
@@ -882,6 +884,36 @@ GST_START_TEST (test_start_timeout)
 
 GST_END_TEST;
 
+/* --timeout bounds every command, upload included, against a server that
+ * accepts connections and never answers. */
+GST_START_TEST (test_timeout_silent_server)
+{
+  FalMockSocket *silent = fal_mock_socket_new (FAL_MOCK_SOCKET_SILENT);
+  const gchar *url = fal_mock_socket_get_url (silent);
+  g_autofree gchar *dir = g_dir_make_tmp ("gst-fal-cli-XXXXXX", NULL);
+  g_autofree gchar *path = g_build_filename (dir, "picture.png", NULL);
+  g_autoptr (ToolResult) upload = NULL;
+  g_autoptr (ToolResult) status = NULL;
+
+  fail_unless (g_file_set_contents (path, "not quite a picture", -1, NULL));
+  upload = tool_run (url, "upload", "--timeout", "2", path);
+  fail_unless_equals_int (upload->status, 1);
+  assert_one_error_line (upload, "gst-fal: upload of picture.png: "
+      "no answer within 2 s");
+  fail_unless_equals_string (upload->out, "");
+
+  status = tool_run (url, "status", "--timeout", "2", "local/echo", "r-1");
+  fail_unless_equals_int (status->status, 1);
+  assert_one_error_line (status, "gst-fal: local/echo: status of request "
+      "r-1: no answer within 2 s");
+
+  g_unlink (path);
+  g_rmdir (dir);
+  fal_mock_socket_free (silent);
+}
+
+GST_END_TEST;
+
 static Suite *
 cli_suite (void)
 {
@@ -915,6 +947,7 @@ cli_suite (void)
   tcase_add_test (own, test_serve_refuses_public_bind_without_key);
   tcase_add_test (own, test_serve_signals);
   tcase_add_test (own, test_timeout);
+  tcase_add_test (own, test_timeout_silent_server);
   tcase_add_test (own, test_start_timeout);
   return s;
 }
