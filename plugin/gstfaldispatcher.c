@@ -1159,6 +1159,17 @@ gst_fal_dispatcher_stop (GstFalDispatcher * self)
   g_mutex_unlock (&self->lock);
 }
 
+GstFalOptions *
+gst_fal_dispatcher_job_options (GstFalJob * job)
+{
+  GstFalOptions *options = gst_fal_options_new ();
+
+  /* the job's own deadline stops the whole job at the same time */
+  if (job->dispatcher->active.timeout > 0)
+    gst_fal_options_set_timeout (options, job->dispatcher->active.timeout);
+  return options;
+}
+
 GstElement *
 gst_fal_dispatcher_get_element (GstFalDispatcher * self)
 {

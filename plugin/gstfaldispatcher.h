@@ -176,6 +176,12 @@ JsonNode *gst_fal_dispatcher_job_subscribe (GstFalJob * job,
     GstFalClient * client, const gchar * application, JsonNode * arguments,
     GstFalOptions * options, GError ** error);
 
+/* Options for the client calls of a work function other than the request
+ * (uploads, downloads): the job's timeout, none when the dispatcher has
+ * none. The job's deadline still bounds the work function as a whole.
+ * (transfer full) */
+GstFalOptions *gst_fal_dispatcher_job_options (GstFalJob * job);
+
 /* The element the dispatcher serves. (transfer none) */
 GstElement *gst_fal_dispatcher_get_element (GstFalDispatcher * dispatcher);
 

@@ -182,9 +182,12 @@ filter_work (GstFalJob * job, gpointer user_data)
   begin = g_get_monotonic_time ();
   if (g_str_has_prefix (url, "data:"))
     bytes = gst_fal_decode_data_uri (url, &content_type, &job->error);
-  else
-    bytes = gst_fal_client_download (self->state.client, url, &content_type,
-        job->cancellable, &job->error);
+  else {
+    g_autoptr (GstFalOptions) options = gst_fal_dispatcher_job_options (job);
+
+    bytes = gst_fal_client_download_full (self->state.client, url, options,
+        &content_type, job->cancellable, &job->error);
+  }
   if (!bytes)
     goto fail;
   job->timings.download = (g_get_monotonic_time () - begin) * GST_USECOND;

@@ -460,9 +460,12 @@ gst_fal_request_state_run (GstFalRequestState * state, GstFalJob * job,
         g_bytes_get_size (bytes) < GST_FAL_DATA_URI_THRESHOLD);
     if (inline_frame)
       frame_url = gst_fal_encode_data_uri (bytes, content_type);
-    else
-      frame_url = gst_fal_client_upload_bytes (state->client, bytes,
-          content_type, NULL, job->cancellable, error);
+    else {
+      g_autoptr (GstFalOptions) options = gst_fal_dispatcher_job_options (job);
+
+      frame_url = gst_fal_client_upload_bytes_full (state->client, bytes,
+          content_type, NULL, options, job->cancellable, error);
+    }
     if (!frame_url)
       goto fail;
     job->timings.upload = (g_get_monotonic_time () - begin) * GST_USECOND;

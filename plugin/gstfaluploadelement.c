@@ -178,6 +178,7 @@ upload_work (GstFalJob * job, gpointer user_data)
   g_autofree gchar *file_name = NULL;
   const gchar *content_type;
   GstFalClient *client;
+  GstFalOptions *options;
   UploadResult *result;
   gint64 start = g_get_monotonic_time ();
   gchar *url;
@@ -207,8 +208,10 @@ upload_work (GstFalJob * job, gpointer user_data)
   GST_OBJECT_LOCK (self);
   client = g_object_ref (self->client);
   GST_OBJECT_UNLOCK (self);
-  url = gst_fal_client_upload_bytes (client, bytes, content_type, file_name,
-      job->cancellable, &job->error);
+  options = gst_fal_dispatcher_job_options (job);
+  url = gst_fal_client_upload_bytes_full (client, bytes, content_type,
+      file_name, options, job->cancellable, &job->error);
+  gst_fal_options_unref (options);
   g_object_unref (client);
   if (!url)
     return;
