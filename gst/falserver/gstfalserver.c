@@ -87,6 +87,7 @@ struct _GstFalServer
   GMainLoop *loop;
   GThread *thread;
   SoupServer *soup;
+  GstFalConnections *connections;
   GList *watchers;              /* server thread only */
   GSource *expire_source;
   gboolean started;
@@ -1820,6 +1821,8 @@ gst_fal_server_start (GstFalServer * self, GError ** error)
   g_main_context_push_thread_default (self->context);
   listening = socket
       && soup_server_listen_socket (self->soup, socket, 0, error);
+  if (listening)
+    self->connections = gst_fal_connections_new (self->soup);
   g_main_context_pop_thread_default (self->context);
   g_clear_object (&socket);
   if (!listening) {
@@ -1831,6 +1834,7 @@ gst_fal_server_start (GstFalServer * self, GError ** error)
   local = g_socket_get_local_address (listeners->data, error);
   g_slist_free (listeners);
   if (!local) {
+    g_clear_pointer (&self->connections, gst_fal_connections_free);
     g_clear_object (&self->soup);
     return FALSE;
   }
@@ -1915,6 +1919,7 @@ gst_fal_server_stop (GstFalServer * self)
     watcher_free (self->watchers->data);
   g_source_destroy (self->expire_source);
   g_clear_pointer (&self->expire_source, g_source_unref);
+  g_clear_pointer (&self->connections, gst_fal_connections_free);
   g_clear_object (&self->soup);
   while (g_main_context_iteration (self->context, FALSE));
   g_main_context_pop_thread_default (self->context);
