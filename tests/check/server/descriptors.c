@@ -6,6 +6,11 @@
 #include <unistd.h>
 #include "falservertest.h"
 #include "falrawhttp.h"
+#if __has_include (<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#else
+#define RUNNING_ON_VALGRIND 0
+#endif
 
 /* Connections a client may close: ≥ 3000 in each test. */
 #define N_QUEUE 1000
@@ -68,8 +73,7 @@ subscribe (guint value)
 
   fail_unless_equals_int (submitted->status, 200);
   object = reply_object (submitted, &node);
-  status_path = path_of (json_object_get_string_member (object,
-          "status_url"));
+  status_path = path_of (json_object_get_string_member (object, "status_url"));
   response_path = path_of (json_object_get_string_member (object,
           "response_url"));
   for (tries = 0; tries < 10000; tries++) {
@@ -254,7 +258,12 @@ GST_START_TEST (test_out_of_descriptors)
     g_socket_close (socket, NULL);
     g_object_unref (socket);
     release_fds (fds);
-    fail_unless_equals_int (reply->status, 503);
+    /* valgrind closes what accept() returns above its own limit: the
+     * connection is dropped before the server sees it */
+    if (RUNNING_ON_VALGRIND && reply->status == 0)
+      fail_if (reply->timed_out, "no answer and no close");
+    else
+      fail_unless_equals_int (reply->status, 503);
   }
 
   fail_unless (setrlimit (RLIMIT_NOFILE, &saved) == 0);

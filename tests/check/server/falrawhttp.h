@@ -10,6 +10,7 @@
 
 typedef struct {
   guint status;                 /* 0: no answer (closed, timed out) */
+  gboolean timed_out;           /* no answer and no close */
   gchar *body;
 } FalRawReply;
 
@@ -68,8 +69,11 @@ fal_raw_receive (GSocket * socket)
   gchar buffer[4096];
 
   while (data->len < wanted) {
-    gssize n = g_socket_receive (socket, buffer, sizeof buffer, NULL, NULL);
+    g_autoptr (GError) error = NULL;
+    gssize n = g_socket_receive (socket, buffer, sizeof buffer, NULL, &error);
 
+    reply->timed_out = g_error_matches (error, G_IO_ERROR,
+        G_IO_ERROR_TIMED_OUT);
     if (n <= 0)
       break;
     g_string_append_len (data, buffer, n);
