@@ -61,6 +61,9 @@ answer_unavailable (GstFalListener * self)
   GSocket *client;
   gchar discard[4096];
 
+  /* the listening socket blocks (libsoup's listener relies on it) */
+  if (!g_socket_condition_check (self->socket, G_IO_IN))
+    return FALSE;
   if (self->spare >= 0)
     close (self->spare);
   client = g_socket_accept (self->socket, NULL, NULL);
