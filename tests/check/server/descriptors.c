@@ -179,6 +179,37 @@ GST_START_TEST (test_client_closes_mid_request)
 
 GST_END_TEST;
 
+/* Clients that reuse their connection for a few requests, then close it. */
+GST_START_TEST (test_keepalive_then_close)
+{
+  gint before = baseline (), after;
+  guint i, j;
+
+  for (i = 0; i < N_RUNS / 3; i++) {
+    GSocket *socket = fal_raw_connect (port, NULL);
+
+    fail_unless (socket != NULL);
+    for (j = 0; j < 3; j++) {
+      g_autoptr (FalRawReply) reply = NULL;
+      g_autoptr (JsonNode) node = NULL;
+
+      fail_unless (fal_raw_send (socket, "POST", "/run/local/echo",
+              "{\"value\": 5}", TRUE));
+      reply = fal_raw_receive (socket);
+      fail_unless_equals_int (reply->status, 200);
+      fail_unless_equals_int (json_object_get_int_member (reply_object
+              (reply, &node), "value"), 5);
+    }
+    g_socket_close (socket, NULL);
+    g_object_unref (socket);
+  }
+  after = settle_fds (before + SLACK);
+  fail_unless (after <= before + SLACK, "%d descriptors before %u reused "
+      "connections, %d after", before, N_RUNS / 3, after);
+}
+
+GST_END_TEST;
+
 static guint n_fd_logs;
 
 static void
@@ -289,6 +320,7 @@ descriptors_suite (void)
   tcase_add_test (tc, test_queue_closing_client);
   tcase_add_test (tc, test_run_closing_client);
   tcase_add_test (tc, test_client_closes_mid_request);
+  tcase_add_test (tc, test_keepalive_then_close);
   tcase_add_test (tc, test_out_of_descriptors);
   return s;
 }
