@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
 #include "gstfalapp.h"
 
 G_BEGIN_DECLS
@@ -164,5 +165,34 @@ GstFalAppCall *gst_fal_app_call_new (GstFalServerRequest * request);
 void gst_fal_app_call_free (GstFalAppCall * call);
 /* Runs the app on the current thread and completes the request. */
 void gst_fal_app_call_run (GstFalAppCall * call);
+
+/* ---- connections libsoup < 3.3 forgets (gstfalconnections.c) ---- */
+
+typedef struct _GstFalConnections GstFalConnections;
+
+/* Disconnects the connections of @soup that their clients closed and libsoup
+ * kept; NULL where libsoup does it itself. Call on the server's context once
+ * @soup listens; free after soup_server_disconnect(). */
+GstFalConnections *gst_fal_connections_new (SoupServer * soup);
+void gst_fal_connections_free (GstFalConnections * connections);
+
+/* ---- descriptors (gstfaldescriptors.c) ---- */
+
+/* Free descriptors needed to take new work (an app pipeline, a connection). */
+#define GST_FAL_DESCRIPTORS_RESERVE 32
+
+/* Free descriptors under the soft limit, G_MAXINT when unknown. */
+gint gst_fal_descriptors_free (void);
+/* TRUE while the reserve is free; logs when that changes. */
+gboolean gst_fal_descriptors_enough (void);
+
+/* ---- the listening socket (gstfallistener.c) ---- */
+
+typedef struct _GstFalListener GstFalListener;
+
+/* Keeps @soup accepting on @socket after accept() failed, answering 503 while
+ * out of descriptors. Call on the server's context. */
+GstFalListener *gst_fal_listener_new (SoupServer * soup, GSocket * socket);
+void gst_fal_listener_free (GstFalListener * listener);
 
 G_END_DECLS

@@ -88,6 +88,8 @@ struct _GstFalServer
   GMainLoop *loop;
   GThread *thread;
   SoupServer *soup;
+  GstFalConnections *connections;
+  GstFalListener *listener;
   GList *watchers;              /* server thread only */
   GSource *expire_source;
   gboolean started;
@@ -699,6 +701,10 @@ worker_main (gpointer data)
       if (cancelled) {
         gst_fal_server_request_fail (request, 499, "Request was cancelled",
             "client_cancelled");
+      } else if (!gst_fal_descriptors_enough ()) {
+        /* an app pipeline out of descriptors may abort the process */
+        gst_fal_server_request_fail (request, 503,
+            "Server is out of file descriptors", "runner_scheduling_failure");
       } else {
         GstFalAppCall *call = gst_fal_app_call_new (request);
 
@@ -788,6 +794,13 @@ handle_submit (GstFalServer * self, SoupServerMessage * msg,
   gdouble timeout = 0;
   guint max_waiting = 0;
 
+  if (!gst_fal_descriptors_enough ()) {
+    soup_message_headers_replace (soup_server_message_get_response_headers
+        (msg), "Retry-After", "1");
+    respond_detail (msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
+        "Server is out of file descriptors", "runner_scheduling_failure");
+    return;
+  }
   if (!gst_fal_split_endpoint (endpoint, &app_name, &path)
       || !(app = gst_fal_app_registry_lookup (self->registry, app_name))) {
     g_autofree gchar *detail = g_strdup_printf ("Application '%s' not found",
@@ -1818,6 +1831,10 @@ gst_fal_server_start (GstFalServer * self, GError ** error)
   g_main_context_push_thread_default (self->context);
   listening = socket
       && soup_server_listen_socket (self->soup, socket, 0, error);
+  if (listening) {
+    self->connections = gst_fal_connections_new (self->soup);
+    self->listener = gst_fal_listener_new (self->soup, socket);
+  }
   g_main_context_pop_thread_default (self->context);
   g_clear_object (&socket);
   if (!listening) {
@@ -1829,6 +1846,8 @@ gst_fal_server_start (GstFalServer * self, GError ** error)
   local = g_socket_get_local_address (listeners->data, error);
   g_slist_free (listeners);
   if (!local) {
+    g_clear_pointer (&self->listener, gst_fal_listener_free);
+    g_clear_pointer (&self->connections, gst_fal_connections_free);
     g_clear_object (&self->soup);
     return FALSE;
   }
@@ -1913,6 +1932,8 @@ gst_fal_server_stop (GstFalServer * self)
     watcher_free (self->watchers->data);
   g_source_destroy (self->expire_source);
   g_clear_pointer (&self->expire_source, g_source_unref);
+  g_clear_pointer (&self->listener, gst_fal_listener_free);
+  g_clear_pointer (&self->connections, gst_fal_connections_free);
   g_clear_object (&self->soup);
   while (g_main_context_iteration (self->context, FALSE));
   g_main_context_pop_thread_default (self->context);
