@@ -438,8 +438,8 @@ submit (GstFalSrc * self)
     g_source_attach (op->deadline, self->context);
   }
 
-  arguments = json_from_string (arguments_json && *arguments_json ?
-      arguments_json : "{}", &error);
+  arguments = gst_fal_json_from_string (arguments_json && *arguments_json ?
+      arguments_json : "{}", -1, &error);
   if (arguments && !JSON_NODE_HOLDS_OBJECT (arguments))
     error = gst_fal_error_new_full (GST_FAL_ERROR_INVALID_ARGUMENT, 0, NULL,
         NULL, NULL, "The arguments are not a JSON object: %s", arguments_json);

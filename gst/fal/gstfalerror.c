@@ -11,6 +11,7 @@
 #endif
 
 #include "gstfalerror.h"
+#include "gstfaljson-private.h"
 
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -59,14 +60,13 @@ dup_string_member (JsonObject * object, const gchar * name)
 static void
 read_details (GstFalErrorPrivate * priv, const gchar * text)
 {
-  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonNode) root = gst_fal_json_from_string (text, -1, NULL);
   JsonObject *object;
   JsonNode *status;
 
-  if (!json_parser_load_from_data (parser, text, -1, NULL)
-      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     return;
-  object = json_node_get_object (json_parser_get_root (parser));
+  object = json_node_get_object (root);
   status = json_object_get_member (object, "http_status");
   if (status && JSON_NODE_HOLDS_VALUE (status)
       && json_node_get_value_type (status) == G_TYPE_INT64

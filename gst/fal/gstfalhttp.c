@@ -132,7 +132,7 @@ code_name (GstFalError code)
 static gchar *
 detail_from_body (GBytes * body, gchar ** error_type)
 {
-  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonNode) root = NULL;
   gsize size = 0;
   const gchar *data = body ? g_bytes_get_data (body, &size) : NULL;
   JsonObject *object;
@@ -140,9 +140,10 @@ detail_from_body (GBytes * body, gchar ** error_type)
 
   if (data == NULL || size == 0)
     return NULL;
-  if (json_parser_load_from_data (parser, data, size, NULL)
-      && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))) {
-    object = json_node_get_object (json_parser_get_root (parser));
+  /* JSON too deep (or no JSON) is text */
+  root = gst_fal_json_from_string (data, size, NULL);
+  if (root && JSON_NODE_HOLDS_OBJECT (root)) {
+    object = json_node_get_object (root);
     if (json_object_has_member (object, "error_type")
         && JSON_NODE_HOLDS_VALUE (json_object_get_member (object,
                 "error_type")))
@@ -150,11 +151,13 @@ detail_from_body (GBytes * body, gchar ** error_type)
               "error_type"));
     detail = json_object_get_member (object, "detail");
     if (detail == NULL)
-      return json_to_string (json_parser_get_root (parser), FALSE);
+      return gst_fal_json_to_string (root, FALSE);
     if (JSON_NODE_HOLDS_VALUE (detail)
-        && json_node_get_value_type (detail) == G_TYPE_STRING)
+        && json_node_get_value_type (detail) == G_TYPE_STRING
+        && !g_str_has_prefix (json_node_get_string (detail),
+            GST_FAL_JSON_BIG_INTEGER_MARK))
       return g_strdup (json_node_get_string (detail));
-    return json_to_string (detail, FALSE);
+    return gst_fal_json_to_string (detail, FALSE);
   }
   if (!g_utf8_validate (data, size, NULL))
     return NULL;

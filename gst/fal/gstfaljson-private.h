@@ -11,8 +11,19 @@ G_BEGIN_DECLS
  * gint64). U+FDD0 is a Unicode noncharacter, reserved for internal use. */
 #define GST_FAL_JSON_BIG_INTEGER_MARK "\xef\xb7\x90"
 
+/* The deepest nesting gst_fal_json_from_string() takes: a top-level array
+ * or object is level 1. fal payloads nest a few levels (a result's
+ * images[].url is 3, OpenAPI schemas stay well within 20): 128 leaves room
+ * while json-glib's recursive parser, our printer and any walk of the tree
+ * stay far from a thread's stack limit. */
+#define GST_FAL_JSON_MAX_DEPTH 128
+
 /* Parses JSON text like json-glib, but keeps integer literals beyond gint64
- * exactly, as marked string nodes. (transfer full) */
+ * exactly, as marked string nodes, and refuses (JSON_PARSER_ERROR_PARSE,
+ * "nested deeper than 128 levels at byte N") nesting deeper than
+ * GST_FAL_JSON_MAX_DEPTH, and single-quoted strings and comments, which
+ * json-glib takes and JSON has not. Every JSON text from the network, a
+ * file or a user goes through it. (transfer full) */
 G_GNUC_INTERNAL
 JsonNode *gst_fal_json_from_string (const gchar * text, gssize length,
     GError ** error);

@@ -6,6 +6,8 @@
  * gst_fal_json_from_string() finds such literals first and hands them to
  * json-glib as marked strings; gst_fal_json_to_string() prints them back as
  * the literal and prints doubles with the shortest text that round-trips.
+ * It also bounds the nesting (GST_FAL_JSON_MAX_DEPTH) of all JSON we read
+ * from the network, a file or a user, so that it cannot crash us.
  *
  * This file is compiled into each library and program that prints or reads
  * JSON text (client, server, plugin, gst-fal): they share no symbols. */
@@ -37,14 +39,21 @@ beyond_int64 (const gchar * literal, gsize len)
   return strncmp (digits, limit, n) > 0;
 }
 
-/* @text with every integer literal beyond gint64 turned into a marked
- * string, or NULL when there is none (the common case). */
-static gchar *
-mark_big_integers (const gchar * text, gsize length)
+/* The checks json-glib 1.6 lacks, before it parses @text: nesting within
+ * GST_FAL_JSON_MAX_DEPTH (its parser recurses once a level: some 100 000
+ * levels overflow a thread's stack), and nothing outside strings beyond
+ * JSON (it also takes single-quoted strings and comments, where a '"' would
+ * hide brackets from this count). Sets *@marked to @text with every integer
+ * literal beyond gint64 turned into a marked string, or to NULL when there
+ * is none (the common case). */
+static gboolean
+prescan (const gchar * text, gsize length, gchar ** marked, GError ** error)
 {
   GString *out = NULL;
   gsize i = 0, copied = 0;
+  guint depth = 0;
 
+  *marked = NULL;
   while (i < length) {
     gchar c = text[i];
 
@@ -54,6 +63,23 @@ mark_big_integers (const gchar * text, gsize length)
         if (text[i] == '\\')
           i++;
       i++;
+    } else if (c == '[' || c == '{') {
+      if (++depth > GST_FAL_JSON_MAX_DEPTH) {
+        g_set_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_PARSE,
+            "nested deeper than %d levels at byte %" G_GSIZE_FORMAT,
+            GST_FAL_JSON_MAX_DEPTH, i);
+        goto refused;
+      }
+      i++;
+    } else if (c == ']' || c == '}') {
+      /* a stray one is json-glib's to report */
+      if (depth > 0)
+        depth--;
+      i++;
+    } else if (c == '\'' || c == '/' || c == '#') {
+      g_set_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_PARSE,
+          "unexpected character '%c' at byte %" G_GSIZE_FORMAT, c, i);
+      goto refused;
     } else if (c == '-' || g_ascii_isdigit (c)) {
       gsize start = i;
       gboolean integer = TRUE;
@@ -80,10 +106,16 @@ mark_big_integers (const gchar * text, gsize length)
       i++;
     }
   }
-  if (out == NULL)
-    return NULL;
-  g_string_append_len (out, text + copied, length - copied);
-  return g_string_free (out, FALSE);
+  if (out) {
+    g_string_append_len (out, text + copied, length - copied);
+    *marked = g_string_free (out, FALSE);
+  }
+  return TRUE;
+
+refused:
+  if (out)
+    g_string_free (out, TRUE);
+  return FALSE;
 }
 
 JsonNode *
@@ -97,7 +129,8 @@ gst_fal_json_from_string (const gchar * text, gssize length, GError ** error)
 
   if (length < 0)
     length = strlen (text);
-  marked = mark_big_integers (text, length);
+  if (!prescan (text, length, &marked, error))
+    return NULL;
   if (!json_parser_load_from_data (parser, marked ? marked : text,
           marked ? -1 : length, error))
     return NULL;

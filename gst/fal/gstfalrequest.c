@@ -7,6 +7,7 @@
 #include "gstfalclient-private.h"
 #include "gstfalendpoint-private.h"
 #include "gstfalsse-private.h"
+#include "gstfaljson-private.h"
 
 #define STREAM_IDLE_TIMEOUT 60.0
 
@@ -924,14 +925,15 @@ on_stream_chunk (GBytes * chunk, gpointer user_data)
   gst_fal_sse_parser_push (f->parser, data, size, events);
   for (i = 0; i < events->len && !f->final && !f->stream_error; i++) {
     GstFalSseEvent *event = g_ptr_array_index (events, i);
-    g_autoptr (JsonParser) parser = json_parser_new ();
+    g_autoptr (JsonNode) node = NULL;
     g_autoptr (GstFalStatus) status = NULL;
     GstFalStatus *whole;
     GError *error = NULL;
 
-    if (json_parser_load_from_data (parser, event->data, -1, &error))
-      status = gst_fal_status_new_from_json (json_parser_get_root (parser),
-          request->request_id, &error);
+    node = gst_fal_json_from_string (event->data, -1, &error);
+    if (node)
+      status = gst_fal_status_new_from_json (node, request->request_id,
+          &error);
     if (status == NULL) {
       f->stream_error = gst_fal_error_new_full (GST_FAL_ERROR_PROTOCOL, 0,
           NULL, event->data, request->request_id,

@@ -196,6 +196,16 @@ parse_body (SoupServerMessage * msg, GError ** error)
   return gst_fal_json_from_string (data, size, error);
 }
 
+/* 400 for a body parse_body() refused: not JSON, or nested too deep */
+static void
+respond_invalid_body (SoupServerMessage * msg, const GError * error)
+{
+  g_autofree gchar *detail = g_strdup_printf ("Invalid JSON body: %s",
+      error->message);
+
+  respond_detail (msg, SOUP_STATUS_BAD_REQUEST, detail, "bad_request");
+}
+
 static gchar *
 base_url (GstFalServer * self, SoupServerMessage * msg)
 {
@@ -811,10 +821,7 @@ handle_submit (GstFalServer * self, SoupServerMessage * msg,
   }
   input = parse_body (msg, &error);
   if (!input) {
-    g_autofree gchar *detail = g_strdup_printf ("Invalid JSON body: %s",
-        error->message);
-
-    respond_detail (msg, SOUP_STATUS_BAD_REQUEST, detail, "bad_request");
+    respond_invalid_body (msg, error);
     return;
   }
   if (!JSON_NODE_HOLDS_OBJECT (input)) {
@@ -1122,7 +1129,11 @@ handle_initiate (GstFalServer * self, SoupServerMessage * msg,
   const gchar *content_type = NULL, *file_name = NULL;
   gchar *slash;
 
-  if (!body || !JSON_NODE_HOLDS_OBJECT (body)) {
+  if (!body) {
+    respond_invalid_body (msg, error);
+    return;
+  }
+  if (!JSON_NODE_HOLDS_OBJECT (body)) {
     respond_detail (msg, SOUP_STATUS_BAD_REQUEST, "Invalid JSON body",
         "bad_request");
     return;
@@ -1202,7 +1213,11 @@ handle_complete (GstFalServer * self, SoupServerMessage * msg,
   JsonObject *object;
   guint i;
 
-  if (!body || !JSON_NODE_HOLDS_OBJECT (body)
+  if (!body) {
+    respond_invalid_body (msg, error);
+    return;
+  }
+  if (!JSON_NODE_HOLDS_OBJECT (body)
       || !json_object_has_member (json_node_get_object (body), "parts")
       || !JSON_NODE_HOLDS_ARRAY (json_object_get_member (json_node_get_object
               (body), "parts"))) {
@@ -1439,7 +1454,11 @@ handle_admin_faults (GstFalServer * self, SoupServerMessage * msg)
     g_autoptr (JsonNode) body = parse_body (msg, &error);
     JsonObject *object;
 
-    if (!body || !JSON_NODE_HOLDS_OBJECT (body)) {
+    if (!body) {
+      respond_invalid_body (msg, error);
+      return;
+    }
+    if (!JSON_NODE_HOLDS_OBJECT (body)) {
       respond_detail (msg, SOUP_STATUS_BAD_REQUEST, "Invalid JSON body",
           "bad_request");
       return;

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <glib/gstdio.h>
 #include "gstfalserver-private.h"
+#include <gst/fal/gstfaljson-private.h>
 
 typedef struct
 {
@@ -105,15 +106,14 @@ gst_fal_storage_get_dir (GstFalStorage * storage)
 gint64
 gst_fal_storage_parse_lifecycle (const gchar * header)
 {
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  JsonNode *root;
+  g_autoptr (JsonNode) root = NULL;
   JsonObject *object;
   JsonNode *seconds;
+  const gchar *text;
 
-  if (!header || !*header || !json_parser_load_from_data (parser, header, -1,
-          NULL))
+  if (!header || !*header
+      || !(root = gst_fal_json_from_string (header, -1, NULL)))
     return -1;
-  root = json_parser_get_root (parser);
   if (!JSON_NODE_HOLDS_OBJECT (root))
     return -1;
   object = json_node_get_object (root);
@@ -121,8 +121,13 @@ gst_fal_storage_parse_lifecycle (const gchar * header)
   if (!seconds || json_node_get_value_type (seconds) == G_TYPE_INVALID
       || JSON_NODE_HOLDS_NULL (seconds))
     return -1;
-  if (json_node_get_value_type (seconds) == G_TYPE_STRING)
-    return g_ascii_strtoll (json_node_get_string (seconds), NULL, 10);
+  if (json_node_get_value_type (seconds) == G_TYPE_STRING) {
+    text = json_node_get_string (seconds);
+    /* an integer beyond gint64 (marked) is as good as never */
+    if (g_str_has_prefix (text, GST_FAL_JSON_BIG_INTEGER_MARK))
+      return -1;
+    return g_ascii_strtoll (text, NULL, 10);
+  }
   return json_node_get_int (seconds);
 }
 

@@ -80,6 +80,124 @@ GST_START_TEST (test_bad_json)
 
 GST_END_TEST;
 
+/* "[[…[" @levels deep, then @inner, then the closing "]…]" */
+static gchar *
+nested (guint levels, const gchar * inner)
+{
+  GString *text = g_string_new (NULL);
+  guint i;
+
+  for (i = 0; i < levels; i++)
+    g_string_append_c (text, '[');
+  g_string_append (text, inner);
+  for (i = 0; i < levels; i++)
+    g_string_append_c (text, ']');
+  return g_string_free (text, FALSE);
+}
+
+static void
+assert_refused (const gchar * text, const gchar * reason)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) node = gst_fal_json_from_string (text, -1, &error);
+
+  fail_unless (node == NULL);
+  g_assert_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_PARSE);
+  fail_unless (strstr (error->message, reason), "message: %s",
+      error->message);
+}
+
+#define assert_too_deep(text) \
+  assert_refused ((text), "nested deeper than 128 levels")
+
+static void
+assert_parses (const gchar * text)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) node = gst_fal_json_from_string (text, -1, &error);
+
+  g_assert_no_error (error);
+  fail_unless (node != NULL);
+}
+
+GST_START_TEST (test_depth)
+{
+  g_autofree gchar *at = nested (GST_FAL_JSON_MAX_DEPTH, "");
+  g_autofree gchar *over = nested (GST_FAL_JSON_MAX_DEPTH + 1, "");
+  g_autofree gchar *deep = nested (200000, "");
+  g_autofree gchar *open = g_strnfill (200000, '{');
+  g_autoptr (GString) objects = g_string_new (NULL);
+  guint i;
+
+  fail_unless_equals_int (GST_FAL_JSON_MAX_DEPTH, 128);
+  assert_parses (at);
+  assert_too_deep (over);
+  assert_too_deep (deep);
+  /* unbalanced: refused all the same */
+  assert_too_deep (open);
+
+  /* objects count as arrays do: 127 objects around one array */
+  for (i = 0; i < GST_FAL_JSON_MAX_DEPTH - 1; i++)
+    g_string_append (objects, "{\"a\":");
+  g_string_append (objects, "[1]");
+  for (i = 0; i < GST_FAL_JSON_MAX_DEPTH - 1; i++)
+    g_string_append_c (objects, '}');
+  assert_parses (objects->str);
+  g_string_prepend_c (objects, '[');
+  g_string_append_c (objects, ']');
+  assert_too_deep (objects->str);
+
+  /* siblings do not add up */
+  g_string_truncate (objects, 0);
+  for (i = 0; i < 1000; i++)
+    g_string_append (objects, i ? ",[[1]]" : "[[[1]]");
+  g_string_append_c (objects, ']');
+  assert_parses (objects->str);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_depth_strings)
+{
+  g_autofree gchar *brackets = g_strnfill (100000, '[');
+  g_autofree gchar *in_string = g_strdup_printf ("[\"%s\", \"{%s\"]",
+      brackets, brackets);
+  g_autofree gchar *escaped = g_strdup_printf ("[\"\\\"%s\"]", brackets);
+  g_autofree gchar *inner = nested (GST_FAL_JSON_MAX_DEPTH - 1,
+      "\"]]]][[[[{{\"");
+  g_autofree gchar *inner_escaped = nested (GST_FAL_JSON_MAX_DEPTH - 1,
+      "\"\\\"[[[[\\\"\"");
+  g_autofree gchar *backslash = nested (GST_FAL_JSON_MAX_DEPTH,
+      "\"\\\\\",[]");
+  g_autofree gchar *backslash_deep = nested (200000, "\"\\\\\"");
+  g_autofree gchar *single = g_strdup_printf ("['\"', %s, '\"']", brackets);
+  g_autofree gchar *comment = g_strdup_printf ("[/* \" */ %s /* \" */]",
+      brackets);
+
+  /* brackets inside strings do not count */
+  assert_parses (in_string);
+  assert_parses (inner);
+  /* an escaped quote does not end the string: the brackets stay inside */
+  assert_parses (inner_escaped);
+  assert_parses (escaped);
+  /* an escaped backslash does not escape the quote after it */
+  assert_too_deep (backslash);
+  assert_too_deep (backslash_deep);
+  /* json-glib takes single-quoted strings and comments, where a '"' would
+   * hide the brackets after it from the count */
+  assert_refused (single, "unexpected character '''");
+  assert_refused (comment, "unexpected character '/'");
+  /* an unterminated string is json-glib's to report */
+  {
+    g_autoptr (GError) error = NULL;
+
+    fail_unless (gst_fal_json_from_string ("[\"[[[", -1, &error) == NULL);
+    fail_unless (error != NULL);
+  }
+}
+
+GST_END_TEST;
+
 static Suite *
 json_suite (void)
 {
@@ -91,6 +209,8 @@ json_suite (void)
   tcase_add_test (tc, test_strings_are_not_numbers);
   tcase_add_test (tc, test_pretty_like_json_glib);
   tcase_add_test (tc, test_bad_json);
+  tcase_add_test (tc, test_depth);
+  tcase_add_test (tc, test_depth_strings);
   return s;
 }
 

@@ -914,6 +914,44 @@ GST_START_TEST (test_timeout_silent_server)
 
 GST_END_TEST;
 
+/* A server answering 100 000-deep nesting: one clear line, no crash; and
+ * arguments nested that deep are refused before any request. */
+static void
+deep_answer (FalMock * m, SoupServerMessage * msg, const gchar * path,
+    gpointer user_data)
+{
+  fal_mock_respond_json (msg, 200, user_data);
+}
+
+GST_START_TEST (test_deep_json)
+{
+  g_autofree gchar *open = g_strnfill (100000, '[');
+  g_autofree gchar *close = g_strnfill (100000, ']');
+  g_autofree gchar *deep = g_strconcat (open, close, NULL);
+  FalMock *mock = fal_mock_new ();
+  g_autoptr (ToolResult) answer = NULL;
+  g_autoptr (ToolResult) arguments = NULL;
+
+  fal_mock_add_handler (mock, "/run/", deep_answer, deep);
+  answer = tool_run (fal_mock_get_url (mock), "run", "deep/app", "{}");
+  fail_unless_equals_int (answer->status, 1);
+  assert_one_error_line (answer, "gst-fal: ");
+  fail_unless (strstr (answer->err, "nested deeper than 128 levels") != NULL,
+      "stderr: %s", answer->err);
+  fail_unless_equals_string (answer->out, "");
+
+  arguments = tool_run_input (fal_mock_get_url (mock), deep, "run",
+      "deep/app", "-");
+  fail_unless_equals_int (arguments->status, 2);
+  assert_one_error_line (arguments, "gst-fal: invalid JSON arguments");
+  fail_unless (strstr (arguments->err, "nested deeper than 128 levels")
+      != NULL, "stderr: %s", arguments->err);
+  assert_equals_int (fal_mock_count (mock, "POST", "/run/deep/app"), 1);
+  fal_mock_free (mock);
+}
+
+GST_END_TEST;
+
 static Suite *
 cli_suite (void)
 {
@@ -949,6 +987,7 @@ cli_suite (void)
   tcase_add_test (own, test_timeout);
   tcase_add_test (own, test_timeout_silent_server);
   tcase_add_test (own, test_start_timeout);
+  tcase_add_test (own, test_deep_json);
   return s;
 }
 
