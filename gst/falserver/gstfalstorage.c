@@ -102,6 +102,8 @@ gst_fal_storage_get_dir (GstFalStorage * storage)
   return storage->dir;
 }
 
+#define MAX_LIFECYCLE_SECONDS ((gint64) 100 * 365 * 24 * 3600)
+
 gint64
 gst_fal_storage_parse_lifecycle (const gchar * header)
 {
@@ -109,6 +111,7 @@ gst_fal_storage_parse_lifecycle (const gchar * header)
   JsonNode *root;
   JsonObject *object;
   JsonNode *seconds;
+  gdouble value = -1;
 
   if (!header || !*header || !json_parser_load_from_data (parser, header, -1,
           NULL))
@@ -122,8 +125,16 @@ gst_fal_storage_parse_lifecycle (const gchar * header)
       || JSON_NODE_HOLDS_NULL (seconds))
     return -1;
   if (json_node_get_value_type (seconds) == G_TYPE_STRING)
-    return g_ascii_strtoll (json_node_get_string (seconds), NULL, 10);
-  return json_node_get_int (seconds);
+    value = g_ascii_strtod (json_node_get_string (seconds), NULL);
+  else if (json_node_get_value_type (seconds) == G_TYPE_INT64)
+    value = json_node_get_int (seconds);
+  else if (json_node_get_value_type (seconds) == G_TYPE_DOUBLE)
+    value = json_node_get_double (seconds);
+  /* no preference when not a number; at most a century, so that the expiry
+   * in µs cannot overflow */
+  if (!(value >= 0))
+    return -1;
+  return (gint64) MIN (value, (gdouble) MAX_LIFECYCLE_SECONDS);
 }
 
 static gchar *
