@@ -723,6 +723,16 @@ worker_main (gpointer data)
 
 /* ---------------------------------------------------------------- queue API */
 
+/* A timer of @seconds (at most GST_FAL_MAX_START_TIMEOUT): milliseconds
+ * wrap a guint after 49 days, whole seconds then. */
+static GSource *
+timeout_source_new (gdouble seconds)
+{
+  if (seconds * 1000 < G_MAXUINT)
+    return g_timeout_source_new ((guint) (seconds * 1000));
+  return g_timeout_source_new_seconds ((guint) seconds + 1);
+}
+
 static gboolean
 start_timeout_cb (GstFalServerRequest * request)
 {
@@ -824,14 +834,24 @@ handle_submit (GstFalServer * self, SoupServerMessage * msg,
     gchar *end = NULL;
 
     timeout = g_ascii_strtod (value, &end);
-    if (!end || *end || end == value || timeout <= 0) {
+    if (!end || *end || end == value || !isfinite (timeout) || timeout <= 0) {
       respond_detail (msg, SOUP_STATUS_BAD_REQUEST,
           "Invalid X-Fal-Request-Timeout header", "bad_request");
       return;
     }
+    timeout = MIN (timeout, GST_FAL_MAX_START_TIMEOUT);
   }
-  if (query && (value = g_hash_table_lookup (query, "fal_max_queue_length")))
-    max_waiting = MAX (1, g_ascii_strtoull (value, NULL, 10));
+  if (query && (value = g_hash_table_lookup (query, "fal_max_queue_length"))) {
+    guint64 number;
+
+    if (!g_ascii_string_to_unsigned (value, 10, 1, G_MAXUINT, &number, NULL)) {
+      respond_invalid (msg, "query", "fal_max_queue_length",
+          "fal_max_queue_length: Input should be an integer from 1 to "
+          G_STRINGIFY (G_MAXUINT));
+      return;
+    }
+    max_waiting = number;
+  }
 
   base = base_url (self, msg);
   request =
@@ -876,7 +896,7 @@ handle_submit (GstFalServer * self, SoupServerMessage * msg,
     return;
   }
   if (timeout > 0) {
-    GSource *source = g_timeout_source_new ((guint) (timeout * 1000));
+    GSource *source = timeout_source_new (timeout);
 
     g_source_set_callback (source, (GSourceFunc) start_timeout_cb,
         gst_fal_server_request_ref (request),

@@ -370,6 +370,128 @@ GST_START_TEST (test_token_numbers)
 
 GST_END_TEST;
 
+GST_START_TEST (test_queue_length_numbers)
+{
+  static const gchar *bad[] = { "4294967296", "18446744073709551616", "-1",
+    "0", "x", "1x", ""
+  };
+  g_autoptr (FalReply) fine = call ("POST",
+      "/queue/local/echo?fal_max_queue_length=5", "{}", with_key);
+  guint i;
+
+  fail_unless_equals_int (fine->status, 200);
+  for (i = 0; i < G_N_ELEMENTS (bad); i++) {
+    g_autofree gchar *path =
+        g_strdup_printf ("/queue/local/echo?fal_max_queue_length=%s", bad[i]);
+    g_autoptr (FalReply) reply = call ("POST", path, "{}", with_key);
+
+    assert_invalid (reply, "fal_max_queue_length");
+  }
+  assert_serving ();
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_request_timeout_numbers)
+{
+  static const gchar *bad[] = { "nan", "NaN", "inf", "-inf", "1e999", "0",
+    "-1", "x", ""
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (bad); i++) {
+    const gchar *headers[] = { "Authorization", "Key " KEY,
+      "X-Fal-Request-Timeout", bad[i], NULL
+    };
+    g_autoptr (FalReply) reply = call ("POST", "/queue/local/echo", "{}",
+        headers);
+    g_autofree gchar *detail = NULL;
+
+    fail_unless (reply->status == 400, "'%s': %u", bad[i],
+        reply->status);
+    detail = g_strdup (fal_reply_string (reply, "detail"));
+    fail_unless (strstr (detail, "X-Fal-Request-Timeout"), "%s", detail);
+  }
+  assert_serving ();
+}
+
+GST_END_TEST;
+
+/* fal_wait_started () with the key */
+static void
+wait_started (const gchar * status_url)
+{
+  gint64 deadline = g_get_monotonic_time () + 120 * G_USEC_PER_SEC;
+
+  while (g_get_monotonic_time () < deadline) {
+    g_autoptr (FalReply) reply = fal_http (session, "GET", status_url, NULL,
+        with_key);
+
+    if (strcmp (fal_reply_string (reply, "status"), "IN_QUEUE"))
+      return;
+    g_usleep (10 * 1000);
+  }
+  fail ("request at %s never started", status_url);
+}
+
+static FalReply *
+submit (const gchar * endpoint, const gchar * input, const gchar * timeout)
+{
+  const gchar *headers[] = { "Authorization", "Key " KEY,
+    "X-Fal-Request-Timeout", timeout, NULL
+  };
+  g_autofree gchar *path = g_strdup_printf ("/queue/%s", endpoint);
+  FalReply *reply = call ("POST", path, input, timeout ? headers : with_key);
+
+  fail_unless_equals_int (reply->status, 200);
+  return reply;
+}
+
+/* 4294968 s in ms wraps a guint to 704 ms: such a timer would fire before
+ * the 1.5 s one of the marker, armed after it on the same context. */
+GST_START_TEST (test_long_start_timeout)
+{
+  g_autoptr (FalReply) busy = submit ("local/sleep", "{\"seconds\": 3600}",
+      NULL);
+  g_autoptr (FalReply) patient = NULL;
+  g_autoptr (FalReply) marker = NULL;
+  g_autoptr (FalReply) marker_status = NULL;
+  g_autoptr (FalReply) patient_status = NULL;
+  g_autoptr (FalReply) cancel = NULL;
+  g_autoptr (FalReply) done = NULL;
+  g_autoptr (FalReply) result = NULL;
+  g_autofree gchar *cancel_path = NULL;
+
+  wait_started (fal_reply_string (busy, "status_url"));
+  patient = submit ("local/echo", "{\"patient\": true}", "4294968");
+  marker = submit ("local/echo", "{}", "1.5");
+  marker_status = fal_wait_completed (session, fal_reply_string (marker,
+          "status_url"), with_key);
+  fail_unless_equals_string (fal_reply_string (marker_status, "error_type"),
+      "request_timeout");
+
+  patient_status = fal_http (session, "GET", fal_reply_string (patient,
+          "status_url"), NULL, with_key);
+  fail_unless_equals_int (patient_status->status, 202);
+  fail_unless_equals_string (fal_reply_string (patient_status, "status"),
+      "IN_QUEUE");
+
+  /* free the worker: the patient request runs */
+  cancel = fal_http (session, "PUT", fal_reply_string (busy, "cancel_url"),
+      NULL, with_key);
+  fail_unless_equals_int (cancel->status, 202);
+  done = fal_wait_completed (session, fal_reply_string (patient,
+          "status_url"), with_key);
+  result = fal_http (session, "GET", fal_reply_string (patient,
+          "response_url"), NULL, with_key);
+  fail_unless_equals_int (result->status, 200);
+  fail_unless (json_object_get_boolean_member (fal_reply_object (result),
+          "patient"));
+  assert_serving ();
+}
+
+GST_END_TEST;
+
 /* An expiry of 2^63-1 s wrapped to 1 s in the past: the file was gone. */
 GST_START_TEST (test_lifecycle_numbers)
 {
@@ -421,6 +543,9 @@ auth_suite (void)
   tcase_add_test (tc, test_blank_key_is_no_key);
   tcase_add_test (tc, test_admin_numbers);
   tcase_add_test (tc, test_token_numbers);
+  tcase_add_test (tc, test_queue_length_numbers);
+  tcase_add_test (tc, test_request_timeout_numbers);
+  tcase_add_test (tc, test_long_start_timeout);
   tcase_add_test (tc, test_lifecycle_numbers);
   return s;
 }
