@@ -23,6 +23,7 @@ typedef struct
   gchar *storage_dir;
   gchar *apps_file;
   gint64 max_body;
+  gboolean admin;
   gboolean list_apps;
 } ServeOptions;
 
@@ -50,7 +51,10 @@ parse_serve_options (int *argc, char ***argv, ServeOptions * opts,
     {"workers", 0, 0, G_OPTION_ARG_INT, &opts->workers,
         "requests run at the same time (default 2)", "N"},
     {"key", 0, 0, G_OPTION_ARG_STRING, &opts->key,
-        "require this API key on every API call (default: $FAL_KEY)", "KEY"},
+          "require this API key on every API call (default: $FAL_KEY; a "
+          "blank key is none)", "KEY"},
+    {"admin", 0, 0, G_OPTION_ARG_NONE, &opts->admin,
+        "serve the admin routes (/_admin/faults), which need the key", NULL},
     {"storage-dir", 0, 0, G_OPTION_ARG_FILENAME, &opts->storage_dir,
         "where uploaded and produced files live (default: a temporary "
           "directory)", "DIR"},
@@ -96,16 +100,26 @@ parse_serve_options (int *argc, char ***argv, ServeOptions * opts,
   return TRUE;
 }
 
+static gboolean
+is_blank (const gchar * key)
+{
+  for (; key && *key; key++)
+    if (!g_ascii_isspace (*key))
+      return FALSE;
+  return TRUE;
+}
+
+/* A blank --key counts as none: FAL_KEY then, which the server reads (and
+ * ignores when blank too). */
 static GstFalServer *
 make_server (const ServeOptions * opts)
 {
   GstFalServer *server = gst_fal_server_new ();
-  const gchar *key = opts->key;
 
-  if (!key || !*key)
-    key = g_getenv ("FAL_KEY");
-  if (key && *key)
-    g_object_set (server, "key", key, NULL);
+  if (!is_blank (opts->key))
+    g_object_set (server, "key", opts->key, NULL);
+  if (opts->admin)
+    g_object_set (server, "admin", TRUE, NULL);
   if (opts->bind)
     g_object_set (server, "bind-address", opts->bind, NULL);
   g_object_set (server, "port", (guint) opts->port, NULL);
@@ -171,6 +185,13 @@ gst_fal_cmd_serve (int argc, char **argv)
   sigint = g_unix_signal_add (SIGINT, on_stop_signal, loop);
   sigterm = g_unix_signal_add (SIGTERM, on_stop_signal, loop);
   if (!gst_fal_server_start (server, &error)) {
+    if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED)) {
+      gchar *message = g_strdup_printf ("%s: set FAL_KEY or --key, or "
+          "--bind 127.0.0.1", error->message);
+
+      g_free (error->message);
+      error->message = message;
+    }
     status = gst_fal_cmd_report_error ("serve", error);
   } else {
     printf ("%s\n", gst_fal_server_get_url (server));

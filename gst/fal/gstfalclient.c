@@ -95,6 +95,16 @@ free_key (gchar * key)
   }
 }
 
+/* NULL, empty or only whitespace: no credentials */
+static gboolean
+is_blank (const gchar * key)
+{
+  for (; key && *key; key++)
+    if (!g_ascii_isspace (*key))
+      return FALSE;
+  return TRUE;
+}
+
 static gchar *
 key_from_env (void)
 {
@@ -102,9 +112,9 @@ key_from_env (void)
   const gchar *id = g_getenv ("FAL_KEY_ID");
   const gchar *secret = g_getenv ("FAL_KEY_SECRET");
 
-  if (key && *key)
+  if (!is_blank (key))
     return g_strdup (key);
-  if (id && *id && secret && *secret)
+  if (!is_blank (id) && !is_blank (secret))
     return g_strconcat (id, ":", secret, NULL);
   return NULL;
 }
@@ -205,7 +215,7 @@ gst_fal_client_set_property (GObject * object, guint prop_id,
     case PROP_KEY:
       free_key (client->key);
       key = g_value_get_string (value);
-      client->key = key && *key ? g_strdup (key) : NULL;
+      client->key = is_blank (key) ? NULL : g_strdup (key);
       break;
     case PROP_SERVER_URL:
       set_server_url (client, g_value_get_string (value));

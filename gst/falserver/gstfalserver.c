@@ -4,10 +4,12 @@
  * message; worker threads take requests from the queue and run the apps;
  * request changes reach the HTTP side as idle sources on the server context.
  */
+#include <math.h>
 #include <string.h>
 #include <libsoup/soup.h>
 #include "gstfalserver.h"
 #include "gstfalserver-private.h"
+#include "gstfalauth-private.h"
 #include <gst/fal/gstfaljson-private.h>
 
 #define DEFAULT_BIND_ADDRESS "127.0.0.1"
@@ -31,6 +33,7 @@ enum
   PROP_APPS_FILE,
   PROP_MAX_BODY,
   PROP_URL,
+  PROP_ADMIN,
   N_PROPERTIES
 };
 
@@ -66,16 +69,16 @@ struct _GstFalServer
   gchar *bind_address;
   guint port;
   guint n_workers;
-  gchar *key;
   gchar *storage_dir;
   gchar *apps_file;
   guint64 max_body;
   gchar *url;
+  gboolean admin;               /* the /_admin routes are served */
+  GstFalAuth *auth;             /* the key and the tokens */
 
-  GMutex lock;                  /* faults, tokens, requests, rand */
+  GMutex lock;                  /* faults, requests, rand */
   GstFalServerFaults faults;
   GRand *rand;
-  GHashTable *tokens;           /* token → expiry (monotonic µs) */
   GHashTable *requests;         /* id → GstFalServerRequest */
 
   GstFalAppRegistry *registry;
@@ -220,56 +223,59 @@ base_url (GstFalServer * self, SoupServerMessage * msg)
 
 /* ---------------------------------------------------------------- auth */
 
+/* Answers 401 or 403 unless the request's credentials open @route (@app:
+ * the APP of a realtime route). */
 static gboolean
-token_valid (GstFalServer * self, const gchar * token)
+authorize (GstFalServer * self, SoupServerMessage * msg, GstFalRoute route,
+    const gchar * app, GHashTable * query)
 {
-  gpointer expiry;
-  gboolean valid;
-
-  if (!token || !*token)
-    return FALSE;
-  g_mutex_lock (&self->lock);
-  valid = g_hash_table_lookup_extended (self->tokens, token, NULL, &expiry)
-      && *(gint64 *) expiry > g_get_monotonic_time ();
-  g_mutex_unlock (&self->lock);
-  return valid;
-}
-
-static gchar *
-issue_token (GstFalServer * self, gint64 seconds)
-{
-  g_autofree gchar *uuid = g_uuid_string_random ();
-  gchar *token = g_compute_checksum_for_string (G_CHECKSUM_SHA256, uuid, -1);
-  gint64 *expiry = g_new (gint64, 1);
-
-  *expiry = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
-  g_mutex_lock (&self->lock);
-  g_hash_table_insert (self->tokens, g_strdup (token), expiry);
-  g_mutex_unlock (&self->lock);
-  return token;
-}
-
-/* Key K, Bearer K or Bearer <issued token>, or ?fal_jwt_token=<issued
- * token>; anything goes without a key. */
-static gboolean
-authorized (GstFalServer * self, SoupServerMessage * msg, GHashTable * query)
-{
-  const gchar *auth;
-
-  if (!self->key)
-    return TRUE;
-  auth = soup_message_headers_get_one (soup_server_message_get_request_headers
+  const gchar *header =
+      soup_message_headers_get_one (soup_server_message_get_request_headers
       (msg), "Authorization");
-  if (auth) {
-    if (g_str_has_prefix (auth, "Key ") && !strcmp (auth + 4, self->key))
+  const gchar *jwt = query ? g_hash_table_lookup (query, "fal_jwt_token") :
+      NULL;
+
+  switch (gst_fal_auth_check (self->auth, route, app, header, jwt)) {
+    case GST_FAL_AUTH_OK:
       return TRUE;
-    if (g_ascii_strncasecmp (auth, "Bearer ", 7) == 0
-        && (!strcmp (auth + 7, self->key) || token_valid (self, auth + 7)))
-      return TRUE;
+    case GST_FAL_AUTH_FORBIDDEN:
+      respond_detail (msg, SOUP_STATUS_FORBIDDEN,
+          "This token does not open this route: only the key does", NULL);
+      return FALSE;
+    default:
+      respond_detail (msg, SOUP_STATUS_UNAUTHORIZED,
+          "No user found for Key ID and Secret", NULL);
+      return FALSE;
   }
-  if (query && token_valid (self, g_hash_table_lookup (query, "fal_jwt_token")))
-    return TRUE;
-  return FALSE;
+}
+
+/* 422 worded as FastAPI does, naming @field at @location ("query",
+ * "header", "body"). */
+static void
+respond_invalid (SoupServerMessage * msg, const gchar * location,
+    const gchar * field, const gchar * message)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "detail");
+  json_builder_begin_array (builder);
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "loc");
+  json_builder_begin_array (builder);
+  json_builder_add_string_value (builder, location);
+  if (field && strcmp (field, location))
+    json_builder_add_string_value (builder, field);
+  json_builder_end_array (builder);
+  json_builder_set_member_name (builder, "msg");
+  json_builder_add_string_value (builder, message);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, "value_error");
+  json_builder_end_object (builder);
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+  respond_json_take (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY,
+      json_builder_get_root (builder));
 }
 
 /* ---------------------------------------------------------------- watchers */
@@ -733,6 +739,16 @@ worker_main (gpointer data)
 
 /* ---------------------------------------------------------------- queue API */
 
+/* A timer of @seconds (at most GST_FAL_MAX_START_TIMEOUT): milliseconds
+ * wrap a guint after 49 days, whole seconds then. */
+static GSource *
+timeout_source_new (gdouble seconds)
+{
+  if (seconds * 1000 < G_MAXUINT)
+    return g_timeout_source_new ((guint) (seconds * 1000));
+  return g_timeout_source_new_seconds ((guint) seconds + 1);
+}
+
 static gboolean
 start_timeout_cb (GstFalServerRequest * request)
 {
@@ -838,14 +854,24 @@ handle_submit (GstFalServer * self, SoupServerMessage * msg,
     gchar *end = NULL;
 
     timeout = g_ascii_strtod (value, &end);
-    if (!end || *end || end == value || timeout <= 0) {
+    if (!end || *end || end == value || !isfinite (timeout) || timeout <= 0) {
       respond_detail (msg, SOUP_STATUS_BAD_REQUEST,
           "Invalid X-Fal-Request-Timeout header", "bad_request");
       return;
     }
+    timeout = MIN (timeout, GST_FAL_MAX_START_TIMEOUT);
   }
-  if (query && (value = g_hash_table_lookup (query, "fal_max_queue_length")))
-    max_waiting = MAX (1, g_ascii_strtoull (value, NULL, 10));
+  if (query && (value = g_hash_table_lookup (query, "fal_max_queue_length"))) {
+    guint64 number;
+
+    if (!g_ascii_string_to_unsigned (value, 10, 1, G_MAXUINT, &number, NULL)) {
+      respond_invalid (msg, "query", "fal_max_queue_length",
+          "fal_max_queue_length: Input should be an integer from 1 to "
+          G_STRINGIFY (G_MAXUINT));
+      return;
+    }
+    max_waiting = number;
+  }
 
   base = base_url (self, msg);
   request =
@@ -890,7 +916,7 @@ handle_submit (GstFalServer * self, SoupServerMessage * msg,
     return;
   }
   if (timeout > 0) {
-    GSource *source = g_timeout_source_new ((guint) (timeout * 1000));
+    GSource *source = timeout_source_new (timeout);
 
     g_source_set_callback (source, (GSourceFunc) start_timeout_cb,
         gst_fal_server_request_ref (request),
@@ -1284,7 +1310,8 @@ route_storage (GstFalServer * self, SoupServerMessage * msg, const gchar * rest)
 static void
 handle_cdn_token (GstFalServer * self, SoupServerMessage * msg)
 {
-  g_autofree gchar *token = issue_token (self, TOKEN_SECONDS);
+  g_autofree gchar *token = gst_fal_auth_issue (self->auth, GST_FAL_TOKEN_CDN,
+      NULL, TOKEN_SECONDS);
   g_autofree gchar *base = base_url (self, msg);
   g_autofree gchar *cdn = g_strdup_printf ("%s/cdn", base);
   g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
@@ -1303,13 +1330,19 @@ static void
 handle_realtime_token (GstFalServer * self, SoupServerMessage * msg)
 {
   g_autoptr (JsonNode) body = parse_body (msg, NULL);
-  gint64 seconds = 120;
+  g_auto (GStrv) apps = NULL;
+  g_autofree gchar *message = NULL;
   g_autofree gchar *token = NULL;
+  const gchar *field = NULL;
+  gint64 seconds;
 
-  if (body && JSON_NODE_HOLDS_OBJECT (body))
-    seconds = json_object_get_int_member_with_default (json_node_get_object
-        (body), "token_expiration", 120);
-  token = issue_token (self, CLAMP (seconds, 1, 24 * 3600));
+  if (!gst_fal_auth_parse_token_request (body, &apps, &seconds, &field,
+          &message)) {
+    respond_invalid (msg, "body", field, message);
+    return;
+  }
+  token = gst_fal_auth_issue (self->auth, GST_FAL_TOKEN_REALTIME,
+      (const gchar * const *) apps, seconds);
   respond_json_take (msg, SOUP_STATUS_OK,
       json_node_init_string (json_node_alloc (), token));
 }
@@ -1419,31 +1452,6 @@ route_files (GstFalServer * self, SoupServerMessage * msg, const gchar * rest)
 
 /* ---------------------------------------------------------------- faults */
 
-static JsonNode *
-faults_to_json (const GstFalServerFaults * faults)
-{
-  JsonObject *object = json_object_new ();
-  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
-
-  json_object_set_double_member (object, "rate_429", faults->rate_429);
-  json_object_set_double_member (object, "rate_500", faults->rate_500);
-  json_object_set_double_member (object, "rate_503", faults->rate_503);
-  json_object_set_double_member (object, "rate_drop", faults->rate_drop);
-  json_object_set_double_member (object, "rate_truncate",
-      faults->rate_truncate);
-  json_object_set_int_member (object, "retry_after", faults->retry_after);
-  json_object_set_int_member (object, "latency_ms", faults->latency_ms);
-  json_node_take_object (node, object);
-  return node;
-}
-
-static gdouble
-get_rate (JsonObject * object, const gchar * name)
-{
-  return CLAMP (json_object_get_double_member_with_default (object, name, 0),
-      0.0, 1.0);
-}
-
 static void
 handle_admin_faults (GstFalServer * self, SoupServerMessage * msg)
 {
@@ -1452,7 +1460,8 @@ handle_admin_faults (GstFalServer * self, SoupServerMessage * msg)
   if (soup_server_message_get_method (msg) == SOUP_METHOD_POST) {
     g_autoptr (GError) error = NULL;
     g_autoptr (JsonNode) body = parse_body (msg, &error);
-    JsonObject *object;
+    g_autofree gchar *message = NULL;
+    const gchar *field = NULL;
 
     if (!body) {
       respond_invalid_body (msg, error);
@@ -1463,22 +1472,21 @@ handle_admin_faults (GstFalServer * self, SoupServerMessage * msg)
           "bad_request");
       return;
     }
-    object = json_node_get_object (body);
-    faults.rate_429 = get_rate (object, "rate_429");
-    faults.rate_500 = get_rate (object, "rate_500");
-    faults.rate_503 = get_rate (object, "rate_503");
-    faults.rate_drop = get_rate (object, "rate_drop");
-    faults.rate_truncate = get_rate (object, "rate_truncate");
-    faults.retry_after = json_object_get_int_member_with_default (object,
-        "retry_after", 1);
-    faults.latency_ms = json_object_get_int_member_with_default (object,
-        "latency_ms", 0);
+    if (!gst_fal_admin_faults_from_json (body, &faults, &field, &message)) {
+      respond_invalid (msg, "body", field, message);
+      return;
+    }
     gst_fal_server_set_faults (self, &faults);
+  } else if (soup_server_message_get_method (msg) != SOUP_METHOD_GET) {
+    respond_detail (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "Method not allowed",
+        NULL);
+    return;
   }
   g_mutex_lock (&self->lock);
   faults = self->faults;
   g_mutex_unlock (&self->lock);
-  respond_json_take (msg, SOUP_STATUS_OK, faults_to_json (&faults));
+  respond_json_take (msg, SOUP_STATUS_OK,
+      gst_fal_admin_faults_to_json (&faults));
 }
 
 typedef enum
@@ -1568,30 +1576,27 @@ truncate_response (SoupServerMessage * msg)
 
 /* ---------------------------------------------------------------- dispatch */
 
-/* Stored files and the signed upload URLs need no key, as on fal. */
-static gboolean
-is_public (const gchar * path)
-{
-  return g_str_has_prefix (path, "/files/")
-      || g_str_has_prefix (path, "/storage/");
-}
-
 static void
 route (GstFalServer * self, SoupServerMessage * msg, const gchar * path,
     GHashTable * query)
 {
   SoupMessageBody *body = soup_server_message_get_request_body (msg);
+  GstFalRoute kind = gst_fal_auth_route (path);
 
   if ((guint64) body->length > self->max_body) {
     respond_detail (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
         "Request body too large", NULL);
     return;
   }
-  if (!is_public (path) && !authorized (self, msg, query)) {
-    respond_detail (msg, SOUP_STATUS_UNAUTHORIZED,
-        "No user found for Key ID and Secret", NULL);
+  /* off: as if they did not exist */
+  if (kind == GST_FAL_ROUTE_ADMIN && !self->admin) {
+    g_autofree gchar *detail = g_strdup_printf ("Path %s not found", path);
+
+    respond_detail (msg, SOUP_STATUS_NOT_FOUND, detail, NULL);
     return;
   }
+  if (!authorize (self, msg, kind, NULL, query))
+    return;
   if (g_str_has_prefix (path, "/queue/"))
     route_queue (self, msg, path + strlen ("/queue/"), query);
   else if (g_str_has_prefix (path, "/run/"))
@@ -1819,9 +1824,10 @@ gst_fal_server_start (GstFalServer * self, GError ** error)
         "The server was already started");
     return FALSE;
   }
-  if (!is_loopback (self->bind_address) && !self->key) {
+  if (!is_loopback (self->bind_address) && !gst_fal_auth_has_key (self->auth)) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
-        "Refusing to listen on %s without a key", self->bind_address);
+        "Refusing to listen on %s without a key (a blank key is none)",
+        self->bind_address);
     return FALSE;
   }
   inet = g_inet_address_new_from_string (self->bind_address);
@@ -2028,10 +2034,12 @@ gst_fal_server_set_faults (GstFalServer * self,
 {
   g_return_if_fail (GST_FAL_IS_SERVER (self));
   g_mutex_lock (&self->lock);
-  if (faults)
+  if (faults) {
     self->faults = *faults;
-  else
+    gst_fal_admin_faults_clamp (&self->faults);
+  } else {
     memset (&self->faults, 0, sizeof (self->faults));
+  }
   g_mutex_unlock (&self->lock);
 }
 
@@ -2062,10 +2070,7 @@ gst_fal_server_set_property (GObject * object, guint prop_id,
       self->n_workers = g_value_get_uint (value);
       break;
     case PROP_KEY:
-      g_free (self->key);
-      self->key = g_value_dup_string (value);
-      if (self->key && !*self->key)
-        g_clear_pointer (&self->key, g_free);
+      gst_fal_auth_set_key (self->auth, g_value_get_string (value));
       break;
     case PROP_STORAGE_DIR:
       g_free (self->storage_dir);
@@ -2077,6 +2082,9 @@ gst_fal_server_set_property (GObject * object, guint prop_id,
       break;
     case PROP_MAX_BODY:
       self->max_body = g_value_get_uint64 (value);
+      break;
+    case PROP_ADMIN:
+      self->admin = g_value_get_boolean (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -2113,6 +2121,9 @@ gst_fal_server_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_URL:
       g_value_set_string (value, self->url);
       break;
+    case PROP_ADMIN:
+      g_value_set_boolean (value, self->admin);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -2126,7 +2137,7 @@ gst_fal_server_finalize (GObject * object)
 
   gst_fal_server_stop (self);
   g_hash_table_unref (self->requests);
-  g_hash_table_unref (self->tokens);
+  gst_fal_auth_free (self->auth);
   g_clear_pointer (&self->workers, g_ptr_array_unref);
   g_clear_pointer (&self->queue, gst_fal_queue_free);
   g_clear_pointer (&self->storage, gst_fal_storage_free);
@@ -2136,7 +2147,6 @@ gst_fal_server_finalize (GObject * object)
   g_rand_free (self->rand);
   g_mutex_clear (&self->lock);
   g_free (self->bind_address);
-  g_free (self->key);
   g_free (self->storage_dir);
   g_free (self->apps_file);
   g_free (self->url);
@@ -2175,23 +2185,22 @@ gst_fal_server_class_init (GstFalServerClass * klass)
       DEFAULT_MAX_BODY, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   properties[PROP_URL] = g_param_spec_string ("url", "URL",
       "Base URL once started", NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_ADMIN] = g_param_spec_boolean ("admin", "Admin",
+      "Serve the admin routes (/_admin/faults); they need the key", FALSE,
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPERTIES, properties);
 }
 
 static void
 gst_fal_server_init (GstFalServer * self)
 {
-  const gchar *key = g_getenv ("FAL_KEY");
-
   self->bind_address = g_strdup (DEFAULT_BIND_ADDRESS);
   self->port = DEFAULT_PORT;
   self->n_workers = DEFAULT_WORKERS;
-  self->key = key && *key ? g_strdup (key) : NULL;
+  self->auth = gst_fal_auth_new (g_getenv ("FAL_KEY"));
   self->max_body = DEFAULT_MAX_BODY;
   g_mutex_init (&self->lock);
   self->rand = g_rand_new ();
-  self->tokens = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-      g_free);
   self->requests = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
       (GDestroyNotify) gst_fal_server_request_unref);
   self->queue = gst_fal_queue_new ();

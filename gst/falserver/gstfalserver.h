@@ -13,11 +13,14 @@ G_DECLARE_FINAL_TYPE (GstFalServer, gst_fal_server, GST_FAL, SERVER, GObject)
  *  "bind-address" (string, default "127.0.0.1")
  *  "port"         (uint, default 0 = ephemeral; gst-fal serve uses 8472)
  *  "workers"      (uint, default 2)
- *  "key"          (string, write-only; default from FAL_KEY) required for API calls when set
+ *  "key"          (string, write-only; default from FAL_KEY) required for API calls when set;
+ *                 a blank key (empty or whitespace) is none
  *  "storage-dir"  (string, default: a new temporary directory, removed at finalize)
  *  "apps-file"    (string, nullable) extra apps declared in a key file
  *  "max-body"     (uint64, bytes, default 256 MiB)
  *  "url"          (string, read-only) "http://127.0.0.1:PORT" once started
+ *  "admin"        (boolean, default FALSE) serve the admin routes (/_admin/faults),
+ *                 which need the key
  */
 
 GstFalServer *gst_fal_server_new (void);
@@ -44,7 +47,8 @@ GPtrArray *gst_fal_server_list_apps (GstFalServer * server);
  * GstFalServerFaults:
  *
  * Faults injected into responses of the API (not the CDN GETs), for tests and
- * benchmarks. Rates are shares 0..1 drawn per response.
+ * benchmarks. Rates are shares 0..1 drawn per response; retry_after is at
+ * most 3600 s and latency_ms at most 60000 (larger values are clamped).
  */
 typedef struct {
   gdouble rate_429;             /* answered 429 with Retry-After: retry_after */

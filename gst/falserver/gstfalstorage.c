@@ -103,13 +103,15 @@ gst_fal_storage_get_dir (GstFalStorage * storage)
   return storage->dir;
 }
 
+#define MAX_LIFECYCLE_SECONDS ((gint64) 100 * 365 * 24 * 3600)
+
 gint64
 gst_fal_storage_parse_lifecycle (const gchar * header)
 {
   g_autoptr (JsonNode) root = NULL;
   JsonObject *object;
   JsonNode *seconds;
-  const gchar *text;
+  gdouble value = -1;
 
   if (!header || !*header
       || !(root = gst_fal_json_from_string (header, -1, NULL)))
@@ -122,13 +124,23 @@ gst_fal_storage_parse_lifecycle (const gchar * header)
       || JSON_NODE_HOLDS_NULL (seconds))
     return -1;
   if (json_node_get_value_type (seconds) == G_TYPE_STRING) {
-    text = json_node_get_string (seconds);
-    /* an integer beyond gint64 (marked) is as good as never */
+    const gchar *text = json_node_get_string (seconds);
+
+    /* an integer beyond gint64 (marked) is as long as can be */
     if (g_str_has_prefix (text, GST_FAL_JSON_BIG_INTEGER_MARK))
-      return -1;
-    return g_ascii_strtoll (text, NULL, 10);
-  }
-  return json_node_get_int (seconds);
+      value = text[strlen (GST_FAL_JSON_BIG_INTEGER_MARK)] == '-' ? -1 :
+          G_MAXDOUBLE;
+    else
+      value = g_ascii_strtod (text, NULL);
+  } else if (json_node_get_value_type (seconds) == G_TYPE_INT64)
+    value = json_node_get_int (seconds);
+  else if (json_node_get_value_type (seconds) == G_TYPE_DOUBLE)
+    value = json_node_get_double (seconds);
+  /* no preference when not a number; at most a century, so that the expiry
+   * in µs cannot overflow */
+  if (!(value >= 0))
+    return -1;
+  return (gint64) MIN (value, (gdouble) MAX_LIFECYCLE_SECONDS);
 }
 
 static gchar *

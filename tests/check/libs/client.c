@@ -602,6 +602,17 @@ GST_START_TEST (test_missing_credentials)
 
   g_object_set (cloud, "key", "id:secret", NULL);
   fail_unless (gst_fal_client_has_credentials (cloud));
+  /* a blank key is none */
+  g_object_set (cloud, "key", " \t", NULL);
+  fail_if (gst_fal_client_has_credentials (cloud));
+  {
+    g_autoptr (GstFalClient) blank = NULL;
+
+    g_setenv ("FAL_KEY", "  ", TRUE);
+    blank = gst_fal_client_new_for_url (NULL);
+    g_setenv ("FAL_KEY", "", TRUE);
+    fail_if (gst_fal_client_has_credentials (blank));
+  }
 }
 
 GST_END_TEST;

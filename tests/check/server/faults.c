@@ -4,10 +4,16 @@
 static GstFalServer *server;
 static SoupSession *session;
 
+/* with the admin routes, which are off by default */
 static void
 setup (void)
 {
-  server = fal_test_server_new (2, NULL);
+  GError *error = NULL;
+
+  server = g_object_new (GST_FAL_TYPE_SERVER, "workers", 2, "admin", TRUE,
+      NULL);
+  fail_unless (gst_fal_server_start (server, &error), "start: %s",
+      error ? error->message : "?");
   session = fal_test_session_new ();
 }
 

@@ -217,6 +217,22 @@ serve_start (gchar ** url, const gchar * const *args)
 
 #define serve(url, ...) serve_start ((url), (const gchar *[]) { __VA_ARGS__ })
 
+/* The status of one HTTP call; @headers: NULL-terminated name, value pairs. */
+static guint
+http_status (SoupSession * session, const gchar * method, const gchar * url,
+    const gchar * const *headers)
+{
+  g_autoptr (SoupMessage) msg = soup_message_new (method, url);
+  g_autoptr (GBytes) body = NULL;
+  guint i;
+
+  for (i = 0; headers && headers[i]; i += 2)
+    soup_message_headers_replace (soup_message_get_request_headers (msg),
+        headers[i], headers[i + 1]);
+  body = soup_session_send_and_read (session, msg, NULL, NULL);
+  return soup_message_get_status (msg);
+}
+
 static gint
 serve_stop (GSubprocess * proc, gint signum)
 {
@@ -825,6 +841,56 @@ GST_START_TEST (test_serve_refuses_public_bind_without_key)
   fail_unless (res->status != 0);
   fail_unless_equals_string (res->out, "");
   assert_last_error_line (res, "gst-fal: serve: ");
+  fail_unless (strstr (res->err, "without a key"), "%s", res->err);
+  fail_unless (strstr (res->err, "FAL_KEY"), "%s", res->err);
+}
+
+GST_END_TEST;
+
+/* A blank key, by option or environment, is no key. */
+GST_START_TEST (test_serve_refuses_public_bind_with_blank_key)
+{
+  g_autoptr (ToolResult) by_option = tool_run (NULL, "serve", "--bind",
+      "0.0.0.0", "--port", "0", "--key", " \t ");
+  g_autoptr (ToolResult) by_env = tool_run_key (NULL, "  ", "serve",
+      "--bind", "0.0.0.0", "--port", "0");
+
+  fail_unless (by_option->status != 0);
+  fail_unless_equals_string (by_option->out, "");
+  assert_last_error_line (by_option, "gst-fal: serve: ");
+  fail_unless (strstr (by_option->err, "without a key"), "%s",
+      by_option->err);
+  fail_unless (by_env->status != 0);
+  fail_unless_equals_string (by_env->out, "");
+  assert_last_error_line (by_env, "gst-fal: serve: ");
+}
+
+GST_END_TEST;
+
+/* --admin serves /_admin/faults to the key; without it the route is off. */
+GST_START_TEST (test_serve_admin)
+{
+  const gchar *key[] = { "Authorization", "Key " TEST_KEY, NULL };
+  g_autofree gchar *url = NULL;
+  g_autofree gchar *url_off = NULL;
+  g_autoptr (GSubprocess) admin = serve (&url, "--key", TEST_KEY, "--admin",
+      NULL);
+  g_autoptr (GSubprocess) plain = serve (&url_off, "--key", TEST_KEY, NULL);
+  g_autoptr (SoupSession) session = soup_session_new_with_options
+      ("proxy-resolver", NULL, NULL);
+  g_autofree gchar *faults = g_strconcat (url, "/_admin/faults", NULL);
+  g_autofree gchar *faults_off = g_strconcat (url_off, "/_admin/faults",
+      NULL);
+  guint on, anonymous, off;
+
+  on = http_status (session, "GET", faults, key);
+  anonymous = http_status (session, "GET", faults, NULL);
+  off = http_status (session, "GET", faults_off, key);
+  fail_unless_equals_int (on, 200);
+  fail_unless_equals_int (anonymous, 401);
+  fail_unless_equals_int (off, 404);
+  fail_unless_equals_int (serve_stop (admin, SIGTERM), 0);
+  fail_unless_equals_int (serve_stop (plain, SIGTERM), 0);
 }
 
 GST_END_TEST;
@@ -983,6 +1049,8 @@ cli_suite (void)
   tcase_add_test (own, test_apps);
   tcase_add_test (own, test_serve_key);
   tcase_add_test (own, test_serve_refuses_public_bind_without_key);
+  tcase_add_test (own, test_serve_refuses_public_bind_with_blank_key);
+  tcase_add_test (own, test_serve_admin);
   tcase_add_test (own, test_serve_signals);
   tcase_add_test (own, test_timeout);
   tcase_add_test (own, test_timeout_silent_server);
