@@ -339,8 +339,11 @@ release_upload (GstFalStorage * storage, const gchar * id, gboolean written,
   entry = g_hash_table_lookup (storage->entries, id);
   if (entry) {
     entry->state = written ? STATE_COMPLETE : STATE_PENDING;
-    if (written && !entry->content_type && content_type && *content_type)
+    /* a type the key holder did not declare is not trusted */
+    if (written && !entry->content_type && content_type && *content_type) {
       entry->content_type = g_strdup (content_type);
+      entry->flags &= ~GST_FAL_STORAGE_TRUSTED;
+    }
   }
   g_mutex_unlock (&storage->lock);
   if (!entry && written)

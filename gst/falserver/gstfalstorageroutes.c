@@ -72,6 +72,25 @@ request_flags (GstFalServer * self, SoupServerMessage * msg,
       | (request_has_key (self, msg) ? GST_FAL_STORAGE_TRUSTED : 0);
 }
 
+/* Members of the client's JSON, 0 or NULL when of another type. */
+static gint64
+member_int (JsonObject * object, const gchar * name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  return node && json_node_get_value_type (node) == G_TYPE_INT64 ?
+      json_node_get_int (node) : 0;
+}
+
+static const gchar *
+member_string (JsonObject * object, const gchar * name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  return node && json_node_get_value_type (node) == G_TYPE_STRING ?
+      json_node_get_string (node) : NULL;
+}
+
 /* POST /rest/storage/upload/initiate[-multipart]: the upload URL holds the
  * upload id, never the file's id. */
 void
@@ -94,10 +113,8 @@ gst_fal_storage_routes_initiate (GstFalServer * self, SoupServerMessage * msg,
     return;
   }
   object = json_node_get_object (body);
-  content_type = json_object_get_string_member_with_default (object,
-      "content_type", NULL);
-  file_name = json_object_get_string_member_with_default (object,
-      "file_name", NULL);
+  content_type = member_string (object, "content_type");
+  file_name = member_string (object, "file_name");
   path = gst_fal_storage_reserve (gst_fal_server_get_storage (self),
       content_type, file_name, request_lifecycle (msg),
       request_flags (self, msg, multipart), &upload_id);
@@ -213,11 +230,9 @@ handle_complete (GstFalServer * self, SoupServerMessage * msg,
       return;
     }
     object = json_node_get_object (element);
-    number = CLAMP (json_object_get_int_member_with_default (object,
-            "partNumber", 0), 0, G_MAXUINT);
+    number = CLAMP (member_int (object, "partNumber"), 0, G_MAXUINT);
     g_array_append_val (numbers, number);
-    g_ptr_array_add (etags, (gpointer)
-        json_object_get_string_member_with_default (object, "etag", NULL));
+    g_ptr_array_add (etags, (gpointer) member_string (object, "etag"));
   }
   path = gst_fal_storage_complete_multipart (gst_fal_server_get_storage
       (self), upload_id, numbers, etags, &error);

@@ -333,6 +333,29 @@ GST_START_TEST (test_html_with_key)
 
 GST_END_TEST;
 
+/* A type left to the PUT is the URL holder's, not the key holder's. */
+GST_START_TEST (test_html_from_put)
+{
+  g_autofree gchar *initiate = fal_url (server,
+      "/rest/storage/upload/initiate?storage_type=fal-cdn-v3");
+  g_autoptr (FalReply) init = fal_http (session, "POST", initiate,
+      "{\"file_name\": \"page.html\"}", auth);
+  g_autoptr (FalReply) put = NULL;
+  g_autoptr (FalReply) get = NULL;
+
+  fail_unless_equals_int (init->status, 200);
+  put = send_bytes ("PUT", fal_reply_string (init, "upload_url"), "text/html",
+      SCRIPT, NULL);
+  fail_unless_equals_int (put->status, 200);
+  get = fal_http (session, "GET", fal_reply_string (init, "file_url"), NULL,
+      NULL);
+  fail_unless_equals_int (get->status, 200);
+  fail_unless_equals_string (fal_reply_header (get, "Content-Type"),
+      "application/octet-stream");
+}
+
+GST_END_TEST;
+
 static Suite *
 storageonce_suite (void)
 {
@@ -348,6 +371,7 @@ storageonce_suite (void)
   tcase_add_test (tc, test_upload_expired);
   tcase_add_test (tc, test_html_without_key);
   tcase_add_test (tc, test_html_with_key);
+  tcase_add_test (tc, test_html_from_put);
   return s;
 }
 
