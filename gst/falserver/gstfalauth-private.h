@@ -54,6 +54,11 @@ gchar *gst_fal_auth_issue (GstFalAuth * auth, GstFalTokenScope scope,
 GstFalAuthResult gst_fal_auth_check (GstFalAuth * auth, GstFalRoute route,
     const gchar * app, const gchar * authorization, const gchar * jwt_token);
 
+/* Whether @authorization (the header) carries the key itself ("Key K" or
+ * "Bearer K"), not a token; FALSE when the server has no key. */
+gboolean gst_fal_auth_carries_key (GstFalAuth * auth,
+    const gchar * authorization);
+
 /* The route a request path belongs to. */
 GstFalRoute gst_fal_auth_route (const gchar * path);
 

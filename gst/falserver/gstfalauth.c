@@ -111,6 +111,18 @@ is_key (GstFalAuth * auth, const gchar * given)
   return diff == 0;
 }
 
+gboolean
+gst_fal_auth_carries_key (GstFalAuth * auth, const gchar * authorization)
+{
+  if (!authorization)
+    return FALSE;
+  if (g_str_has_prefix (authorization, "Key "))
+    return is_key (auth, authorization + 4);
+  if (!g_ascii_strncasecmp (authorization, "Bearer ", 7))
+    return is_key (auth, authorization + 7);
+  return FALSE;
+}
+
 /* Drops the expired tokens; lock held. */
 static void
 prune (GstFalAuth * auth, gint64 now)

@@ -22,26 +22,68 @@ const gchar *gst_fal_storage_get_dir (GstFalStorage * storage);
  * "expiration_duration_seconds"), or -1 for never. */
 gint64 gst_fal_storage_parse_lifecycle (const gchar * header);
 
-/* Reserves a file not yet written; returns its public path "ID/NAME". */
+/* Limits of the multipart uploads: part numbers, and the bytes of a file. */
+#define GST_FAL_STORAGE_MAX_PARTS 10000
+#define GST_FAL_STORAGE_MAX_SIZE (G_GUINT64_CONSTANT (5) << 30)
+
+void gst_fal_storage_set_limits (GstFalStorage * storage, guint max_parts,
+    guint64 max_size);
+
+typedef enum {
+  /* written in parts (else with one write) */
+  GST_FAL_STORAGE_MULTIPART = 1 << 0,
+  /* declared by the key holder: served as declared even when a browser
+   * would run script from it (HTML, SVG, XML) */
+  GST_FAL_STORAGE_TRUSTED = 1 << 1,
+} GstFalStorageFlags;
+
+/* Reserves a file not yet written; returns its public path "ID/NAME". It is
+ * written through @upload_id (transfer full), a secret distinct from ID,
+ * once, within an hour and before it expires. */
 gchar *gst_fal_storage_reserve (GstFalStorage * storage,
-    const gchar * content_type, const gchar * file_name, gint64 expires_in);
-/* Writes the whole content of a reserved file. */
-gboolean gst_fal_storage_write (GstFalStorage * storage, const gchar * id,
-    GBytes * data, const gchar * content_type, GError ** error);
-/* Reserves and writes at once; returns the public path "ID/NAME". */
+    const gchar * content_type, const gchar * file_name, gint64 expires_in,
+    GstFalStorageFlags flags, gchar ** upload_id);
+/* Writes the whole content of a reserved file; @content_type is used if
+ * the reservation declared none. Errors: G_IO_ERROR_PERMISSION_DENIED for
+ * an unknown or expired upload, G_IO_ERROR_EXISTS once it is written,
+ * G_IO_ERROR_NO_SPACE beyond the size limit. */
+gboolean gst_fal_storage_write (GstFalStorage * storage,
+    const gchar * upload_id, GBytes * data, const gchar * content_type,
+    GError ** error);
+/* Stores a complete file at once (app outputs); returns the public path
+ * "ID/NAME". It has no upload id: nothing writes it again. */
 gchar *gst_fal_storage_put (GstFalStorage * storage, GBytes * data,
     const gchar * content_type, const gchar * file_name, gint64 expires_in);
-/* Multipart: parts are numbered from 1; the etag is returned. */
-gchar *gst_fal_storage_write_part (GstFalStorage * storage, const gchar * id,
-    guint part_number, GBytes * data, GError ** error);
-/* @parts: array of part numbers, @etags: the matching etags (may be NULL). */
-gboolean gst_fal_storage_complete_multipart (GstFalStorage * storage,
-    const gchar * id, GArray * parts, GPtrArray * etags, GError ** error);
-/* Public path "ID/NAME" of a reserved or stored file, NULL if unknown. */
-gchar *gst_fal_storage_get_path (GstFalStorage * storage, const gchar * id);
-/* Reads a complete, unexpired file (mapped). @path is "ID/NAME". */
+gchar *gst_fal_storage_put_full (GstFalStorage * storage, GBytes * data,
+    const gchar * content_type, const gchar * file_name, gint64 expires_in,
+    GstFalStorageFlags flags);
+/* Multipart: parts are numbered from 1; a part may be sent again until the
+ * upload completes. Returns the etag. Errors as for write, and
+ * G_IO_ERROR_INVALID_ARGUMENT for a part number out of range. */
+gchar *gst_fal_storage_write_part (GstFalStorage * storage,
+    const gchar * upload_id, guint part_number, GBytes * data,
+    GError ** error);
+/* @parts: array of part numbers, @etags: the matching etags (may be NULL).
+ * Returns the public path "ID/NAME". */
+gchar *gst_fal_storage_complete_multipart (GstFalStorage * storage,
+    const gchar * upload_id, GArray * parts, GPtrArray * etags,
+    GError ** error);
+/* Public path "ID/NAME" of the file an upload id writes, NULL if unknown. */
+gchar *gst_fal_storage_upload_path (GstFalStorage * storage,
+    const gchar * upload_id);
+/* Reads a complete, unexpired file (mapped). @path is "ID/NAME".
+ * @content_type: as declared, application/octet-stream if none. */
 GBytes *gst_fal_storage_read (GstFalStorage * storage, const gchar * path,
     gchar ** content_type);
+/* The same, with the declared type (NULL if none) and the flags. */
+GBytes *gst_fal_storage_read_full (GstFalStorage * storage, const gchar * path,
+    gchar ** content_type, GstFalStorageFlags * flags);
+/* The Content-Type to serve a file with: the declared type (lowercase, with
+ * its charset only), or application/octet-stream, and then @attachment is
+ * set, when it is no MIME type or one a browser runs script from that the
+ * key holder did not declare. */
+gchar *gst_fal_storage_served_type (const gchar * declared,
+    GstFalStorageFlags flags, gboolean * attachment);
 /* Removes expired files; returns how many. */
 guint gst_fal_storage_expire (GstFalStorage * storage);
 

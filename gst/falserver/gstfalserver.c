@@ -10,6 +10,7 @@
 #include "gstfalserver.h"
 #include "gstfalserver-private.h"
 #include "gstfalauth-private.h"
+#include "gstfalstorageroutes-private.h"
 #include <gst/fal/gstfaljson-private.h>
 
 #define DEFAULT_BIND_ADDRESS "127.0.0.1"
@@ -1115,196 +1116,50 @@ route_run (GstFalServer * self, SoupServerMessage * msg, const gchar * rest,
 
 /* ---------------------------------------------------------------- storage */
 
-static GBytes *
-request_bytes (SoupServerMessage * msg)
+/* What the storage routes (gstfalstorageroutes.c) use of the server. */
+GstFalStorage *
+gst_fal_server_get_storage (GstFalServer * self)
 {
-  return soup_message_body_flatten (soup_server_message_get_request_body (msg));
+  return self->storage;
 }
 
-static const gchar *
-request_content_type (SoupServerMessage * msg)
+GstFalAuth *
+gst_fal_server_get_auth (GstFalServer * self)
 {
-  return soup_message_headers_get_content_type
-      (soup_server_message_get_request_headers (msg), NULL);
+  return self->auth;
 }
 
-static gint64
-request_lifecycle (SoupServerMessage * msg)
+gchar *
+gst_fal_server_base_url (GstFalServer * self, SoupServerMessage * msg)
 {
-  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  const gchar *value = soup_message_headers_get_one (headers,
-      "X-Fal-Object-Lifecycle-Preference");
-
-  if (!value)
-    value = soup_message_headers_get_one (headers, "X-Fal-Object-Lifecycle");
-  return gst_fal_storage_parse_lifecycle (value);
+  return base_url (self, msg);
 }
 
-/* POST /rest/storage/upload/initiate[-multipart] */
-static void
-handle_initiate (GstFalServer * self, SoupServerMessage * msg,
-    gboolean multipart)
+JsonNode *
+gst_fal_server_parse_body (SoupServerMessage * msg, GError ** error)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) body = parse_body (msg, &error);
-  g_autoptr (JsonBuilder) builder = json_builder_new ();
-  g_autofree gchar *base = base_url (self, msg);
-  g_autofree gchar *path = NULL;
-  g_autofree gchar *upload_url = NULL;
-  g_autofree gchar *file_url = NULL;
-  const gchar *content_type = NULL, *file_name = NULL;
-  gchar *slash;
-
-  if (!body) {
-    respond_invalid_body (msg, error);
-    return;
-  }
-  if (!JSON_NODE_HOLDS_OBJECT (body)) {
-    respond_detail (msg, SOUP_STATUS_BAD_REQUEST, "Invalid JSON body",
-        "bad_request");
-    return;
-  }
-  content_type = json_object_get_string_member_with_default
-      (json_node_get_object (body), "content_type", NULL);
-  file_name = json_object_get_string_member_with_default
-      (json_node_get_object (body), "file_name", NULL);
-  path = gst_fal_storage_reserve (self->storage, content_type, file_name,
-      request_lifecycle (msg));
-  file_url = g_strdup_printf ("%s/files/%s", base, path);
-  slash = strchr (path, '/');
-  *slash = '\0';
-  upload_url = g_strdup_printf ("%s/storage/%s/%s", base,
-      multipart ? "multipart" : "upload", path);
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "upload_url");
-  json_builder_add_string_value (builder, upload_url);
-  json_builder_set_member_name (builder, "file_url");
-  json_builder_add_string_value (builder, file_url);
-  json_builder_end_object (builder);
-  respond_json_take (msg, SOUP_STATUS_OK, json_builder_get_root (builder));
+  return parse_body (msg, error);
 }
 
-static void
-respond_storage_error (SoupServerMessage * msg, GError * error)
+void
+gst_fal_server_respond_invalid_body (SoupServerMessage * msg,
+    const GError * error)
 {
-  respond_detail (msg, g_error_matches (error, G_IO_ERROR,
-          G_IO_ERROR_NOT_FOUND) ? SOUP_STATUS_NOT_FOUND :
-      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT) ?
-      SOUP_STATUS_BAD_REQUEST : SOUP_STATUS_INTERNAL_SERVER_ERROR,
-      error->message, NULL);
+  respond_invalid_body (msg, error);
 }
 
-static void
-handle_part (GstFalServer * self, SoupServerMessage * msg, const gchar * id,
-    const gchar * part)
+void
+gst_fal_server_respond_detail (SoupServerMessage * msg, guint status,
+    const gchar * detail, const gchar * error_type)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) data = request_bytes (msg);
-  g_autofree gchar *etag = NULL;
-  g_autofree gchar *quoted = NULL;
-  JsonObject *object;
-  guint64 number;
-
-  if (!g_ascii_string_to_unsigned (part, 10, 1, 10000, &number, NULL)) {
-    respond_detail (msg, SOUP_STATUS_BAD_REQUEST, "Invalid part number", NULL);
-    return;
-  }
-  etag = gst_fal_storage_write_part (self->storage, id, number, data, &error);
-  if (!etag) {
-    respond_storage_error (msg, error);
-    return;
-  }
-  quoted = g_strdup_printf ("\"%s\"", etag);
-  soup_message_headers_replace (soup_server_message_get_response_headers
-      (msg), "ETag", quoted);
-  object = json_object_new ();
-  json_object_set_int_member (object, "partNumber", number);
-  json_object_set_string_member (object, "etag", etag);
-  respond_object_take (msg, SOUP_STATUS_OK, object);
+  respond_detail (msg, status, detail, error_type);
 }
 
-static void
-handle_complete (GstFalServer * self, SoupServerMessage * msg,
-    const gchar * id, gboolean v3)
+void
+gst_fal_server_respond_object (SoupServerMessage * msg, guint status,
+    JsonObject * object)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) body = parse_body (msg, &error);
-  g_autoptr (GArray) numbers = g_array_new (FALSE, FALSE, sizeof (guint));
-  g_autoptr (GPtrArray) etags = g_ptr_array_new ();
-  g_autofree gchar *path = NULL;
-  g_autofree gchar *base = NULL;
-  g_autofree gchar *url = NULL;
-  JsonArray *parts;
-  JsonObject *object;
-  guint i;
-
-  if (!body) {
-    respond_invalid_body (msg, error);
-    return;
-  }
-  if (!JSON_NODE_HOLDS_OBJECT (body)
-      || !json_object_has_member (json_node_get_object (body), "parts")
-      || !JSON_NODE_HOLDS_ARRAY (json_object_get_member (json_node_get_object
-              (body), "parts"))) {
-    respond_detail (msg, SOUP_STATUS_BAD_REQUEST, "Expected {\"parts\": [...]}",
-        NULL);
-    return;
-  }
-  parts = json_object_get_array_member (json_node_get_object (body), "parts");
-  for (i = 0; i < json_array_get_length (parts); i++) {
-    JsonNode *element = json_array_get_element (parts, i);
-    guint number;
-
-    if (!JSON_NODE_HOLDS_OBJECT (element)) {
-      respond_detail (msg, SOUP_STATUS_BAD_REQUEST, "Invalid part", NULL);
-      return;
-    }
-    object = json_node_get_object (element);
-    number = json_object_get_int_member_with_default (object, "partNumber", 0);
-    g_array_append_val (numbers, number);
-    g_ptr_array_add (etags, (gpointer)
-        json_object_get_string_member_with_default (object, "etag", NULL));
-  }
-  if (!gst_fal_storage_complete_multipart (self->storage, id, numbers, etags,
-          &error)) {
-    respond_storage_error (msg, error);
-    return;
-  }
-  path = gst_fal_storage_get_path (self->storage, id);
-  base = base_url (self, msg);
-  url = g_strdup_printf ("%s/files/%s", base, path);
-  object = json_object_new ();
-  json_object_set_string_member (object, v3 ? "access_url" : "file_url", url);
-  respond_object_take (msg, SOUP_STATUS_OK, object);
-}
-
-/* PUT /storage/upload/ID, PUT|POST /storage/multipart/ID/(N|complete) */
-static void
-route_storage (GstFalServer * self, SoupServerMessage * msg, const gchar * rest)
-{
-  const gchar *method = soup_server_message_get_method (msg);
-  g_auto (GStrv) segments = g_strsplit (rest, "/", -1);
-  guint n = g_strv_length (segments);
-
-  if (n == 2 && !strcmp (segments[0], "upload") && method == SOUP_METHOD_PUT) {
-    g_autoptr (GError) error = NULL;
-    g_autoptr (GBytes) data = request_bytes (msg);
-
-    if (!gst_fal_storage_write (self->storage, segments[1], data,
-            request_content_type (msg), &error))
-      respond_storage_error (msg, error);
-    else
-      soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-  } else if (n == 3 && !strcmp (segments[0], "multipart")
-      && !strcmp (segments[2], "complete") && method == SOUP_METHOD_POST) {
-    handle_complete (self, msg, segments[1], FALSE);
-  } else if (n == 3 && !strcmp (segments[0], "multipart")
-      && method == SOUP_METHOD_PUT) {
-    handle_part (self, msg, segments[1], segments[2]);
-  } else {
-    respond_detail (msg, SOUP_STATUS_NOT_FOUND, "Not found", NULL);
-  }
+  respond_object_take (msg, status, object);
 }
 
 static void
@@ -1354,100 +1209,15 @@ route_rest (GstFalServer * self, SoupServerMessage * msg, const gchar * rest)
     respond_detail (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "Method not allowed",
         NULL);
   else if (!strcmp (rest, "storage/upload/initiate"))
-    handle_initiate (self, msg, FALSE);
+    gst_fal_storage_routes_initiate (self, msg, FALSE);
   else if (!strcmp (rest, "storage/upload/initiate-multipart"))
-    handle_initiate (self, msg, TRUE);
+    gst_fal_storage_routes_initiate (self, msg, TRUE);
   else if (!strcmp (rest, "storage/auth/token"))
     handle_cdn_token (self, msg);
   else if (!strcmp (rest, "tokens") || !strcmp (rest, "tokens/"))
     handle_realtime_token (self, msg);
   else
     respond_detail (msg, SOUP_STATUS_NOT_FOUND, "Not found", NULL);
-}
-
-/* POST /cdn/files/upload and /cdn/files/upload/multipart (v3 CDN) */
-static void
-route_cdn (GstFalServer * self, SoupServerMessage * msg, const gchar * rest)
-{
-  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  const gchar *file_name = soup_message_headers_get_one (headers,
-      "X-Fal-File-Name");
-  g_autofree gchar *base = base_url (self, msg);
-  g_autofree gchar *path = NULL;
-  g_autofree gchar *url = NULL;
-  JsonObject *object;
-
-  if (soup_server_message_get_method (msg) != SOUP_METHOD_POST) {
-    respond_detail (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "Method not allowed",
-        NULL);
-    return;
-  }
-  if (!strcmp (rest, "files/upload")) {
-    g_autoptr (GBytes) data = request_bytes (msg);
-
-    path = gst_fal_storage_put (self->storage, data,
-        request_content_type (msg), file_name, request_lifecycle (msg));
-    if (!path) {
-      respond_detail (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR,
-          "Cannot store the file", "internal_error");
-      return;
-    }
-  } else if (!strcmp (rest, "files/upload/multipart")) {
-    path = gst_fal_storage_reserve (self->storage, request_content_type (msg),
-        file_name, request_lifecycle (msg));
-  } else {
-    respond_detail (msg, SOUP_STATUS_NOT_FOUND, "Not found", NULL);
-    return;
-  }
-  url = g_strdup_printf ("%s/files/%s", base, path);
-  object = json_object_new ();
-  json_object_set_string_member (object, "access_url", url);
-  if (g_str_has_suffix (rest, "/multipart")) {
-    *strchr (path, '/') = '\0';
-    json_object_set_string_member (object, "uploadId", path);
-  }
-  respond_object_take (msg, SOUP_STATUS_OK, object);
-}
-
-/* GET|HEAD /files/ID/NAME; PUT|POST /files/ID/NAME/multipart/UID/(N|complete) */
-static void
-route_files (GstFalServer * self, SoupServerMessage * msg, const gchar * rest)
-{
-  const gchar *method = soup_server_message_get_method (msg);
-  g_auto (GStrv) segments = g_strsplit (rest, "/", -1);
-  guint n = g_strv_length (segments);
-
-  if (n == 2 && (method == SOUP_METHOD_GET || method == SOUP_METHOD_HEAD)) {
-    g_autofree gchar *content_type = NULL;
-    g_autofree gchar *path = g_uri_unescape_string (rest, NULL);
-    GBytes *data = path ? gst_fal_storage_read (self->storage, path,
-        &content_type) : NULL;
-    SoupMessageBody *body;
-
-    if (!data) {
-      respond_detail (msg, SOUP_STATUS_NOT_FOUND, "File not found", NULL);
-      return;
-    }
-    soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-    soup_message_headers_set_content_type
-        (soup_server_message_get_response_headers (msg), content_type, NULL);
-    soup_message_headers_replace (soup_server_message_get_response_headers
-        (msg), "Accept-Ranges", "bytes");
-    body = soup_server_message_get_response_body (msg);
-    soup_message_body_append_bytes (body, data);
-    g_bytes_unref (data);
-  } else if (n == 5 && !strcmp (segments[2], "multipart")
-      && !strcmp (segments[3], segments[0])) {
-    if (!strcmp (segments[4], "complete") && method == SOUP_METHOD_POST)
-      handle_complete (self, msg, segments[0], TRUE);
-    else if (method == SOUP_METHOD_PUT)
-      handle_part (self, msg, segments[0], segments[4]);
-    else
-      respond_detail (msg, SOUP_STATUS_METHOD_NOT_ALLOWED,
-          "Method not allowed", NULL);
-  } else {
-    respond_detail (msg, SOUP_STATUS_NOT_FOUND, "File not found", NULL);
-  }
 }
 
 /* ---------------------------------------------------------------- faults */
@@ -1603,12 +1373,8 @@ route (GstFalServer * self, SoupServerMessage * msg, const gchar * path,
     route_run (self, msg, path + strlen ("/run/"), query);
   else if (g_str_has_prefix (path, "/rest/"))
     route_rest (self, msg, path + strlen ("/rest/"));
-  else if (g_str_has_prefix (path, "/storage/"))
-    route_storage (self, msg, path + strlen ("/storage/"));
-  else if (g_str_has_prefix (path, "/cdn/"))
-    route_cdn (self, msg, path + strlen ("/cdn/"));
-  else if (g_str_has_prefix (path, "/files/"))
-    route_files (self, msg, path + strlen ("/files/"));
+  else if (gst_fal_storage_routes_match (path))
+    gst_fal_storage_routes_dispatch (self, msg, path);
   else if (!strcmp (path, "/_admin/faults"))
     handle_admin_faults (self, msg);
   else {

@@ -40,6 +40,8 @@ check_download (const gchar * url, const gchar * content_type,
   fail_unless_equals_int (reply->status, 200);
   fail_unless_equals_string (fal_reply_header (reply, "Content-Type"),
       content_type);
+  fail_unless_equals_string (fal_reply_header (reply,
+          "X-Content-Type-Options"), "nosniff");
   fail_unless_equals_int (g_bytes_get_size (reply->body), strlen (expected));
   fail_unless (memcmp (g_bytes_get_data (reply->body, NULL), expected,
           strlen (expected)) == 0);
@@ -265,8 +267,107 @@ GST_START_TEST (test_lifecycle_header)
   g_autoptr (FalReply) get = fal_http (session, "GET",
       fal_reply_string (init, "file_url"), NULL, NULL);
 
-  fail_unless_equals_int (put->status, 200);
+  /* the upload URL expired with its file */
+  fail_unless_equals_int (put->status, 403);
   fail_unless_equals_int (get->status, 404);
+}
+
+GST_END_TEST;
+
+/* Multipart uploads are bounded in part numbers and in bytes; a part sent
+ * again replaces the earlier one in the count. */
+GST_START_TEST (test_part_limits)
+{
+  GstFalStorage *storage = gst_fal_storage_new (NULL, NULL);
+  g_autoptr (GBytes) four = g_bytes_new_static ("four", 4);
+  g_autoptr (GBytes) six = g_bytes_new_static ("sixsix", 6);
+  g_autoptr (GArray) parts = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autofree gchar *upload_id = NULL;
+  g_autofree gchar *path = NULL;
+  g_autofree gchar *done = NULL;
+  g_autofree gchar *twice = NULL;
+  GError *error = NULL;
+  gchar *etag;
+  guint i;
+
+  gst_fal_storage_set_limits (storage, 2, 10);
+  g_free (gst_fal_storage_reserve (storage, "text/plain", "a.txt", -1, 0,
+          &upload_id));
+  g_clear_pointer (&upload_id, g_free);
+  path = gst_fal_storage_reserve (storage, "text/plain", "p.txt", -1,
+      GST_FAL_STORAGE_MULTIPART, &upload_id);
+  fail_unless (!strstr (path, upload_id));
+  /* a multipart upload takes no single write */
+  fail_if (gst_fal_storage_write (storage, upload_id, four, NULL, &error));
+  fail_unless (g_error_matches (error, G_IO_ERROR,
+          G_IO_ERROR_PERMISSION_DENIED));
+  g_clear_error (&error);
+  fail_unless (gst_fal_storage_write_part (storage, upload_id, 3, four,
+          &error) == NULL);
+  fail_unless (g_error_matches (error, G_IO_ERROR,
+          G_IO_ERROR_INVALID_ARGUMENT));
+  g_clear_error (&error);
+  g_free (gst_fal_storage_write_part (storage, upload_id, 1, six, NULL));
+  fail_unless (gst_fal_storage_write_part (storage, upload_id, 2, six,
+          &error) == NULL);
+  fail_unless (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE));
+  g_clear_error (&error);
+  /* part 1 again, smaller: now both fit */
+  g_free (gst_fal_storage_write_part (storage, upload_id, 1, four, NULL));
+  etag = gst_fal_storage_write_part (storage, upload_id, 2, six, &error);
+  fail_unless (etag != NULL, "%s", error ? error->message : "");
+  g_free (etag);
+  for (i = 1; i <= 2; i++)
+    g_array_append_val (parts, i);
+  done = gst_fal_storage_complete_multipart (storage, upload_id, parts, NULL,
+      NULL);
+  fail_unless_equals_string (done, path);
+  twice = gst_fal_storage_complete_multipart (storage, upload_id, parts,
+      NULL, &error);
+  fail_unless (twice == NULL);
+  fail_unless (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_EXISTS));
+  g_clear_error (&error);
+  gst_fal_storage_free (storage);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_served_type)
+{
+  struct
+  {
+    const gchar *declared;
+    GstFalStorageFlags flags;
+    const gchar *served;
+    gboolean attachment;
+  } cases[] = {
+    {NULL, 0, "application/octet-stream", FALSE},
+    {"image/png", 0, "image/png", FALSE},
+    {"Text/Plain; Charset=\"UTF-8\"; x=y", 0, "text/plain; charset=utf-8",
+        FALSE},
+    {"text/html", 0, "application/octet-stream", TRUE},
+    {"text/html", GST_FAL_STORAGE_TRUSTED, "text/html", FALSE},
+    {" TEXT/HTML ;charset=utf-8", 0, "application/octet-stream", TRUE},
+    {"image/svg+xml", 0, "application/octet-stream", TRUE},
+    {"application/xhtml+xml", 0, "application/octet-stream", TRUE},
+    {"application/xml", 0, "application/octet-stream", TRUE},
+    {"text/xsl", 0, "application/octet-stream", TRUE},
+    {"multipart/x-mixed-replace", 0, "application/octet-stream", TRUE},
+    {"text/html\r\nX-Evil: 1", GST_FAL_STORAGE_TRUSTED,
+        "application/octet-stream", TRUE},
+    {"image/png; charset=\"a\r\nb\"", 0, "image/png", FALSE},
+    {"nonsense", 0, "application/octet-stream", TRUE},
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    gboolean attachment;
+    g_autofree gchar *served = gst_fal_storage_served_type (cases[i].declared,
+        cases[i].flags, &attachment);
+
+    fail_unless_equals_string (served, cases[i].served);
+    fail_unless_equals_int (attachment, cases[i].attachment);
+  }
 }
 
 GST_END_TEST;
@@ -285,6 +386,8 @@ storage_suite (void)
   tcase_add_test (tc, test_cdn_v3);
   tcase_add_test (tc, test_expiry);
   tcase_add_test (tc, test_lifecycle_header);
+  tcase_add_test (tc, test_part_limits);
+  tcase_add_test (tc, test_served_type);
   return s;
 }
 
