@@ -4,6 +4,7 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 #include "gstfalapp.h"
+#include "gstfalfetchpolicy.h"
 
 G_BEGIN_DECLS
 
@@ -83,6 +84,7 @@ struct _GstFalServerRequest {
   gint64 start_deadline;        /* monotonic µs; 0 = none */
   GCancellable *cancellable;
   GstFalStorage *storage;
+  const GstFalFetchPolicy *fetch_policy;        /* NULL: the defaults */
   GstFalServerRequestNotify notify;
   gpointer notify_data;
 
