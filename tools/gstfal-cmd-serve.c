@@ -24,6 +24,10 @@ typedef struct
   gchar *apps_file;
   gint64 max_body;
   gboolean admin;
+  gchar **allow_fetch;
+  gint64 max_fetch_bytes;
+  gint64 max_pixels;
+  gint fetch_timeout;
   gboolean list_apps;
 } ServeOptions;
 
@@ -36,6 +40,7 @@ serve_options_clear (ServeOptions * opts)
   g_free (opts->key);
   g_free (opts->storage_dir);
   g_free (opts->apps_file);
+  g_strfreev (opts->allow_fetch);
 }
 
 static gboolean
@@ -60,6 +65,20 @@ parse_serve_options (int *argc, char ***argv, ServeOptions * opts,
           "directory)", "DIR"},
     {"max-body", 0, 0, G_OPTION_ARG_INT64, &opts->max_body,
         "largest request body accepted (default 256 MiB)", "BYTES"},
+    {"allow-fetch", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opts->allow_fetch,
+        "hosts the apps may fetch image_url from, repeatable: public (any "
+          "public address), an address or range (192.168.1.0/24), or a host "
+          "glob with an optional port (*.lan, localhost:9000); default: "
+          "public only, so loopback and private hosts other than this "
+          "server are refused", "PATTERN"},
+    {"max-fetch-bytes", 0, 0, G_OPTION_ARG_INT64, &opts->max_fetch_bytes,
+        "largest input media of an app, refused as it streams (default "
+          "64 MiB)", "BYTES"},
+    {"max-pixels", 0, 0, G_OPTION_ARG_INT64, &opts->max_pixels,
+        "largest input image of an app, refused from its header (default "
+          "50000000)", "PIXELS"},
+    {"fetch-timeout", 0, 0, G_OPTION_ARG_INT, &opts->fetch_timeout,
+        "longest fetch of an input media (default 30)", "SECONDS"},
     {"list-apps", 0, 0, G_OPTION_ARG_NONE, &opts->list_apps,
         "print the apps, one per line, and exit", NULL},
     {NULL}
@@ -92,8 +111,10 @@ parse_serve_options (int *argc, char ***argv, ServeOptions * opts,
     return FALSE;
   }
   if (opts->port < 0 || opts->port > 65535 || opts->workers < 0
-      || opts->max_body < 0) {
-    gst_fal_cmd_usage_error ("%s: --port, --workers and --max-body take a "
+      || opts->max_body < 0 || opts->max_fetch_bytes < 0
+      || opts->max_pixels < 0 || opts->fetch_timeout < 0) {
+    gst_fal_cmd_usage_error ("%s: --port, --workers, --max-body, "
+        "--max-fetch-bytes, --max-pixels and --fetch-timeout take a "
         "non-negative number (port at most 65535)", (*argv)[0]);
     return FALSE;
   }
@@ -131,6 +152,15 @@ make_server (const ServeOptions * opts)
     g_object_set (server, "apps-file", opts->apps_file, NULL);
   if (opts->max_body > 0)
     g_object_set (server, "max-body", (guint64) opts->max_body, NULL);
+  if (opts->allow_fetch)
+    g_object_set (server, "allow-fetch", opts->allow_fetch, NULL);
+  if (opts->max_fetch_bytes > 0)
+    g_object_set (server, "max-fetch-bytes", (guint64) opts->max_fetch_bytes,
+        NULL);
+  if (opts->max_pixels > 0)
+    g_object_set (server, "max-pixels", (guint64) opts->max_pixels, NULL);
+  if (opts->fetch_timeout > 0)
+    g_object_set (server, "fetch-timeout", (guint) opts->fetch_timeout, NULL);
   return server;
 }
 

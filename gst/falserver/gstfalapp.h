@@ -45,9 +45,17 @@ void gst_fal_app_call_log (GstFalAppCall * call, const gchar * level,
 /* A partial output on /stream (ignored on the queue). (transfer none) */
 void gst_fal_app_call_emit (GstFalAppCall * call, JsonNode * partial);
 /* Fetches an input media URL or data URI (storage of this server read
- * directly, http(s) fetched). Returns the bytes and content type. */
+ * directly, http(s) fetched under the server's fetch policy: allowed hosts,
+ * redirects checked at each hop, fetch-timeout, at most the call's
+ * max-fetch-bytes). Returns the bytes and content type; errors are 422s
+ * naming what refused the URL, or G_IO_ERROR_CANCELLED. */
 GBytes *gst_fal_app_call_fetch (GstFalAppCall * call, const gchar * url,
     gchar ** content_type, GError ** error);
+/* The limits on input media of the call: the server's max-fetch-bytes and
+ * max-pixels (0 = none) unless the app sets its own (0 keeps the current). */
+void gst_fal_app_call_set_limits (GstFalAppCall * call,
+    guint64 max_fetch_bytes, guint64 max_pixels);
+guint64 gst_fal_app_call_get_max_pixels (GstFalAppCall * call);
 /* Stores output media on the server's CDN and returns its public URL,
  * honouring the request's object lifecycle preference. */
 gchar *gst_fal_app_call_store (GstFalAppCall * call, GBytes * data,

@@ -10,7 +10,8 @@ G_DEFINE_QUARK (gst - fal - app - error - quark, gst_fal_app_error);
 struct _GstFalAppCall
 {
   GstFalServerRequest *request;
-  SoupSession *session;         /* for fetch, created on first use */
+  guint64 max_fetch_bytes;      /* 0 = none */
+  guint64 max_pixels;
   guint fail_status;
   JsonNode *fail_detail;
   gchar *fail_error_type;
@@ -22,6 +23,10 @@ gst_fal_app_call_new (GstFalServerRequest * request)
   GstFalAppCall *call = g_new0 (GstFalAppCall, 1);
 
   call->request = gst_fal_server_request_ref (request);
+  call->max_fetch_bytes = request->fetch_policy ?
+      request->fetch_policy->max_bytes : GST_FAL_DEFAULT_MAX_FETCH_BYTES;
+  call->max_pixels = request->fetch_policy ?
+      request->fetch_policy->max_pixels : GST_FAL_DEFAULT_MAX_PIXELS;
   return call;
 }
 
@@ -29,7 +34,6 @@ void
 gst_fal_app_call_free (GstFalAppCall * call)
 {
   gst_fal_server_request_unref (call->request);
-  g_clear_object (&call->session);
   if (call->fail_detail)
     json_node_unref (call->fail_detail);
   g_free (call->fail_error_type);
@@ -102,14 +106,28 @@ own_file_path (GstFalAppCall * call, const gchar * url)
   return NULL;
 }
 
+/* Data URIs and the server's own files are in memory already: only their
+ * size is checked. */
+static GBytes *
+check_size (GstFalAppCall * call, GBytes * bytes, GError ** error)
+{
+  if (bytes && call->max_fetch_bytes
+      && g_bytes_get_size (bytes) > call->max_fetch_bytes) {
+    g_bytes_unref (bytes);
+    gst_fal_fetch_set_size_error (error, call->max_fetch_bytes);
+    return NULL;
+  }
+  return bytes;
+}
+
 GBytes *
 gst_fal_app_call_fetch (GstFalAppCall * call, const gchar * url,
     gchar ** content_type, GError ** error)
 {
-  g_autoptr (SoupMessage) msg = NULL;
+  const GstFalFetchPolicy *policy = call->request->fetch_policy;
+  g_autoptr (GstFalFetchPolicy) defaults = NULL;
   const gchar *own_path;
   GBytes *bytes;
-  guint status;
 
   g_return_val_if_fail (url != NULL, NULL);
 
@@ -117,7 +135,7 @@ gst_fal_app_call_fetch (GstFalAppCall * call, const gchar * url,
     bytes = soup_uri_decode_data_uri (url, content_type);
     if (!bytes)
       g_set_error (error, GST_FAL_APP_ERROR, 422, "Invalid data URI");
-    return bytes;
+    return check_size (call, bytes, error);
   }
   own_path = own_file_path (call, url);
   if (own_path && call->request->storage) {
@@ -126,36 +144,28 @@ gst_fal_app_call_fetch (GstFalAppCall * call, const gchar * url,
     bytes = gst_fal_storage_read (call->request->storage, path ? path :
         own_path, content_type);
     if (bytes)
-      return bytes;
+      return check_size (call, bytes, error);
   }
-  if (!g_str_has_prefix (url, "http://") && !g_str_has_prefix (url, "https://")) {
-    g_set_error (error, GST_FAL_APP_ERROR, 422,
-        "Unsupported URL scheme in %s", url);
-    return NULL;
-  }
-  msg = soup_message_new (SOUP_METHOD_GET, url);
-  if (!msg) {
-    g_set_error (error, GST_FAL_APP_ERROR, 422, "Invalid URL %s", url);
-    return NULL;
-  }
-  if (!call->session)
-    call->session = soup_session_new_with_options ("timeout", 60, NULL);
-  bytes = soup_session_send_and_read (call->session, msg,
-      call->request->cancellable, error);
-  if (!bytes)
-    return NULL;
-  status = soup_message_get_status (msg);
-  if (!SOUP_STATUS_IS_SUCCESSFUL (status)) {
-    g_set_error (error, GST_FAL_APP_ERROR, 422,
-        "Fetching %s failed with HTTP %u", url, status);
-    g_bytes_unref (bytes);
-    return NULL;
-  }
-  if (content_type)
-    *content_type =
-        g_strdup (soup_message_headers_get_content_type
-        (soup_message_get_response_headers (msg), NULL));
-  return bytes;
+  if (!policy)
+    policy = defaults = gst_fal_fetch_policy_new ();
+  return gst_fal_fetch_policy_fetch (policy, url, call->max_fetch_bytes,
+      call->request->cancellable, content_type, error);
+}
+
+void
+gst_fal_app_call_set_limits (GstFalAppCall * call, guint64 max_fetch_bytes,
+    guint64 max_pixels)
+{
+  if (max_fetch_bytes)
+    call->max_fetch_bytes = max_fetch_bytes;
+  if (max_pixels)
+    call->max_pixels = max_pixels;
+}
+
+guint64
+gst_fal_app_call_get_max_pixels (GstFalAppCall * call)
+{
+  return call->max_pixels;
 }
 
 gchar *

@@ -5,6 +5,7 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 #include "gstfalapp.h"
+#include "gstfalfetchpolicy.h"
 
 G_BEGIN_DECLS
 
@@ -126,6 +127,7 @@ struct _GstFalServerRequest {
   gint64 start_deadline;        /* monotonic µs; 0 = none */
   GCancellable *cancellable;
   GstFalStorage *storage;
+  const GstFalFetchPolicy *fetch_policy;        /* NULL: the defaults */
   GstFalServerRequestNotify notify;
   gpointer notify_data;
 

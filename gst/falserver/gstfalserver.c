@@ -35,6 +35,10 @@ enum
   PROP_MAX_BODY,
   PROP_URL,
   PROP_ADMIN,
+  PROP_ALLOW_FETCH,
+  PROP_MAX_FETCH_BYTES,
+  PROP_MAX_PIXELS,
+  PROP_FETCH_TIMEOUT,
   N_PROPERTIES
 };
 
@@ -76,6 +80,7 @@ struct _GstFalServer
   gchar *url;
   gboolean admin;               /* the /_admin routes are served */
   GstFalAuth *auth;             /* the key and the tokens */
+  GstFalFetchPolicy *fetch_policy;      /* the fetches of apps */
 
   GMutex lock;                  /* faults, requests, rand */
   GstFalServerFaults faults;
@@ -891,6 +896,7 @@ handle_submit (GstFalServer * self, SoupServerMessage * msg,
     request->start_deadline = g_get_monotonic_time () +
         (gint64) (timeout * G_USEC_PER_SEC);
   request->storage = self->storage;
+  request->fetch_policy = self->fetch_policy;
   request->notify = request_notify;
   request->notify_data = self;
 
@@ -1644,6 +1650,7 @@ gst_fal_server_start (GstFalServer * self, GError ** error)
   }
   self->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
   g_object_unref (local);
+  gst_fal_fetch_policy_set_own_address (self->fetch_policy, inet, self->port);
   if (g_inet_address_get_is_any (inet))
     self->url = g_strdup_printf ("http://127.0.0.1:%u", self->port);
   else if (g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV6)
@@ -1852,6 +1859,19 @@ gst_fal_server_set_property (GObject * object, guint prop_id,
     case PROP_ADMIN:
       self->admin = g_value_get_boolean (value);
       break;
+    case PROP_ALLOW_FETCH:
+      g_strfreev (self->fetch_policy->allow);
+      self->fetch_policy->allow = g_value_dup_boxed (value);
+      break;
+    case PROP_MAX_FETCH_BYTES:
+      self->fetch_policy->max_bytes = g_value_get_uint64 (value);
+      break;
+    case PROP_MAX_PIXELS:
+      self->fetch_policy->max_pixels = g_value_get_uint64 (value);
+      break;
+    case PROP_FETCH_TIMEOUT:
+      self->fetch_policy->timeout = g_value_get_uint (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1890,6 +1910,18 @@ gst_fal_server_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_ADMIN:
       g_value_set_boolean (value, self->admin);
       break;
+    case PROP_ALLOW_FETCH:
+      g_value_set_boxed (value, self->fetch_policy->allow);
+      break;
+    case PROP_MAX_FETCH_BYTES:
+      g_value_set_uint64 (value, self->fetch_policy->max_bytes);
+      break;
+    case PROP_MAX_PIXELS:
+      g_value_set_uint64 (value, self->fetch_policy->max_pixels);
+      break;
+    case PROP_FETCH_TIMEOUT:
+      g_value_set_uint (value, self->fetch_policy->timeout);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1916,6 +1948,7 @@ gst_fal_server_finalize (GObject * object)
   g_free (self->storage_dir);
   g_free (self->apps_file);
   g_free (self->url);
+  gst_fal_fetch_policy_free (self->fetch_policy);
   G_OBJECT_CLASS (gst_fal_server_parent_class)->finalize (object);
 }
 
@@ -1954,6 +1987,23 @@ gst_fal_server_class_init (GstFalServerClass * klass)
   properties[PROP_ADMIN] = g_param_spec_boolean ("admin", "Admin",
       "Serve the admin routes (/_admin/faults); they need the key", FALSE,
       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  /* the fetches of apps: see gstfalfetchpolicy.h and docs/server.md */
+  properties[PROP_ALLOW_FETCH] = g_param_spec_boxed ("allow-fetch",
+      "Allow fetch", "Hosts apps may fetch media from: patterns (public, "
+      "ADDRESS[/BITS], HOST-GLOB[:PORT]); default public addresses only",
+      G_TYPE_STRV, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_MAX_FETCH_BYTES] = g_param_spec_uint64 ("max-fetch-bytes",
+      "Max fetch bytes", "Largest input media of an app, in bytes (0 = none)",
+      0, G_MAXUINT64, GST_FAL_DEFAULT_MAX_FETCH_BYTES,
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_MAX_PIXELS] = g_param_spec_uint64 ("max-pixels",
+      "Max pixels", "Largest input image of an app, in pixels (0 = none)",
+      0, G_MAXUINT64, GST_FAL_DEFAULT_MAX_PIXELS,
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_FETCH_TIMEOUT] = g_param_spec_uint ("fetch-timeout",
+      "Fetch timeout", "Longest fetch of an input media, in seconds "
+      "(0 = none)", 0, G_MAXUINT, GST_FAL_DEFAULT_FETCH_TIMEOUT,
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPERTIES, properties);
 }
 
@@ -1965,6 +2015,7 @@ gst_fal_server_init (GstFalServer * self)
   self->n_workers = DEFAULT_WORKERS;
   self->auth = gst_fal_auth_new (g_getenv ("FAL_KEY"));
   self->max_body = DEFAULT_MAX_BODY;
+  self->fetch_policy = gst_fal_fetch_policy_new ();
   g_mutex_init (&self->lock);
   self->rand = g_rand_new ();
   self->requests = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,

@@ -21,6 +21,10 @@ G_DECLARE_FINAL_TYPE (GstFalServer, gst_fal_server, GST_FAL, SERVER, GObject)
  *  "url"          (string, read-only) "http://127.0.0.1:PORT" once started
  *  "admin"        (boolean, default FALSE) serve the admin routes (/_admin/faults),
  *                 which need the key
+ *  "allow-fetch"  (GStrv) hosts apps fetch media from (default: public ones)
+ *  "max-fetch-bytes" (uint64, default 64 MiB) largest input media of an app
+ *  "max-pixels"   (uint64, default 50 000 000) largest input image of an app
+ *  "fetch-timeout" (uint, seconds, default 30) longest fetch of input media
  */
 
 GstFalServer *gst_fal_server_new (void);

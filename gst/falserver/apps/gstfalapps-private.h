@@ -70,11 +70,24 @@ gboolean gst_fal_apps_run_pipeline (GstFalAppCall * call,
     GError ** error);
 void gst_fal_pipeline_run_clear (GstFalPipelineRun * run);
 
-/* The beginning and the end of an image app's pipeline description. */
-#define GST_FAL_APPS_DECODE_HEAD \
-  "appsrc name=fal-src ! decodebin ! videoconvert ! identity name=fal-input ! "
+/* The beginning of an image app's pipeline: the input image, decoded by
+ * @decoder from @caps, then @rest (the app's pipeline and its tail). */
+gchar *gst_fal_apps_image_description (const gchar * caps,
+    const gchar * decoder, const gchar * rest);
+/* The end of an image app's pipeline description. */
 #define GST_FAL_APPS_PNG_TAIL \
   " ! videoconvert ! pngenc ! appsink name=fal-sink sync=false"
+
+/* Runs an image app's pipeline (@rest, after the decoded input) on @image:
+ * its type is sniffed from its bytes and only PNG, JPEG and WebP are decoded,
+ * each by its own decoder (no decodebin: no demuxer, no playlist, no URL
+ * opened); its size is read from its header and more pixels than the call's
+ * max-pixels are refused before anything decodes. Anything else is a 422
+ * naming image_url and what it is. */
+gboolean gst_fal_apps_run_image_pipeline (GstFalAppCall * call,
+    const gchar * rest, GBytes * image, const gchar * message_name,
+    GstFalPipelineSetup setup, gpointer setup_data, GstFalPipelineRun * run,
+    GError ** error);
 
 /* Fetches the input's image_url (validated to be present). */
 GBytes *gst_fal_apps_fetch_image (GstFalAppCall * call, GError ** error);

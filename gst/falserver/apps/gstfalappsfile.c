@@ -6,6 +6,8 @@
  * input=image_url
  * inputs=brightness=balance.brightness;contrast=balance.contrast
  * output=image | image/jpeg | messages:<name> | faces | symbols
+ * max-pixels=50000000
+ * max-fetch-bytes=67108864
  *
  * See docs/apps.md.
  */
@@ -34,10 +36,11 @@ typedef struct
 typedef struct
 {
   gchar *name;
-  gchar *description;           /* the whole pipeline, decode to sink */
+  gchar *description;           /* the pipeline after the decoded input */
   gchar *message_name;
   OutputKind output;
   GPtrArray *mappings;          /* (element-type InputMapping) */
+  guint64 max_pixels, max_fetch_bytes;  /* 0: the server's */
 } FileApp;
 
 static void
@@ -137,11 +140,12 @@ file_app_run (GstFalAppCall * call, gpointer app_data, GError ** error)
   GstFalPipelineRun run;
   JsonNode *output = NULL;
 
+  gst_fal_app_call_set_limits (call, app->max_fetch_bytes, app->max_pixels);
   image = gst_fal_apps_fetch_image (call, error);
   if (image == NULL)
     return gst_fal_apps_input_error (call, "image_url", error);
 
-  if (!gst_fal_apps_run_pipeline (call, app->description, image,
+  if (!gst_fal_apps_run_image_pipeline (call, app->description, image,
           app->output == OUTPUT_IMAGE ? NULL : app->message_name,
           apply_inputs, setup_data, &run, error)) {
     gst_fal_pipeline_run_clear (&run);
@@ -207,7 +211,7 @@ parse_output (FileApp * app, const gchar * output, const gchar * pipeline,
         "faces or symbols)", app->name, output);
     return FALSE;
   }
-  *description = g_strconcat (GST_FAL_APPS_DECODE_HEAD, pipeline, tail, NULL);
+  *description = g_strconcat (pipeline, tail, NULL);
   return TRUE;
 }
 
@@ -306,6 +310,7 @@ build_input_schema (FileApp * app, gchar ** inputs, GError ** error)
   g_autoptr (GError) parse_error = NULL;
   g_autoptr (GstElement) pipeline = NULL;
   g_autoptr (JsonNode) root = json_node_new (JSON_NODE_OBJECT);
+  g_autofree gchar *description = NULL;
   JsonObject *schema = json_object_new ();
   JsonObject *properties = json_object_new ();
   JsonObject *image_url = json_object_new ();
@@ -323,7 +328,10 @@ build_input_schema (FileApp * app, gchar ** inputs, GError ** error)
       "URL or data URI of the input image");
   json_object_set_object_member (properties, "image_url", image_url);
 
-  pipeline = gst_parse_launch_full (app->description, NULL,
+  /* checked with one of the decoders the runs choose from */
+  description = gst_fal_apps_image_description ("image/png", "pngdec",
+      app->description);
+  pipeline = gst_parse_launch_full (description, NULL,
       GST_PARSE_FLAG_FATAL_ERRORS, &parse_error);
   if (pipeline == NULL) {
     g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
@@ -377,6 +385,25 @@ build_input_schema (FileApp * app, gchar ** inputs, GError ** error)
   return json_to_string (root, FALSE);
 }
 
+/* An optional positive limit; 0 when absent. */
+static gboolean
+get_limit (GKeyFile * key_file, const gchar * group, const gchar * key,
+    guint64 * limit, GError ** error)
+{
+  g_autoptr (GError) local_error = NULL;
+
+  *limit = 0;
+  if (!g_key_file_has_key (key_file, group, key, NULL))
+    return TRUE;
+  *limit = g_key_file_get_uint64 (key_file, group, key, &local_error);
+  if (local_error || *limit == 0) {
+    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+        "app %s: %s must be a positive number", group, key);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 static gboolean
 register_group (GstFalAppRegistry * registry, GKeyFile * key_file,
     const gchar * group, GError ** error)
@@ -411,7 +438,10 @@ register_group (GstFalAppRegistry * registry, GKeyFile * key_file,
   app->name = g_strdup (group);
   app->mappings = g_ptr_array_new_with_free_func (
       (GDestroyNotify) input_mapping_free);
-  if (!parse_output (app, output ? g_strstrip (output) : "image", pipeline,
+  if (!get_limit (key_file, group, "max-pixels", &app->max_pixels, error)
+      || !get_limit (key_file, group, "max-fetch-bytes",
+          &app->max_fetch_bytes, error)
+      || !parse_output (app, output ? g_strstrip (output) : "image", pipeline,
           &app->description, &output_schema, error)
       || !(input_schema = build_input_schema (app, inputs, error))) {
     file_app_free (app);

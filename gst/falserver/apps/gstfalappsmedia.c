@@ -378,7 +378,7 @@ ocr_run (GstFalAppCall * call, gpointer app_data, GError ** error)
   image = gst_fal_apps_fetch_image (call, error);
   if (image == NULL)
     return gst_fal_apps_input_error (call, "image_url", error);
-  if (!gst_fal_apps_run_pipeline (call, GST_FAL_APPS_DECODE_HEAD
+  if (!gst_fal_apps_run_image_pipeline (call,
           "videoconvert ! video/x-raw,format=GRAY8" GST_FAL_APPS_PNG_TAIL,
           image, NULL, NULL, NULL, &run, error) || run.sample == NULL) {
     gst_fal_pipeline_run_clear (&run);

@@ -3,7 +3,9 @@
 #include "config.h"
 #endif
 
+#include <string.h>
 #include <gst/app/app.h>
+#include <gst/base/gsttypefindhelper.h>
 #include <gst/video/video.h>
 
 #include "gstfalapps-private.h"
@@ -223,6 +225,230 @@ gst_fal_pipeline_run_clear (GstFalPipelineRun * run)
 {
   g_clear_pointer (&run->sample, gst_sample_unref);
   g_clear_pointer (&run->messages, g_ptr_array_unref);
+}
+
+/* ---- the input image: sniffed, its size read, then decoded ---- */
+
+typedef struct
+{
+  const gchar *caps;
+  const gchar *decoder;
+    gboolean (*parse) (const guint8 * data, gsize size, guint32 * width,
+      guint32 * height, gsize * end);
+} ImageType;
+
+static guint32
+read_be32 (const guint8 * p)
+{
+  return (guint32) p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
+}
+
+static guint32
+read_le32 (const guint8 * p)
+{
+  return (guint32) p[3] << 24 | p[2] << 16 | p[1] << 8 | p[0];
+}
+
+/* IHDR's size; the image ends after IEND. */
+static gboolean
+parse_png (const guint8 * data, gsize size, guint32 * width,
+    guint32 * height, gsize * end)
+{
+  gsize i = 8;
+
+  if (size < 8 + 25 || memcmp (data, "\211PNG\r\n\032\n", 8)
+      || memcmp (data + 12, "IHDR", 4))
+    return FALSE;
+  *width = read_be32 (data + 16);
+  *height = read_be32 (data + 20);
+  *end = size;
+  while (i + 12 <= size) {
+    guint32 length = read_be32 (data + i);
+
+    if (length > size - i - 12)
+      break;                    /* cut short: the decoder says so */
+    if (!memcmp (data + i + 4, "IEND", 4)) {
+      *end = i + 12 + length;
+      break;
+    }
+    i += 12 + length;
+  }
+  return TRUE;
+}
+
+static gboolean
+is_jpeg_sof (guint8 marker)
+{
+  return marker >= 0xc0 && marker <= 0xcf && marker != 0xc4
+      && marker != 0xc8 && marker != 0xcc;
+}
+
+/* The frame header's size; the image ends after EOI. Segments are walked
+ * and entropy-coded data skipped, so that a second image after the first
+ * one is never decoded. */
+static gboolean
+parse_jpeg (const guint8 * data, gsize size, guint32 * width,
+    guint32 * height, gsize * end)
+{
+  gboolean sized = FALSE;
+  gsize i = 2;
+
+  if (size < 4 || data[0] != 0xff || data[1] != 0xd8 || data[2] != 0xff)
+    return FALSE;
+  *end = size;
+  while (i + 2 <= size) {
+    guint8 marker;
+    guint length;
+
+    if (data[i] != 0xff)
+      return FALSE;
+    marker = data[i + 1];
+    if (marker == 0xff) {       /* fill byte */
+      i++;
+      continue;
+    }
+    if (marker == 0xd8) {       /* another image: not decoded */
+      *end = i;
+      break;
+    }
+    i += 2;
+    if (marker == 0xd9) {
+      *end = i;
+      break;
+    }
+    if (marker == 0x01 || (marker >= 0xd0 && marker <= 0xd7))
+      continue;
+    if (i + 2 > size)
+      break;
+    length = data[i] << 8 | data[i + 1];
+    if (length < 2 || i + length > size)
+      break;
+    if (is_jpeg_sof (marker)) {
+      if (sized || length < 7)
+        return FALSE;
+      *height = data[i + 3] << 8 | data[i + 4];
+      *width = data[i + 5] << 8 | data[i + 6];
+      sized = TRUE;
+    }
+    i += length;
+    if (marker == 0xda)
+      while (i + 1 < size && (data[i] != 0xff || data[i + 1] == 0x00
+              || (data[i + 1] >= 0xd0 && data[i + 1] <= 0xd7)))
+        i++;
+  }
+  return sized;
+}
+
+/* The canvas of a lossy, lossless or extended WebP; it ends where RIFF
+ * says. */
+static gboolean
+parse_webp (const guint8 * data, gsize size, guint32 * width,
+    guint32 * height, gsize * end)
+{
+  guint32 bits;
+
+  if (size < 30 || memcmp (data, "RIFF", 4) || memcmp (data + 8, "WEBP", 4))
+    return FALSE;
+  *end = MIN (size, (gsize) read_le32 (data + 4) + 8);
+  if (!memcmp (data + 12, "VP8 ", 4) && data[23] == 0x9d && data[24] == 0x01
+      && data[25] == 0x2a) {
+    *width = (data[26] | data[27] << 8) & 0x3fff;
+    *height = (data[28] | data[29] << 8) & 0x3fff;
+  } else if (!memcmp (data + 12, "VP8L", 4) && data[20] == 0x2f) {
+    bits = read_le32 (data + 21);
+    *width = (bits & 0x3fff) + 1;
+    *height = ((bits >> 14) & 0x3fff) + 1;
+  } else if (!memcmp (data + 12, "VP8X", 4)) {
+    *width = (data[24] | data[25] << 8 | data[26] << 16) + 1;
+    *height = (data[27] | data[28] << 8 | data[29] << 16) + 1;
+  } else {
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static const ImageType image_types[] = {
+  {"image/png", "pngdec", parse_png},
+  {"image/jpeg", "jpegdec", parse_jpeg},
+  {"image/webp", "webpdec", parse_webp},
+};
+
+gchar *
+gst_fal_apps_image_description (const gchar * caps, const gchar * decoder,
+    const gchar * rest)
+{
+  return g_strdup_printf ("appsrc name=fal-src caps=%s ! %s ! videoconvert ! "
+      "identity name=fal-input ! %s", caps, decoder, rest);
+}
+
+/* What @image is, for the error: its sniffed media type, else unknown. */
+static void
+set_not_an_image (GBytes * image, GError ** error)
+{
+  gsize size;
+  const guint8 *data = g_bytes_get_data (image, &size);
+  g_autoptr (GstCaps) caps = gst_type_find_helper_for_data (NULL, data,
+      MIN (size, 64 * 1024), NULL);
+  const gchar *type = caps && !gst_caps_is_empty (caps) ?
+      gst_structure_get_name (gst_caps_get_structure (caps, 0)) : NULL;
+
+  if (type && g_str_has_prefix (type, "image/"))
+    g_set_error (error, GST_FAL_APP_ERROR, 422, "image_url is %s, not an "
+        "image of a type the apps decode (PNG, JPEG or WebP)", type);
+  else if (type)
+    g_set_error (error, GST_FAL_APP_ERROR, 422, "image_url is not an image: "
+        "it is %s", type);
+  else
+    g_set_error_literal (error, GST_FAL_APP_ERROR, 422, "image_url is not an "
+        "image: its type is unknown");
+}
+
+gboolean
+gst_fal_apps_run_image_pipeline (GstFalAppCall * call, const gchar * rest,
+    GBytes * image, const gchar * message_name, GstFalPipelineSetup setup,
+    gpointer setup_data, GstFalPipelineRun * run, GError ** error)
+{
+  guint64 max_pixels = gst_fal_app_call_get_max_pixels (call);
+  g_autoptr (GstElementFactory) factory = NULL;
+  g_autoptr (GBytes) first = NULL;
+  g_autofree gchar *description = NULL;
+  const ImageType *type = NULL;
+  guint32 width = 0, height = 0;
+  gsize size, end = 0;
+  const guint8 *data = g_bytes_get_data (image, &size);
+  guint i;
+
+  memset (run, 0, sizeof (*run));
+  for (i = 0; i < G_N_ELEMENTS (image_types) && !type; i++)
+    if (image_types[i].parse (data, size, &width, &height, &end))
+      type = &image_types[i];
+  if (!type) {
+    set_not_an_image (image, error);
+    return FALSE;
+  }
+  if (width == 0 || height == 0) {
+    g_set_error (error, GST_FAL_APP_ERROR, 422, "image_url is not a "
+        "decodable image: its %s header gives no size", type->caps);
+    return FALSE;
+  }
+  if (max_pixels && (guint64) width * height > max_pixels) {
+    g_set_error (error, GST_FAL_APP_ERROR, 422, "image_url has %ux%u "
+        "pixels, more than the limit of %" G_GUINT64_FORMAT " pixels "
+        "(max-pixels)", width, height, max_pixels);
+    return FALSE;
+  }
+  factory = gst_element_factory_find (type->decoder);
+  if (!factory) {
+    g_set_error (error, GST_FAL_APP_ERROR, 422, "image_url is %s, which "
+        "this server cannot decode (no %s)", type->caps, type->decoder);
+    return FALSE;
+  }
+  /* one image: whatever follows its end is not decoded */
+  first = g_bytes_new_from_bytes (image, 0, end);
+  description = gst_fal_apps_image_description (type->caps, type->decoder,
+      rest);
+  return gst_fal_apps_run_pipeline (call, description, first, message_name,
+      setup, setup_data, run, error);
 }
 
 GBytes *

@@ -12,7 +12,7 @@
 static GstFalServer *server;
 static SoupSession *session;
 
-static void
+G_GNUC_UNUSED static void
 start_server (const gchar * apps_file)
 {
   GError *error = NULL;
@@ -204,7 +204,7 @@ read_test_file (const gchar * name)
 
 /* The output image of an image app: checks the answer's shape, fetches and
  * decodes it. */
-static GstSample *
+G_GNUC_UNUSED static GstSample *
 fetch_output_image (JsonObject * output, gint * width, gint * height)
 {
   JsonObject *image = json_object_get_object_member (output, "image");

@@ -300,7 +300,7 @@ GST_START_TEST (test_image_errors)
   item = json_array_get_object_element (json_object_get_array_member (answer,
           "detail"), 0);
   fail_unless (strstr (json_object_get_string_member (item, "msg"),
-          "not a decodable image") != NULL);
+          "not an image") != NULL);
   json_object_unref (answer);
 }
 
