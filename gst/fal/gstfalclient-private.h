@@ -28,6 +28,9 @@ struct _GstFalClient
   GThread *thread;
   GMainContext *context;
   GstFalSessionThread *session_thread;
+  /* session thread only: when an answer was last read in full, that is
+   * when a kept-alive connection last went idle (monotonic, 0 = never) */
+  gint64 last_answer_time;
 };
 
 /* Session thread only. */

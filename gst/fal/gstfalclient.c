@@ -59,8 +59,12 @@ session_thread_run (gpointer user_data)
   GstFalSessionThread *st = user_data;
 
   g_main_context_push_thread_default (st->context);
+  /* idle connections are closed before the servers close them: nginx
+   * keeps them 75 s, cloud load balancers 60 s or more, gst-fal serve
+   * 60 s or more (POSTs keep a shorter margin: gstfalhttp.c) */
   st->session = soup_session_new_with_options ("max-conns", 256,
-      "max-conns-per-host", 64, "timeout", 0, "idle-timeout", 60, NULL);
+      "max-conns-per-host", 64, "timeout", 0, "idle-timeout",
+      GST_FAL_IDLE_TIMEOUT, NULL);
   if (st->direct)
     soup_session_set_proxy_resolver (st->session, NULL);
   g_main_loop_run (st->loop);

@@ -12,6 +12,15 @@
 
 G_BEGIN_DECLS
 
+/* Seconds an idle kept-alive connection is kept (the session's
+ * "idle-timeout"): below the keep-alive time of the servers it talks to. */
+#define GST_FAL_IDLE_TIMEOUT 30
+/* Seconds since the last answer within which a POST may go on a kept-alive
+ * connection: below the shortest keep-alive time in common use (5 s:
+ * Node.js, uvicorn, Apache), so that the server is not closing it as the
+ * POST arrives (gstfalhttp.c, "Connection reuse"). */
+#define GST_FAL_POST_REUSE_IDLE 4
+
 typedef enum {
   /* Never retried (e.g. a submit after the request may have been sent). */
   GST_FAL_RETRY_NONE,

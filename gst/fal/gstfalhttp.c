@@ -61,6 +61,11 @@ typedef struct
   GSource *timer;
   GSource *retry_timer;
   goffset received;
+  /* connection reuse (see "Connection reuse" below) */
+  gboolean reused;              /* the attempt went on a kept-alive one */
+  gboolean wrote_body;          /* libsoup wrote the whole request */
+  gboolean new_connection;      /* the next attempt opens a connection */
+  gboolean resent;              /* the one resend of a POST was used */
 } Exchange;
 
 void
@@ -282,6 +287,9 @@ clear_attempt (Exchange * ex)
     g_clear_pointer (&ex->timer, g_source_unref);
   }
   g_clear_object (&ex->attempt_cancellable);
+  /* libsoup may keep the message a while: its signals no longer come here */
+  if (ex->msg)
+    g_signal_handlers_disconnect_by_data (ex->msg, ex);
   g_clear_object (&ex->msg);
   g_clear_object (&ex->stream);
   g_clear_pointer (&ex->buffer, g_byte_array_unref);
@@ -389,6 +397,18 @@ on_retry_timer (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Starts another attempt after @delay seconds, from the session's loop. */
+static void
+schedule_attempt (GTask * task, gdouble delay)
+{
+  Exchange *ex = g_task_get_task_data (task);
+
+  clear_attempt (ex);
+  ex->retry_timer = g_timeout_source_new ((guint) (delay * 1000));
+  g_source_set_callback (ex->retry_timer, on_retry_timer, task, NULL);
+  g_source_attach (ex->retry_timer, g_main_context_get_thread_default ());
+}
+
 /* Schedules another attempt after @delay seconds; FALSE when out of retries.
  * Past the deadline there is no other attempt: it fails the exchange itself
  * with the timeout and returns TRUE. */
@@ -408,10 +428,7 @@ schedule_retry (GTask * task, gdouble delay, const gchar * why)
     delay = backoff_delay (ex);
   g_debug ("%s %s: %s, retry %u/%u in %.3f s", ex->method, ex->label, why,
       ex->attempt, ex->settings.max_retries, delay);
-  clear_attempt (ex);
-  ex->retry_timer = g_timeout_source_new ((guint) (delay * 1000));
-  g_source_set_callback (ex->retry_timer, on_retry_timer, task, NULL);
-  g_source_attach (ex->retry_timer, g_main_context_get_thread_default ());
+  schedule_attempt (task, delay);
   return TRUE;
 }
 
@@ -476,6 +493,19 @@ body_truncated (Exchange * ex, SoupMessageHeaders * headers)
 
 static void handle_transport_error (GTask * task, GError * error);
 
+/* The attempt failed on a kept-alive connection before libsoup had written
+ * the whole request ("wrote-body" never fired): the server never had it
+ * whole, so it cannot have acted on it, whatever the method. A timeout or a
+ * cancellation is the caller's, a TLS error no stale connection's. */
+static gboolean
+failed_unsent (Exchange * ex, GError * error)
+{
+  return ex->reused && !ex->wrote_body && !ex->resent && !ex->timed_out
+      && error->domain == G_IO_ERROR
+      && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+      && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+}
+
 static void
 handle_response (GTask * task)
 {
@@ -524,6 +554,19 @@ handle_transport_error (GTask * task, GError * error)
   if (deadline_reached (ex)) {
     g_error_free (error);
     complete (task, NULL, deadline_error (ex));
+    return;
+  }
+  if (failed_unsent (ex, error)) {
+    /* sent again once, at once, on a new connection; not a retry: it
+     * counts against neither max-retries nor the backoff */
+    g_debug ("%s %s: %s on a kept-alive connection before the request was "
+        "written: sent again on a new one", ex->method, ex->label,
+        error->message);
+    g_error_free (error);
+    ex->resent = TRUE;
+    ex->new_connection = TRUE;
+    ex->attempt--;
+    schedule_attempt (task, 0);
     return;
   }
   if (ex->timed_out) {
@@ -623,6 +666,8 @@ on_read (GObject * source, GAsyncResult * result, gpointer user_data)
     return;
   }
   if (g_bytes_get_size (bytes) == 0) {
+    /* the answer is read: its connection, if kept alive, is idle now */
+    task_client (task)->last_answer_time = g_get_monotonic_time ();
     handle_response (task);
     return;
   }
@@ -664,14 +709,83 @@ on_sent (GObject * source, GAsyncResult * result, gpointer user_data)
       G_PRIORITY_DEFAULT, ex->attempt_cancellable, on_read, task);
 }
 
-/* A redirect away from the fal hosts must not carry the key along. */
+/* Connection reuse
+ *
+ * Every exchange may go on a kept-alive connection of the session. Three
+ * things make that safe:
+ *
+ * 1. libsoup's own resend. A GET or PUT on a kept-alive connection that the
+ *    server had closed reads EOF before any header; libsoup then resends it
+ *    (the message is "restarted" with no status yet). If it resends on
+ *    another idle connection at once, the resend's I/O is already running
+ *    when the first attempt's deferred callback arrives, and libsoup (3.2 up
+ *    to at least 3.7) takes that stale callback for the resend's failure:
+ *    it finishes the resend's I/O and then dereferences it (a NULL I/O in
+ *    run_until_read_done, a crash). A resend on a new connection connects
+ *    asynchronously first, so the stale callback arrives while the resend
+ *    has not started its I/O, and libsoup ignores it. So on_restarted()
+ *    asks for a new connection for libsoup's resends. This relies on an
+ *    order of callbacks that libsoup does not document:
+ *    tests/check/libs/retry.c runs the scenario many times over.
+ *
+ * 2. POSTs. libsoup never resends a POST and never puts one on a kept-alive
+ *    connection unless it is flagged SOUP_MESSAGE_IDEMPOTENT. A POST is
+ *    flagged so only while the client read an answer less than
+ *    GST_FAL_POST_REUSE_IDLE seconds ago, so its connection is young
+ *    against any server's keep-alive time (and libsoup drops an idle
+ *    connection that the server has already closed: it reads EOF from it
+ *    before reuse). What remains is a server that closes the connection as
+ *    the POST travels. Then:
+ *    - the request was not written whole ("wrote-body" did not fire): the
+ *      server never had it, it is sent once more on a new connection
+ *      (failed_unsent());
+ *    - it was written whole: the server may have read it, acted on it and
+ *      died; that is indistinguishable from a server that closed first, so
+ *      it fails as on a new connection and is not sent again (a submit that
+ *      may have been accepted is never sent twice).
+ *
+ * 3. Idle connections are closed after GST_FAL_IDLE_TIMEOUT, before the
+ *    servers close them; libsoup honours a server's Connection: close (and
+ *    so keep-alive limits, announced that way). */
+
+static void
+on_network_event (SoupMessage * msg, GSocketClientEvent event,
+    GIOStream * connection, gpointer user_data)
+{
+  Exchange *ex = user_data;
+
+  /* only a connection being made reports events */
+  ex->reused = FALSE;
+}
+
+static void
+on_wrote_body (SoupMessage * msg, gpointer user_data)
+{
+  Exchange *ex = user_data;
+
+  ex->wrote_body = TRUE;
+}
+
+/* libsoup's resend gets a new connection (see above); a redirect away from
+ * the fal hosts must not carry the key along. */
 static void
 on_restarted (SoupMessage * msg, gpointer user_data)
 {
   Exchange *ex = user_data;
-  g_autofree gchar *url = g_uri_to_string (soup_message_get_uri (msg));
+  g_autofree gchar *url = NULL;
   guint i;
 
+  if (soup_message_get_status (msg) == SOUP_STATUS_NONE) {
+    /* not a redirect (3xx) nor an authentication (401/407): libsoup sends
+     * the same request again after a kept-alive connection failed */
+    soup_message_add_flags (msg, SOUP_MESSAGE_NEW_CONNECTION);
+    ex->reused = FALSE;
+    ex->wrote_body = FALSE;
+    return;
+  }
+  if (ex->authorization == NULL)
+    return;
+  url = g_uri_to_string (soup_message_get_uri (msg));
   for (i = 0; i < G_N_ELEMENTS (ex->fal_urls); i++) {
     if (gst_fal_url_is_under (url, ex->fal_urls[i]))
       return;
@@ -700,20 +814,27 @@ start_attempt (GTask * task)
             "%s: invalid URL \"%s\"", ex->label, ex->url));
     return;
   }
-  /* libsoup 3.2 resends a GET whose kept-alive connection was closed on an
-   * idle one, and may then also fail it and crash (a NULL I/O in
-   * run_until_read_done). Our own retries replace its resend: every
-   * exchange gets a connection of its own, as POSTs always do. */
-  if (soup_get_major_version () == 3 && soup_get_minor_version () < 4)
+  /* connection reuse: see above */
+  if (ex->new_connection) {
     soup_message_add_flags (ex->msg, SOUP_MESSAGE_NEW_CONNECTION);
+    ex->new_connection = FALSE;
+  } else if (g_str_equal (ex->method, "POST") && client->last_answer_time
+      && g_get_monotonic_time () - client->last_answer_time <
+      GST_FAL_POST_REUSE_IDLE * G_USEC_PER_SEC) {
+    soup_message_add_flags (ex->msg, SOUP_MESSAGE_IDEMPOTENT);
+  }
+  ex->reused = TRUE;
+  ex->wrote_body = FALSE;
+  g_signal_connect (ex->msg, "network-event", G_CALLBACK (on_network_event),
+      ex);
+  g_signal_connect (ex->msg, "wrote-body", G_CALLBACK (on_wrote_body), ex);
+  g_signal_connect (ex->msg, "restarted", G_CALLBACK (on_restarted), ex);
   headers = soup_message_get_request_headers (ex->msg);
   soup_message_headers_replace (headers, "Accept", ex->accept);
   if (ex->user_agent)
     soup_message_headers_replace (headers, "User-Agent", ex->user_agent);
-  if (ex->authorization) {
+  if (ex->authorization)
     soup_message_headers_replace (headers, "Authorization", ex->authorization);
-    g_signal_connect (ex->msg, "restarted", G_CALLBACK (on_restarted), ex);
-  }
   for (i = 0; ex->headers && ex->headers[i] && ex->headers[i + 1]; i += 2)
     soup_message_headers_replace (headers, ex->headers[i], ex->headers[i + 1]);
   if (ex->body)
