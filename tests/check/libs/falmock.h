@@ -20,6 +20,10 @@
  *   fal_mock_wait_count() (waits for a number of matching requests).
  * - fal_mock_respond_json(), fal_mock_reset_connection() (closes the socket
  *   without an answer), fal_mock_sse_begin()/_send()/_end().
+ * - fal_mock_connections(): how many connections carried requests (tests of
+ *   connection reuse count them, they never time anything);
+ *   fal_mock_connection_requests(): the how-manieth request of its
+ *   connection a message is.
  *
  * A tiny fal queue (fal_mock_add_app()): submit, status, status stream (SSE),
  * result and cancel under /queue, sync run and /stream under /run, for apps
@@ -28,7 +32,10 @@
  *
  * Servers that never answer, below HTTP (fal_mock_socket_new()): one that
  * accepts and stays silent, one that resets every connection, one that
- * closes every connection without answering. And fal_mock_watchdog_new(),
+ * closes every connection without answering; and two that answer, for
+ * connection reuse: one closes each connection right after an answer that
+ * announced keep-alive, one resets a kept-alive connection when a second
+ * request starts on it. And fal_mock_watchdog_new(),
  * a bound for tests of calls that must end by themselves.
  */
 #pragma once
@@ -37,6 +44,8 @@
 #include <libsoup/soup.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 typedef struct _FalMock FalMock;
 
@@ -113,6 +122,7 @@ struct _FalMock
   GHashTable *apps;             /* app id → FalMockApp* */
   GHashTable *jobs;             /* request id → FalMockJob* (mock thread) */
   guint next_id;
+  guint connections;            /* that carried a request, under lock */
 };
 
 static inline void
@@ -252,6 +262,27 @@ fal_mock_count_locked (FalMock * mock, const gchar * method,
     count += fal_mock_request_matches (g_ptr_array_index (mock->requests, i),
         method, path);
   return count;
+}
+
+/* Connections that carried at least one request so far. */
+static inline guint
+fal_mock_connections (FalMock * mock)
+{
+  guint count;
+
+  g_mutex_lock (&mock->lock);
+  count = mock->connections;
+  g_mutex_unlock (&mock->lock);
+  return count;
+}
+
+/* 1 for the first request on its connection, 2 for the next, ... (mock
+ * thread only) */
+static inline guint
+fal_mock_connection_requests (SoupServerMessage * msg)
+{
+  return GPOINTER_TO_UINT (g_object_get_data (G_OBJECT
+          (soup_server_message_get_socket (msg)), "falmock-requests"));
 }
 
 static inline guint
@@ -692,6 +723,15 @@ fal_mock_dispatch (SoupServer * server, SoupServerMessage * msg,
       (soup_server_message_get_request_body (msg));
 
   g_mutex_lock (&mock->lock);
+  {
+    GObject *socket = G_OBJECT (soup_server_message_get_socket (msg));
+    guint n = GPOINTER_TO_UINT (g_object_get_data (socket,
+            "falmock-requests"));
+
+    if (n == 0)
+      mock->connections++;
+    g_object_set_data (socket, "falmock-requests", GUINT_TO_POINTER (n + 1));
+  }
   g_ptr_array_add (mock->requests, request);
   for (i = 0; i < mock->routes->len; i++) {
     FalMockRoute *route = g_ptr_array_index (mock->routes, i);
@@ -828,6 +868,13 @@ typedef enum
   FAL_MOCK_SOCKET_RESET,
   /* closes (FIN) every connection as soon as it is accepted, unanswered */
   FAL_MOCK_SOCKET_CLOSE,
+  /* answers one request (HTTP/1.1, keep-alive: no Connection: close), then
+   * closes the connection: the answer and the FIN go in one segment, so the
+   * client has the FIN by the time it reads the answer */
+  FAL_MOCK_SOCKET_ANSWER_CLOSE,
+  /* answers the first request of each connection (keep-alive) and resets
+   * the connection when the next request starts, without reading it */
+  FAL_MOCK_SOCKET_ANSWER_RESET,
 } FalMockSocketMode;
 
 typedef struct
@@ -839,7 +886,101 @@ typedef struct
   GPtrArray *held;              /* GSocket, accept thread only */
   gchar *url;
   gint accepted;
+  gint requests;                /* read whole, answering modes */
+  gint next_id;
 } FalMockSocket;
+
+/* Reads one request whole (no chunked bodies); FALSE at EOF or error. */
+static inline gboolean
+fal_mock_socket_read_request (FalMockSocket * ms, GSocket * socket,
+    gchar ** path)
+{
+  GByteArray *data = g_byte_array_new ();
+  gchar buffer[65536];
+  gssize n, head = -1, length = 0;
+  gboolean ok = FALSE;
+
+  while (TRUE) {
+    if (head < 0 && data->len > 0) {
+      gchar *end = g_strstr_len ((gchar *) data->data, data->len, "\r\n\r\n");
+
+      if (end) {
+        gchar **lines;
+        guint i;
+
+        head = end - (gchar *) data->data + 4;
+        data->data[head - 2] = '\0';
+        lines = g_strsplit ((gchar *) data->data, "\r\n", -1);
+        for (i = 1; lines[i]; i++) {
+          if (g_ascii_strncasecmp (lines[i], "Content-Length:", 15) == 0)
+            length = g_ascii_strtoll (lines[i] + 15, NULL, 10);
+        }
+        {
+          gchar **words = g_strsplit (lines[0], " ", 3);
+
+          *path = g_strdup (words[1]);
+          g_strfreev (words);
+        }
+        g_strfreev (lines);
+      }
+    }
+    if (head >= 0 && (gssize) data->len >= head + length) {
+      ok = TRUE;
+      break;
+    }
+    n = g_socket_receive (socket, buffer, sizeof buffer, ms->stop, NULL);
+    if (n <= 0)
+      break;
+    g_byte_array_append (data, (guint8 *) buffer, n);
+  }
+  g_byte_array_unref (data);
+  return ok;
+}
+
+/* 200 with a Queued status under /queue/, else {} */
+static inline void
+fal_mock_socket_answer (FalMockSocket * ms, GSocket * socket,
+    const gchar * path)
+{
+  gchar *body = g_str_has_prefix (path, "/queue/") ?
+      g_strdup_printf ("{\"status\": \"IN_QUEUE\", \"request_id\": "
+      "\"req-%d\", \"queue_position\": 0}", ++ms->next_id) : g_strdup ("{}");
+  gchar *answer = g_strdup_printf ("HTTP/1.1 200 OK\r\nContent-Type: "
+      "application/json\r\nContent-Length: %u\r\n\r\n%s",
+      (guint) strlen (body), body);
+
+  g_socket_send (socket, answer, strlen (answer), NULL, NULL);
+  g_free (answer);
+  g_free (body);
+}
+
+/* ANSWER_* modes: serves the connection in the accept thread. */
+static inline void
+fal_mock_socket_serve (FalMockSocket * ms, GSocket * socket)
+{
+  gchar *path = NULL;
+
+  if (ms->mode == FAL_MOCK_SOCKET_ANSWER_CLOSE)
+    g_socket_set_option (socket, IPPROTO_TCP, TCP_CORK, 1, NULL);
+  if (!fal_mock_socket_read_request (ms, socket, &path))
+    goto out;
+  g_atomic_int_inc (&ms->requests);
+  fal_mock_socket_answer (ms, socket, path);
+  if (ms->mode == FAL_MOCK_SOCKET_ANSWER_RESET) {
+    struct linger linger = { 1, 0 };
+
+    /* the next request: reset as soon as its first bytes arrive */
+    if (!g_socket_condition_timed_wait (socket, G_IO_IN, -1, ms->stop, NULL))
+      goto out;
+    setsockopt (g_socket_get_fd (socket), SOL_SOCKET, SO_LINGER, &linger,
+        sizeof linger);
+  }
+out:
+  /* closing with a request unread sends RST, otherwise FIN (with the
+   * corked answer) */
+  g_socket_close (socket, NULL);
+  g_free (path);
+}
 
 static inline gpointer
 fal_mock_socket_thread (gpointer data)
@@ -856,6 +997,12 @@ fal_mock_socket_thread (gpointer data)
       setsockopt (g_socket_get_fd (socket), SOL_SOCKET, SO_LINGER, &linger,
           sizeof linger);
       g_socket_close (socket, NULL);
+      g_object_unref (socket);
+      continue;
+    }
+    if (ms->mode == FAL_MOCK_SOCKET_ANSWER_CLOSE
+        || ms->mode == FAL_MOCK_SOCKET_ANSWER_RESET) {
+      fal_mock_socket_serve (ms, socket);
       g_object_unref (socket);
       continue;
     }
@@ -898,6 +1045,13 @@ static inline const gchar *
 fal_mock_socket_get_url (FalMockSocket * ms)
 {
   return ms->url;
+}
+
+/* Requests read whole so far (answering modes). */
+static inline guint
+fal_mock_socket_requests (FalMockSocket * ms)
+{
+  return g_atomic_int_get (&ms->requests);
 }
 
 /* Connections accepted so far. */

@@ -305,8 +305,9 @@ GST_START_TEST (test_submit_not_duplicated)
   g_autoptr (GstFalRequest) request = NULL;
   g_autoptr (JsonNode) warm = NULL;
 
-  /* a kept-alive connection first, then the submit fails after the server
-   * read it: it may have been accepted, so it is not sent again */
+  /* a kept-alive connection first, then the submit goes on it and fails
+   * after the server read it: it may have been accepted, so it is not sent
+   * again (on that connection or another) */
   warm = run_echo ("{}", &error);
   g_assert_no_error (error);
   fal_mock_add_handler (mock, "/queue/", reset, NULL);
@@ -316,6 +317,7 @@ GST_START_TEST (test_submit_not_duplicated)
   g_assert_error (error, GST_FAL_ERROR, GST_FAL_ERROR_SERVER);
   fail_unless (strstr (error->message, "local/echo: connection failed"));
   assert_equals_int (fal_mock_count (mock, "POST", "/queue/local/echo"), 1);
+  assert_equals_int (fal_mock_connections (mock), 1);
 }
 
 GST_END_TEST;
