@@ -10,6 +10,8 @@
 #include "gstfaljson-private.h"
 
 #define STREAM_IDLE_TIMEOUT 60.0
+/* How long the end of a status stream is awaited after COMPLETED */
+#define STREAM_DRAIN_MS 200
 
 struct _GstFalRequest
 {
@@ -671,6 +673,7 @@ typedef struct
   GSource *poll_source;
 
   GstFalSseParser *parser;
+  GSource *drain_source;
   /* stream events carry only new log lines: all the lines so far */
   GPtrArray *stream_logs;
   gboolean got_event;
@@ -727,6 +730,7 @@ follow_finish_task (GTask * task, FollowResult * result, GError * error)
   f->finished = TRUE;
   gst_fal_abort_watch_stop (&f->watch);
   destroy_source (&f->poll_source);
+  destroy_source (&f->drain_source);
   if (error)
     g_task_return_error (task, error);
   else
@@ -908,6 +912,18 @@ add_logs (GPtrArray * all, GPtrArray * logs)
     g_ptr_array_add (all, gst_fal_log_copy (g_ptr_array_index (logs, i)));
 }
 
+static gboolean
+on_drain_timeout (gpointer user_data)
+{
+  Follow *f = user_data;
+
+  g_clear_pointer (&f->drain_source, g_source_unref);
+  g_debug ("status stream still open %d ms after COMPLETED: cut",
+      STREAM_DRAIN_MS);
+  g_cancellable_cancel (f->stream_cancellable);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 on_stream_chunk (GBytes * chunk, gpointer user_data)
 {
@@ -951,8 +967,17 @@ on_stream_chunk (GBytes * chunk, gpointer user_data)
     if (gst_fal_status_get_kind (status) == GST_FAL_STATUS_COMPLETED)
       f->final = g_steal_pointer (&status);
   }
-  if (f->final || f->stream_error)
+  if (f->stream_error) {
     g_cancellable_cancel (f->stream_cancellable);
+  } else if (f->final && f->drain_source == NULL) {
+    /* the server ends the stream after COMPLETED, usually in the same
+     * packet: read to its end, so that its connection is kept alive for
+     * the next exchange (libsoup closes a cancelled one); a stream left
+     * open is cut a little later */
+    f->drain_source = g_timeout_source_new (STREAM_DRAIN_MS);
+    g_source_set_callback (f->drain_source, on_drain_timeout, f, NULL);
+    g_source_attach (f->drain_source, g_task_get_context (task));
+  }
 }
 
 static void
@@ -965,6 +990,7 @@ on_stream_done (GObject * source, GAsyncResult * result, gpointer user_data)
   g_autoptr (GError) error = NULL;
 
   f->busy = FALSE;
+  destroy_source (&f->drain_source);
   response = gst_fal_client_http_finish (GST_FAL_CLIENT (source), result,
       &error);
   if (f->abort != GST_FAL_ABORT_NONE) {
