@@ -896,6 +896,145 @@ GST_START_TEST (test_upload_modes)
 
 GST_END_TEST;
 
+/* A TCP relay in front of the server that counts the connections it
+ * takes (the server builds upload and file URLs from the Host header, so
+ * every exchange goes through it). */
+typedef struct
+{
+  GThread *thread;
+  GMainContext *context;
+  GMainLoop *loop;
+  GSocketService *service;
+  guint16 upstream_port;
+  gchar *url;
+  gint connections;
+  GMutex lock;
+  GCond cond;
+} Relay;
+
+static gboolean
+on_relay_incoming (GSocketService * service, GSocketConnection * down,
+    GObject * source, gpointer user_data)
+{
+  Relay *relay = user_data;
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketConnection) up = NULL;
+
+  g_atomic_int_inc (&relay->connections);
+  up = g_socket_client_connect_to_host (client, "127.0.0.1",
+      relay->upstream_port, NULL, NULL);
+  if (up == NULL)
+    return TRUE;
+  g_io_stream_splice_async (G_IO_STREAM (down), G_IO_STREAM (up),
+      G_IO_STREAM_SPLICE_CLOSE_STREAM1 | G_IO_STREAM_SPLICE_CLOSE_STREAM2,
+      G_PRIORITY_DEFAULT, NULL, NULL, NULL);
+  return TRUE;
+}
+
+static gpointer
+relay_thread (gpointer data)
+{
+  Relay *relay = data;
+  guint16 port;
+
+  g_main_context_push_thread_default (relay->context);
+  relay->service = g_socket_service_new ();
+  port = g_socket_listener_add_any_inet_port (G_SOCKET_LISTENER
+      (relay->service), NULL, NULL);
+  g_signal_connect (relay->service, "incoming",
+      G_CALLBACK (on_relay_incoming), relay);
+  g_socket_service_start (relay->service);
+  g_mutex_lock (&relay->lock);
+  relay->url = g_strdup_printf ("http://127.0.0.1:%u", port);
+  g_cond_signal (&relay->cond);
+  g_mutex_unlock (&relay->lock);
+  g_main_loop_run (relay->loop);
+  g_socket_service_stop (relay->service);
+  g_socket_listener_close (G_SOCKET_LISTENER (relay->service));
+  g_clear_object (&relay->service);
+  while (g_main_context_iteration (relay->context, FALSE));
+  g_main_context_pop_thread_default (relay->context);
+  return NULL;
+}
+
+static Relay *
+relay_new (const gchar * upstream)
+{
+  Relay *relay = g_new0 (Relay, 1);
+  g_autoptr (GUri) uri = g_uri_parse (upstream, G_URI_FLAGS_NONE, NULL);
+
+  relay->upstream_port = g_uri_get_port (uri);
+  g_mutex_init (&relay->lock);
+  g_cond_init (&relay->cond);
+  relay->context = g_main_context_new ();
+  relay->loop = g_main_loop_new (relay->context, FALSE);
+  relay->thread = g_thread_new ("relay", relay_thread, relay);
+  g_mutex_lock (&relay->lock);
+  while (relay->url == NULL)
+    g_cond_wait (&relay->cond, &relay->lock);
+  g_mutex_unlock (&relay->lock);
+  return relay;
+}
+
+static gboolean
+relay_quit (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+relay_free (Relay * relay)
+{
+  g_main_context_invoke (relay->context, relay_quit, relay->loop);
+  g_thread_join (relay->thread);
+  g_main_loop_unref (relay->loop);
+  g_main_context_unref (relay->context);
+  g_mutex_clear (&relay->lock);
+  g_cond_clear (&relay->cond);
+  g_free (relay->url);
+  g_free (relay);
+}
+
+#define REUSE_FRAMES 100
+
+/* Frames uploaded to the CDN, up to max-in-flight at once: the element's
+ * exchanges (initiate, upload, submit, status stream, result) reuse
+ * kept-alive connections, at most 0.1 new connections per frame. */
+GST_START_TEST (test_upload_cdn_reuses_connections)
+{
+  Relay *relay = relay_new (server_url);
+  GstElement *element = gst_element_factory_make ("falinfer", NULL);
+  GstHarness *h;
+  guint i;
+
+  g_object_set (element, "application", "local/echo", "server-url",
+      relay->url, "upload", 1 /* cdn */ , NULL);
+  h = gst_harness_new_with_element (element, "sink", "src");
+  gst_object_unref (element);
+  gst_harness_set_live (h, FALSE);
+  gst_harness_set_src_caps_str (h, FRAME_CAPS);
+  gst_harness_play (h);
+  for (i = 0; i < REUSE_FRAMES; i++)
+    fail_unless_equals_int (gst_harness_push (h, frame_new (h, i)),
+        GST_FLOW_OK);
+  for (i = 0; i < REUSE_FRAMES; i++) {
+    GstBuffer *out = gst_harness_pull (h);
+    GstFalResultMeta *meta = gst_buffer_get_fal_result_meta (out);
+
+    fail_unless (meta && meta->result_json, "frame %u: %s", i,
+        meta ? meta->error : "no result");
+    gst_buffer_unref (out);
+  }
+  gst_harness_teardown (h);
+  fail_unless (g_atomic_int_get (&relay->connections) <= REUSE_FRAMES / 10,
+      "%d connections for %d frames", g_atomic_int_get (&relay->connections),
+      REUSE_FRAMES);
+  relay_free (relay);
+}
+
+GST_END_TEST;
+
 /* Error cases: status expected, on-error fail or skip. */
 static void
 check_error (const gchar * application, const gchar * arguments,
@@ -1307,6 +1446,7 @@ falinfer_suite (void)
   tcase_add_test (tc, test_timeout_cancels_on_server);
   tcase_add_test (tc, test_bus_messages);
   tcase_add_test (tc, test_upload_modes);
+  tcase_add_test (tc, test_upload_cdn_reuses_connections);
   tcase_add_test (tc, test_error_401);
   tcase_add_test (tc, test_error_404);
   tcase_add_test (tc, test_error_422);
