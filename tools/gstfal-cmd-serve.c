@@ -28,6 +28,9 @@ typedef struct
   gint64 max_fetch_bytes;
   gint64 max_pixels;
   gint fetch_timeout;
+  gint header_timeout;
+  gint idle_timeout;
+  gint max_connections;
   gboolean list_apps;
 } ServeOptions;
 
@@ -79,6 +82,17 @@ parse_serve_options (int *argc, char ***argv, ServeOptions * opts,
           "50000000)", "PIXELS"},
     {"fetch-timeout", 0, 0, G_OPTION_ARG_INT, &opts->fetch_timeout,
         "longest fetch of an input media (default 30)", "SECONDS"},
+    {"header-timeout", 0, 0, G_OPTION_ARG_INT, &opts->header_timeout,
+          "a connection is closed when its request headers take longer, or "
+          "a request body stops as long (408) (default 10)", "SECONDS"},
+    {"idle-timeout", 0, 0, G_OPTION_ARG_INT, &opts->idle_timeout,
+          "a kept-alive connection is closed after waiting this long for its "
+          "next request; clients should reuse connections for less (default "
+          "75)", "SECONDS"},
+    {"max-connections", 0, 0, G_OPTION_ARG_INT, &opts->max_connections,
+          "open client connections at most; beyond, the one idle or waiting "
+          "for headers the longest is closed, else the new one gets 503 "
+          "(default 512)", "N"},
     {"list-apps", 0, 0, G_OPTION_ARG_NONE, &opts->list_apps,
         "print the apps, one per line, and exit", NULL},
     {NULL}
@@ -116,6 +130,14 @@ parse_serve_options (int *argc, char ***argv, ServeOptions * opts,
     gst_fal_cmd_usage_error ("%s: --port, --workers, --max-body, "
         "--max-fetch-bytes, --max-pixels and --fetch-timeout take a "
         "non-negative number (port at most 65535)", (*argv)[0]);
+    return FALSE;
+  }
+  if (opts->header_timeout < 0 || opts->header_timeout > 3600
+      || opts->idle_timeout < 0 || opts->idle_timeout > 86400
+      || opts->max_connections < 0 || opts->max_connections > 65536) {
+    gst_fal_cmd_usage_error ("%s: --header-timeout (at most 3600), "
+        "--idle-timeout (at most 86400) and --max-connections (at most "
+        "65536) take a positive number", (*argv)[0]);
     return FALSE;
   }
   return TRUE;
@@ -161,6 +183,13 @@ make_server (const ServeOptions * opts)
     g_object_set (server, "max-pixels", (guint64) opts->max_pixels, NULL);
   if (opts->fetch_timeout > 0)
     g_object_set (server, "fetch-timeout", (guint) opts->fetch_timeout, NULL);
+  if (opts->header_timeout > 0)
+    g_object_set (server, "header-timeout", (guint) opts->header_timeout, NULL);
+  if (opts->idle_timeout > 0)
+    g_object_set (server, "idle-timeout", (guint) opts->idle_timeout, NULL);
+  if (opts->max_connections > 0)
+    g_object_set (server, "max-connections", (guint) opts->max_connections,
+        NULL);
   return server;
 }
 

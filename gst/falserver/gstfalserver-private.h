@@ -239,4 +239,26 @@ typedef struct _GstFalListener GstFalListener;
 GstFalListener *gst_fal_listener_new (SoupServer * soup, GSocket * socket);
 void gst_fal_listener_free (GstFalListener * listener);
 
+/* ---- request limits (gstfallimits.c) ---- */
+
+typedef struct _GstFalLimits GstFalLimits;
+
+/* Times out the connections of @soup whose request headers take longer than
+ * @header_timeout seconds, whose body stops for as long, or that stay idle
+ * between requests @idle_timeout seconds; keeps at most @max_connections
+ * open. Call on the server's context once @soup listens; free after
+ * soup_server_disconnect(). */
+GstFalLimits *gst_fal_limits_new (SoupServer * soup, guint header_timeout,
+    guint idle_timeout, guint max_connections, guint64 max_body);
+void gst_fal_limits_free (GstFalLimits * limits);
+/* First in the early handler: FALSE when @msg was answered (400 for its
+ * framing, 503 beyond the connection bound) and its connection closed. */
+gboolean gst_fal_limits_got_headers (GstFalLimits * limits,
+    SoupServerMessage * msg);
+/* After an early handler set a response on @msg: when @msg declares a body,
+ * the response is written now and the connection closed, so that libsoup
+ * does not read the body first. */
+void gst_fal_limits_answer_early (GstFalLimits * limits,
+    SoupServerMessage * msg);
+
 G_END_DECLS

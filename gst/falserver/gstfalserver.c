@@ -17,6 +17,13 @@
 #define DEFAULT_PORT 0
 #define DEFAULT_WORKERS 2
 #define DEFAULT_MAX_BODY (256 * 1024 * 1024)
+/* headers (and each stretch of a body) within this; idle connections longer
+ * than a client's own idle reuse (libsoup's SoupSession: 60 s) so that the
+ * client, not the server, closes them */
+#define DEFAULT_HEADER_TIMEOUT 10
+#define DEFAULT_IDLE_TIMEOUT 75
+/* well under the usual 1024 open files, with room for app pipelines */
+#define DEFAULT_MAX_CONNECTIONS 512
 #define KEEPALIVE_SECONDS 15
 #define EXPIRE_SECONDS 30
 #define TOKEN_SECONDS 3600
@@ -39,6 +46,9 @@ enum
   PROP_MAX_FETCH_BYTES,
   PROP_MAX_PIXELS,
   PROP_FETCH_TIMEOUT,
+  PROP_HEADER_TIMEOUT,
+  PROP_IDLE_TIMEOUT,
+  PROP_MAX_CONNECTIONS,
   N_PROPERTIES
 };
 
@@ -77,6 +87,9 @@ struct _GstFalServer
   gchar *storage_dir;
   gchar *apps_file;
   guint64 max_body;
+  guint header_timeout;
+  guint idle_timeout;
+  guint max_connections;
   gchar *url;
   gboolean admin;               /* the /_admin routes are served */
   GstFalAuth *auth;             /* the key and the tokens */
@@ -99,6 +112,7 @@ struct _GstFalServer
   SoupServer *soup;
   GstFalConnections *connections;
   GstFalListener *listener;
+  GstFalLimits *limits;
   GList *watchers;              /* server thread only */
   GSource *expire_source;
   gboolean started;
@@ -1494,19 +1508,48 @@ server_callback (SoupServer * soup, SoupServerMessage * msg,
   route_with_fault (self, msg, path, query, fault, retry_after);
 }
 
-/* Rejects an oversize body before it is read. */
+/* Decides from the headers what needs no body: the key or token, the size,
+ * the upload id of a public upload route. TRUE when @msg is answered. */
+static gboolean
+early_refused (GstFalServer * self, SoupServerMessage * msg,
+    const gchar * path, GHashTable * query)
+{
+  GstFalRoute kind = gst_fal_auth_route (path);
+  goffset length =
+      soup_message_headers_get_content_length
+      (soup_server_message_get_request_headers (msg));
+
+  /* off: as if they did not exist */
+  if (kind == GST_FAL_ROUTE_ADMIN && !self->admin) {
+    g_autofree gchar *detail = g_strdup_printf ("Path %s not found", path);
+
+    respond_detail (msg, SOUP_STATUS_NOT_FOUND, detail, NULL);
+    return TRUE;
+  }
+  if (!authorize (self, msg, kind, NULL, query))
+    return TRUE;
+  if (length > 0 && (guint64) length > self->max_body) {
+    respond_detail (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+        "Request body too large", NULL);
+    return TRUE;
+  }
+  return kind == GST_FAL_ROUTE_PUBLIC
+      && !gst_fal_storage_routes_check_upload (self, msg, path);
+}
+
+/* Runs before the body is read, which libsoup does whatever is answered
+ * here: a refused request with a body is answered at once instead, and its
+ * connection closed. So faults and latency (server_callback) only ever
+ * apply to authorised requests. */
 static void
 early_callback (SoupServer * soup, SoupServerMessage * msg, const char *path,
     GHashTable * query, gpointer user_data)
 {
   GstFalServer *self = user_data;
-  goffset length =
-      soup_message_headers_get_content_length
-      (soup_server_message_get_request_headers (msg));
 
-  if (length > 0 && (guint64) length > self->max_body)
-    respond_detail (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
-        "Request body too large", NULL);
+  if (gst_fal_limits_got_headers (self->limits, msg)
+      && early_refused (self, msg, path, query))
+    gst_fal_limits_answer_early (self->limits, msg);
 }
 
 /* ---------------------------------------------------------------- lifecycle */
@@ -1631,6 +1674,8 @@ gst_fal_server_start (GstFalServer * self, GError ** error)
   if (listening) {
     self->connections = gst_fal_connections_new (self->soup);
     self->listener = gst_fal_listener_new (self->soup, socket);
+    self->limits = gst_fal_limits_new (self->soup, self->header_timeout,
+        self->idle_timeout, self->max_connections, self->max_body);
   }
   g_main_context_pop_thread_default (self->context);
   g_clear_object (&socket);
@@ -1643,6 +1688,7 @@ gst_fal_server_start (GstFalServer * self, GError ** error)
   local = g_socket_get_local_address (listeners->data, error);
   g_slist_free (listeners);
   if (!local) {
+    g_clear_pointer (&self->limits, gst_fal_limits_free);
     g_clear_pointer (&self->listener, gst_fal_listener_free);
     g_clear_pointer (&self->connections, gst_fal_connections_free);
     g_clear_object (&self->soup);
@@ -1730,6 +1776,7 @@ gst_fal_server_stop (GstFalServer * self)
     watcher_free (self->watchers->data);
   g_source_destroy (self->expire_source);
   g_clear_pointer (&self->expire_source, g_source_unref);
+  g_clear_pointer (&self->limits, gst_fal_limits_free);
   g_clear_pointer (&self->listener, gst_fal_listener_free);
   g_clear_pointer (&self->connections, gst_fal_connections_free);
   g_clear_object (&self->soup);
@@ -1856,6 +1903,15 @@ gst_fal_server_set_property (GObject * object, guint prop_id,
     case PROP_MAX_BODY:
       self->max_body = g_value_get_uint64 (value);
       break;
+    case PROP_HEADER_TIMEOUT:
+      self->header_timeout = g_value_get_uint (value);
+      break;
+    case PROP_IDLE_TIMEOUT:
+      self->idle_timeout = g_value_get_uint (value);
+      break;
+    case PROP_MAX_CONNECTIONS:
+      self->max_connections = g_value_get_uint (value);
+      break;
     case PROP_ADMIN:
       self->admin = g_value_get_boolean (value);
       break;
@@ -1903,6 +1959,15 @@ gst_fal_server_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_MAX_BODY:
       g_value_set_uint64 (value, self->max_body);
+      break;
+    case PROP_HEADER_TIMEOUT:
+      g_value_set_uint (value, self->header_timeout);
+      break;
+    case PROP_IDLE_TIMEOUT:
+      g_value_set_uint (value, self->idle_timeout);
+      break;
+    case PROP_MAX_CONNECTIONS:
+      g_value_set_uint (value, self->max_connections);
       break;
     case PROP_URL:
       g_value_set_string (value, self->url);
@@ -2004,6 +2069,20 @@ gst_fal_server_class_init (GstFalServerClass * klass)
       "Fetch timeout", "Longest fetch of an input media, in seconds "
       "(0 = none)", 0, G_MAXUINT, GST_FAL_DEFAULT_FETCH_TIMEOUT,
       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  /* the request limits: see gstfallimits.c and docs/server.md */
+  properties[PROP_HEADER_TIMEOUT] = g_param_spec_uint ("header-timeout",
+      "Header timeout", "Seconds a connection has to send complete request "
+      "headers, and then each part of a body", 1, 3600,
+      DEFAULT_HEADER_TIMEOUT, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_IDLE_TIMEOUT] = g_param_spec_uint ("idle-timeout",
+      "Idle timeout", "Seconds a kept-alive connection may wait for its next "
+      "request; clients should reuse connections for less", 1, 86400,
+      DEFAULT_IDLE_TIMEOUT, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_MAX_CONNECTIONS] = g_param_spec_uint ("max-connections",
+      "Max connections", "Open client connections at most; beyond, the one "
+      "idle or waiting for headers longest is closed, else the new one gets "
+      "503", 1, 65536, DEFAULT_MAX_CONNECTIONS,
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPERTIES, properties);
 }
 
@@ -2015,6 +2094,9 @@ gst_fal_server_init (GstFalServer * self)
   self->n_workers = DEFAULT_WORKERS;
   self->auth = gst_fal_auth_new (g_getenv ("FAL_KEY"));
   self->max_body = DEFAULT_MAX_BODY;
+  self->header_timeout = DEFAULT_HEADER_TIMEOUT;
+  self->idle_timeout = DEFAULT_IDLE_TIMEOUT;
+  self->max_connections = DEFAULT_MAX_CONNECTIONS;
   self->fetch_policy = gst_fal_fetch_policy_new ();
   g_mutex_init (&self->lock);
   self->rand = g_rand_new ();

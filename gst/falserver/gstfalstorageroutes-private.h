@@ -38,5 +38,9 @@ void gst_fal_storage_routes_initiate (GstFalServer * self,
 gboolean gst_fal_storage_routes_match (const gchar * path);
 void gst_fal_storage_routes_dispatch (GstFalServer * self,
     SoupServerMessage * msg, const gchar * path);
+/* From the headers of a public route: FALSE when @msg is answered already,
+ * 403 for an unknown upload id, 404 for a body no route takes. */
+gboolean gst_fal_storage_routes_check_upload (GstFalServer * self,
+    SoupServerMessage * msg, const gchar * path);
 
 G_END_DECLS

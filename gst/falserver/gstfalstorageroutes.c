@@ -386,6 +386,55 @@ route_files (GstFalServer * self, SoupServerMessage * msg, const gchar * rest)
 }
 
 gboolean
+gst_fal_storage_routes_check_upload (GstFalServer * self,
+    SoupServerMessage * msg, const gchar * path)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  gboolean has_body =
+      soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CHUNKED
+      || soup_message_headers_get_content_length (headers) > 0;
+  g_auto (GStrv) segments = NULL;
+  g_autofree gchar *file = NULL;
+  g_autofree gchar *bound = NULL;
+  const gchar *upload_id = NULL;
+  guint n;
+
+  /* the upload routes of route_storage() and route_files() */
+  if (g_str_has_prefix (path, "/storage/")) {
+    segments = g_strsplit (path + strlen ("/storage/"), "/", -1);
+    n = g_strv_length (segments);
+    if ((n == 2 && !strcmp (segments[0], "upload"))
+        || (n == 3 && !strcmp (segments[0], "multipart")))
+      upload_id = segments[1];
+  } else if (g_str_has_prefix (path, "/files/")) {
+    segments = g_strsplit (path + strlen ("/files/"), "/", -1);
+    n = g_strv_length (segments);
+    if (n == 5 && !strcmp (segments[2], "multipart")) {
+      g_autofree gchar *escaped = g_strdup_printf ("%s/%s", segments[0],
+          segments[1]);
+
+      file = g_uri_unescape_string (escaped, NULL);
+      upload_id = segments[3];
+    }
+  }
+  if (!upload_id) {
+    if (!has_body)
+      return TRUE;
+    gst_fal_server_respond_detail (msg, SOUP_STATUS_NOT_FOUND, "Not found",
+        NULL);
+    return FALSE;
+  }
+  bound = gst_fal_storage_upload_path (gst_fal_server_get_storage (self),
+      upload_id);
+  if (bound && (g_str_has_prefix (path, "/storage/") || (file
+              && !strcmp (bound, file))))
+    return TRUE;
+  gst_fal_server_respond_detail (msg, SOUP_STATUS_FORBIDDEN,
+      "Invalid or expired upload URL", NULL);
+  return FALSE;
+}
+
+gboolean
 gst_fal_storage_routes_match (const gchar * path)
 {
   return g_str_has_prefix (path, "/storage/")
