@@ -28,7 +28,10 @@ typedef struct
   gint64 max_fetch_bytes;
   gint64 max_pixels;
   gint fetch_timeout;
+  gchar *tls_certificate;
+  gchar *tls_key;
   gboolean list_apps;
+  GTlsCertificate *certificate; /* loaded from the two above */
 } ServeOptions;
 
 static void
@@ -41,6 +44,9 @@ serve_options_clear (ServeOptions * opts)
   g_free (opts->storage_dir);
   g_free (opts->apps_file);
   g_strfreev (opts->allow_fetch);
+  g_free (opts->tls_certificate);
+  g_free (opts->tls_key);
+  g_clear_object (&opts->certificate);
 }
 
 static gboolean
@@ -79,6 +85,11 @@ parse_serve_options (int *argc, char ***argv, ServeOptions * opts,
           "50000000)", "PIXELS"},
     {"fetch-timeout", 0, 0, G_OPTION_ARG_INT, &opts->fetch_timeout,
         "longest fetch of an input media (default 30)", "SECONDS"},
+    {"tls-certificate", 0, 0, G_OPTION_ARG_FILENAME, &opts->tls_certificate,
+        "serve https with this PEM certificate (chain)", "FILE"},
+    {"tls-key", 0, 0, G_OPTION_ARG_FILENAME, &opts->tls_key,
+          "the PEM private key of --tls-certificate (default: read from "
+          "its file)", "FILE"},
     {"list-apps", 0, 0, G_OPTION_ARG_NONE, &opts->list_apps,
         "print the apps, one per line, and exit", NULL},
     {NULL}
@@ -117,6 +128,22 @@ parse_serve_options (int *argc, char ***argv, ServeOptions * opts,
         "--max-fetch-bytes, --max-pixels and --fetch-timeout take a "
         "non-negative number (port at most 65535)", (*argv)[0]);
     return FALSE;
+  }
+  if (opts->tls_key && !opts->tls_certificate) {
+    gst_fal_cmd_usage_error ("%s: --tls-key needs --tls-certificate",
+        (*argv)[0]);
+    return FALSE;
+  }
+  if (opts->tls_certificate) {
+    opts->certificate = opts->tls_key ?
+        g_tls_certificate_new_from_files (opts->tls_certificate,
+        opts->tls_key, &error) :
+        g_tls_certificate_new_from_file (opts->tls_certificate, &error);
+    if (!opts->certificate) {
+      gst_fal_cmd_usage_error ("%s: cannot load the TLS certificate %s: %s",
+          (*argv)[0], opts->tls_certificate, error->message);
+      return FALSE;
+    }
   }
   return TRUE;
 }
@@ -161,6 +188,8 @@ make_server (const ServeOptions * opts)
     g_object_set (server, "max-pixels", (guint64) opts->max_pixels, NULL);
   if (opts->fetch_timeout > 0)
     g_object_set (server, "fetch-timeout", (guint) opts->fetch_timeout, NULL);
+  if (opts->certificate)
+    g_object_set (server, "tls-certificate", opts->certificate, NULL);
   return server;
 }
 
