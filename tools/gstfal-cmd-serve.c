@@ -102,6 +102,7 @@ parse_serve_options (int *argc, char ***argv, ServeOptions * opts,
   g_autoptr (GOptionContext) context = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree gchar *prgname = g_strdup_printf ("gst-fal %s", (*argv)[0]);
+  g_autofree gchar *key = NULL;
 
   g_set_prgname (prgname);
   context = g_option_context_new (NULL);
@@ -144,6 +145,14 @@ parse_serve_options (int *argc, char ***argv, ServeOptions * opts,
           (*argv)[0], opts->tls_certificate, error->message);
       return FALSE;
     }
+    g_object_get (opts->certificate, "private-key-pem", &key, NULL);
+    if (!key) {
+      gst_fal_cmd_usage_error ("%s: no private key in %s (give it with "
+          "--tls-key)", (*argv)[0], opts->tls_key ? opts->tls_key :
+          opts->tls_certificate);
+      return FALSE;
+    }
+    memset (key, 0, strlen (key));
   }
   return TRUE;
 }
