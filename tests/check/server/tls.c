@@ -90,8 +90,7 @@ assert_refused (GstFalClient * client, const gchar * problem)
   fail_unless (g_error_matches (error, GST_FAL_ERROR, GST_FAL_ERROR_SERVER),
       "%s", error->message);
   fail_unless_equals_int (gst_fal_error_get_http_status (error), 0);
-  fail_unless (strstr (error->message, problem) != NULL, "%s",
-      error->message);
+  fail_unless (strstr (error->message, problem) != NULL, "%s", error->message);
   fail_unless (strstr (error->message, "TLS certificate") != NULL);
 }
 
@@ -144,7 +143,8 @@ GST_START_TEST (test_https_queue_urls)
   JsonObject *object;
 
   soup_session_set_tls_database (session, database);
-  url = g_strdup_printf ("%s/queue/local/echo", gst_fal_server_get_url (server));
+  url =
+      g_strdup_printf ("%s/queue/local/echo", gst_fal_server_get_url (server));
   reply = fal_http (session, "POST", url, "{}", NULL);
   fail_unless_equals_int (reply->status, 200);
   object = json_node_get_object (reply->json);
