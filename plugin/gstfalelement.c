@@ -40,6 +40,26 @@ env_url_set (void)
   return url && *url;
 }
 
+/* The CA file a client made for @tls_ca_file uses (NULL: the system's). */
+static const gchar *
+effective_ca_file (const gchar * tls_ca_file)
+{
+  const gchar *env = g_getenv ("GST_FAL_CA_FILE");
+
+  if (tls_ca_file && *tls_ca_file)
+    return tls_ca_file;
+  return env && *env ? env : NULL;
+}
+
+static gboolean
+client_has_ca_file (GstFalClient * client, const gchar * tls_ca_file)
+{
+  g_autofree gchar *file = NULL;
+
+  g_object_get (client, "tls-ca-file", &file, NULL);
+  return g_strcmp0 (file, effective_ca_file (tls_ca_file)) == 0;
+}
+
 GstContext *
 gst_fal_element_new_context (GstFalClient * client)
 {
@@ -148,8 +168,8 @@ keep_client (GstElement * element, GstFalClient * client)
 
 GstFalClient *
 gst_fal_element_acquire_client (GstElement * element,
-    const gchar * server_url, const gchar * key, const gchar * application,
-    GError ** error)
+    const gchar * server_url, const gchar * key, const gchar * tls_ca_file,
+    const gchar * application, GError ** error)
 {
   g_autofree gchar *wanted_url = NULL;
   GstFalServer *server = NULL;
@@ -190,16 +210,15 @@ gst_fal_element_acquire_client (GstElement * element,
   if (!key || !*key) {
     shared = g_object_get_data (G_OBJECT (element), CONTEXT_CLIENT_DATA);
     if (shared && g_strcmp0 (gst_fal_client_get_server_url (shared),
-            wanted_url) == 0) {
+            wanted_url) == 0 && client_has_ca_file (shared, tls_ca_file)) {
       GST_DEBUG_OBJECT (element, "using the shared client");
       return keep_client (element, shared);
     }
   }
 
-  if (use_env)
-    client = gst_fal_client_new ();
-  else
-    client = gst_fal_client_new_for_url (wanted_url);
+  /* (with use_env, wanted_url is GST_FAL_URL: gst_fal_client_new ()) */
+  client = g_object_new (GST_FAL_TYPE_CLIENT, "server-url", wanted_url,
+      "tls-ca-file", tls_ca_file, NULL);
   if (key && *key)
     g_object_set (client, "key", key, NULL);
   GST_DEBUG_OBJECT (element, "new client for %s",
@@ -310,13 +329,14 @@ gst_fal_element_post_error (GstElement * element, const GError * error,
 
 gboolean
 gst_fal_element_replace_client (GstElement * element, GstFalClient ** client,
-    const gchar * server_url, const gchar * key, const gchar * application)
+    const gchar * server_url, const gchar * key, const gchar * tls_ca_file,
+    const gchar * application)
 {
   GstFalClient *acquired;
   GError *error = NULL;
 
   acquired = gst_fal_element_acquire_client (element, server_url, key,
-      application, &error);
+      tls_ca_file, application, &error);
   if (!acquired) {
     gst_fal_element_post_error (element, error, FALSE);
     g_error_free (error);

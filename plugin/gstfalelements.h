@@ -17,11 +17,13 @@ void gst_fal_element_init (GstPlugin * plugin);
  * pick. Else a new client from @server_url / @key / the environment, posted
  * as have-context. An @application starting with "local/" with no server
  * configured (no @server_url, no GST_FAL_URL) uses the process-wide
- * embedded local server. Call from a state change (NULL→READY).
+ * embedded local server. @tls_ca_file (NULL or empty: GST_FAL_CA_FILE) is
+ * the client's "tls-ca-file"; a shared client must have the same. Call from
+ * a state change (NULL→READY).
  * (transfer full) */
 GstFalClient *gst_fal_element_acquire_client (GstElement * element,
-    const gchar * server_url, const gchar * key, const gchar * application,
-    GError ** error);
+    const gchar * server_url, const gchar * key, const gchar * tls_ca_file,
+    const gchar * application, GError ** error);
 
 /* A "gst.fal.client" context holding @client, marked as made by an element.
  * (transfer full) */
@@ -45,7 +47,7 @@ void gst_fal_element_clear_key (gchar ** key);
  * the object lock; posts the error and returns %FALSE when there is none. */
 gboolean gst_fal_element_replace_client (GstElement * element,
     GstFalClient ** client, const gchar * server_url, const gchar * key,
-    const gchar * application);
+    const gchar * tls_ca_file, const gchar * application);
 
 GST_ELEMENT_REGISTER_DECLARE (falinfer);
 GST_ELEMENT_REGISTER_DECLARE (falfilter);

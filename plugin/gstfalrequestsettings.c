@@ -32,6 +32,7 @@ enum
   PROP_IMAGE_FORMAT,
   PROP_QUALITY,
   PROP_MAX_DIMENSION,
+  PROP_TLS_CA_FILE,
   N_REQUEST_PROPERTIES
 };
 
@@ -70,6 +71,7 @@ gst_fal_request_settings_clear (GstFalRequestSettings * s)
   g_clear_pointer (&s->arguments, g_free);
   g_clear_pointer (&s->server_url, g_free);
   gst_fal_element_clear_key (&s->key);
+  g_clear_pointer (&s->tls_ca_file, g_free);
   g_clear_pointer (&s->hint, g_free);
   g_clear_pointer (&s->webhook_url, g_free);
 }
@@ -82,6 +84,7 @@ settings_copy (GstFalRequestSettings * dest, const GstFalRequestSettings * src)
   dest->arguments = g_strdup (src->arguments);
   dest->server_url = g_strdup (src->server_url);
   dest->key = g_strdup (src->key);
+  dest->tls_ca_file = g_strdup (src->tls_ca_file);
   dest->hint = g_strdup (src->hint);
   dest->webhook_url = g_strdup (src->webhook_url);
 }
@@ -159,6 +162,10 @@ gst_fal_request_settings_install_properties (GObjectClass * klass, guint first)
       g_param_spec_uint ("max-dimension", "Maximum dimension",
           "Frames are scaled down so neither side exceeds this (pixels); "
           "0 = no scaling", 0, 65535, DEFAULT_MAX_DIMENSION, rw));
+  g_object_class_install_property (klass, first + PROP_TLS_CA_FILE,
+      g_param_spec_string ("tls-ca-file", "TLS CA file",
+          "PEM file of the CAs trusted for an https server, instead of the "
+          "system's; unset = GST_FAL_CA_FILE", NULL, rw));
   return first + N_REQUEST_PROPERTIES;
 }
 
@@ -229,6 +236,10 @@ gst_fal_request_settings_set_property (GstElement * element,
     case PROP_MAX_DIMENSION:
       s->max_dimension = g_value_get_uint (value);
       break;
+    case PROP_TLS_CA_FILE:
+      g_free (s->tls_ca_file);
+      s->tls_ca_file = g_value_dup_string (value);
+      break;
     default:
       break;
   }
@@ -285,6 +296,9 @@ gst_fal_request_settings_get_property (GstElement * element,
     case PROP_MAX_DIMENSION:
       g_value_set_uint (value, s->max_dimension);
       break;
+    case PROP_TLS_CA_FILE:
+      g_value_set_string (value, s->tls_ca_file);
+      break;
     default:                   /* the key is never readable */
       break;
   }
@@ -312,7 +326,7 @@ gst_fal_request_state_start (GstFalRequestState * state,
   if (!state->tmpl)
     goto fail_error;
   state->client = gst_fal_element_acquire_client (element, s->server_url,
-      s->key, s->application, &error);
+      s->key, s->tls_ca_file, s->application, &error);
   if (!state->client)
     goto fail_error;
   state->encoder = gst_fal_frame_encoder_new (s->image_format, s->quality,

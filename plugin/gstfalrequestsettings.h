@@ -30,6 +30,7 @@ typedef struct
   gchar *arguments;
   gchar *server_url;
   gchar *key;
+  gchar *tls_ca_file;
   GstFalPriority priority;
   gchar *hint;
   gchar *webhook_url;
@@ -66,7 +67,8 @@ void gst_fal_request_settings_clear (GstFalRequestSettings * settings);
 
 /* Installs application, arguments, server-url, key, priority, hint,
  * webhook-url, start-timeout, status, poll-interval, upload, image-format,
- * quality and max-dimension from @first_prop_id; returns the next free id. */
+ * quality, max-dimension and tls-ca-file from @first_prop_id; returns the
+ * next free id. */
 guint gst_fal_request_settings_install_properties (GObjectClass * klass,
     guint first_prop_id);
 gboolean gst_fal_request_settings_set_property (GstElement * element,

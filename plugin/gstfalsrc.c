@@ -69,6 +69,7 @@ enum
   PROP_STREAM,
   PROP_TIMEOUT,
   PROP_RESULT_PATH,
+  PROP_TLS_CA_FILE,
   N_PROPERTIES
 };
 
@@ -83,6 +84,7 @@ typedef struct
   gboolean stream;
   gdouble timeout;
   gchar *result_path;
+  gchar *tls_ca_file;
 } GstFalSrcSettings;
 
 /* One buffer ready to leave, with the caps it needs. */
@@ -146,6 +148,7 @@ settings_clear (GstFalSrcSettings * s)
   g_clear_pointer (&s->server_url, g_free);
   gst_fal_element_clear_key (&s->key);
   g_clear_pointer (&s->result_path, g_free);
+  g_clear_pointer (&s->tls_ca_file, g_free);
 }
 
 static void
@@ -156,6 +159,7 @@ settings_copy (GstFalSrcSettings * dst, const GstFalSrcSettings * src)
   dst->server_url = g_strdup (src->server_url);
   dst->key = g_strdup (src->key);
   dst->result_path = g_strdup (src->result_path);
+  dst->tls_ca_file = g_strdup (src->tls_ca_file);
 }
 
 static void
@@ -585,7 +589,8 @@ gst_fal_src_start (GstBaseSrc * bsrc)
   }
 
   return gst_fal_element_replace_client (GST_ELEMENT (self), &self->client,
-      self->active.server_url, self->active.key, self->active.application);
+      self->active.server_url, self->active.key, self->active.tls_ca_file,
+      self->active.application);
 }
 
 static gboolean
@@ -711,6 +716,10 @@ gst_fal_src_set_property (GObject * object, guint prop_id,
       g_free (s->result_path);
       s->result_path = g_value_dup_string (value);
       break;
+    case PROP_TLS_CA_FILE:
+      g_free (s->tls_ca_file);
+      s->tls_ca_file = g_value_dup_string (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -749,6 +758,9 @@ gst_fal_src_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_RESULT_PATH:
       g_value_set_string (value, s->result_path);
+      break;
+    case PROP_TLS_CA_FILE:
+      g_value_set_string (value, s->tls_ca_file);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -821,6 +833,9 @@ gst_fal_src_class_init (GstFalSrcClass * klass)
       "Dotted path of the media URL in the result (e.g. \"video.url\"); "
       "unset: every images[].url, else the first media URL",
       DEFAULT_RESULT_PATH, rw_ready);
+  properties[PROP_TLS_CA_FILE] = g_param_spec_string ("tls-ca-file",
+      "TLS CA file", "PEM file of the CAs trusted for an https server, "
+      "instead of the system's; unset: GST_FAL_CA_FILE", NULL, rw_ready);
   g_object_class_install_properties (gobject_class, N_PROPERTIES, properties);
 
   gst_element_class_add_static_pad_template (element_class, &src_template);

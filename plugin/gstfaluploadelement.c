@@ -66,6 +66,7 @@ enum
   PROP_IMAGE_FORMAT,
   PROP_QUALITY,
   PROP_MAX_DIMENSION,
+  PROP_TLS_CA_FILE,
   PROP_LAST
 };
 
@@ -76,6 +77,7 @@ typedef struct
   GstFalImageFormat image_format;
   guint quality;
   guint max_dimension;
+  gchar *tls_ca_file;
 } GstFalUploadSettings;
 
 struct _GstFalUploadElement
@@ -295,6 +297,7 @@ upload_start (GstFalUploadElement * self)
   s = self->settings;
   s.server_url = g_strdup (self->settings.server_url);
   s.key = g_strdup (self->settings.key);
+  s.tls_ca_file = g_strdup (self->settings.tls_ca_file);
   GST_OBJECT_UNLOCK (self);
 
   /* Nothing configured: the embedded server, as for local/ applications. */
@@ -304,8 +307,9 @@ upload_start (GstFalUploadElement * self)
     application = UPLOAD_APPLICATION;
 
   acquired = gst_fal_element_replace_client (GST_ELEMENT (self),
-      &self->client, s.server_url, s.key, application);
+      &self->client, s.server_url, s.key, s.tls_ca_file, application);
   g_free (s.server_url);
+  g_free (s.tls_ca_file);
   gst_fal_element_clear_key (&s.key);
   if (!acquired)
     return FALSE;
@@ -394,6 +398,10 @@ gst_fal_upload_element_set_property (GObject * object, guint prop_id,
     case PROP_MAX_DIMENSION:
       s->max_dimension = g_value_get_uint (value);
       break;
+    case PROP_TLS_CA_FILE:
+      g_free (s->tls_ca_file);
+      s->tls_ca_file = g_value_dup_string (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -425,6 +433,9 @@ gst_fal_upload_element_get_property (GObject * object, guint prop_id,
     case PROP_MAX_DIMENSION:
       g_value_set_uint (value, s->max_dimension);
       break;
+    case PROP_TLS_CA_FILE:
+      g_value_set_string (value, s->tls_ca_file);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -442,6 +453,7 @@ gst_fal_upload_element_finalize (GObject * object)
   g_clear_object (&self->client);
   g_free (self->settings.server_url);
   gst_fal_element_clear_key (&self->settings.key);
+  g_free (self->settings.tls_ca_file);
   G_OBJECT_CLASS (gst_fal_upload_element_parent_class)->finalize (object);
 }
 
@@ -481,6 +493,10 @@ gst_fal_upload_element_class_init (GstFalUploadElementClass * klass)
           "Scale raw frames down so that neither side exceeds this many "
           "pixels before upload (0 = keep the size)", 0, G_MAXUINT,
           DEFAULT_MAX_DIMENSION, rw_ready));
+  g_object_class_install_property (gobject_class, PROP_TLS_CA_FILE,
+      g_param_spec_string ("tls-ca-file", "TLS CA file",
+          "PEM file of the CAs trusted for an https server, instead of the "
+          "system's; unset: GST_FAL_CA_FILE", NULL, rw_ready));
   gst_fal_dispatcher_install_properties (gobject_class, PROP_LAST);
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);

@@ -28,6 +28,9 @@ option_entries (GstFalCmdOptFlags flags, GstFalCmdOptions * opts)
           "$FAL_KEY_ID/$FAL_KEY_SECRET)", "KEY"},
     {"timeout", 0, 0, G_OPTION_ARG_DOUBLE, &opts->timeout,
         "give up (and cancel the request) after this long", "SECONDS"},
+    {"tls-ca-file", 0, 0, G_OPTION_ARG_FILENAME, &opts->tls_ca_file,
+          "trust only the CAs of this PEM file for https (default: "
+          "$GST_FAL_CA_FILE, else the system's)", "FILE"},
   };
   GOptionEntry path = { "path", 0, 0, G_OPTION_ARG_STRING, &opts->path,
     "sub-path of the app's endpoint", "PATH"
@@ -86,6 +89,19 @@ check_options (const GstFalCmdOptions * opts)
     gst_fal_cmd_usage_error ("durations must not be negative");
     return FALSE;
   }
+  if (opts->tls_ca_file && *opts->tls_ca_file) {
+    g_autofree gchar *path = g_canonicalize_filename (opts->tls_ca_file,
+        NULL);
+    g_autoptr (GTlsDatabase) database = NULL;
+    g_autoptr (GError) error = NULL;
+
+    database = g_tls_file_database_new (path, &error);
+    if (!database) {
+      gst_fal_cmd_usage_error ("cannot use the CA file %s: %s",
+          opts->tls_ca_file, error->message);
+      return FALSE;
+    }
+  }
   return TRUE;
 }
 
@@ -122,6 +138,7 @@ gst_fal_cmd_options_clear (GstFalCmdOptions * opts)
   if (opts->key)
     memset (opts->key, 0, strlen (opts->key));
   g_clear_pointer (&opts->key, g_free);
+  g_clear_pointer (&opts->tls_ca_file, g_free);
   g_clear_pointer (&opts->path, g_free);
   g_clear_pointer (&opts->priority, g_free);
   g_clear_pointer (&opts->hint, g_free);
@@ -183,7 +200,9 @@ gst_fal_cmd_make_client (const GstFalCmdOptions * opts)
     url = g_getenv ("GST_FAL_URL");
   if (url && !*url)
     url = NULL;
-  client = gst_fal_client_new_for_url (url);
+  /* an empty --tls-ca-file is unset: GST_FAL_CA_FILE then */
+  client = g_object_new (GST_FAL_TYPE_CLIENT, "server-url", url,
+      "tls-ca-file", opts->tls_ca_file, NULL);
   if (opts->key && *opts->key)
     g_object_set (client, "key", opts->key, NULL);
   if (opts->timeout > 0)

@@ -31,7 +31,10 @@ typedef struct
   gint header_timeout;
   gint idle_timeout;
   gint max_connections;
+  gchar *tls_certificate;
+  gchar *tls_key;
   gboolean list_apps;
+  GTlsCertificate *certificate; /* loaded from the two above */
 } ServeOptions;
 
 static void
@@ -44,6 +47,9 @@ serve_options_clear (ServeOptions * opts)
   g_free (opts->storage_dir);
   g_free (opts->apps_file);
   g_strfreev (opts->allow_fetch);
+  g_free (opts->tls_certificate);
+  g_free (opts->tls_key);
+  g_clear_object (&opts->certificate);
 }
 
 static gboolean
@@ -93,6 +99,11 @@ parse_serve_options (int *argc, char ***argv, ServeOptions * opts,
           "open client connections at most; beyond, the one idle or waiting "
           "for headers the longest is closed, else the new one gets 503 "
           "(default 512)", "N"},
+    {"tls-certificate", 0, 0, G_OPTION_ARG_FILENAME, &opts->tls_certificate,
+        "serve https with this PEM certificate (chain)", "FILE"},
+    {"tls-key", 0, 0, G_OPTION_ARG_FILENAME, &opts->tls_key,
+          "the PEM private key of --tls-certificate (default: read from "
+          "its file)", "FILE"},
     {"list-apps", 0, 0, G_OPTION_ARG_NONE, &opts->list_apps,
         "print the apps, one per line, and exit", NULL},
     {NULL}
@@ -105,6 +116,7 @@ parse_serve_options (int *argc, char ***argv, ServeOptions * opts,
   g_autoptr (GOptionContext) context = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree gchar *prgname = g_strdup_printf ("gst-fal %s", (*argv)[0]);
+  g_autofree gchar *key = NULL;
 
   g_set_prgname (prgname);
   context = g_option_context_new (NULL);
@@ -139,6 +151,30 @@ parse_serve_options (int *argc, char ***argv, ServeOptions * opts,
         "--idle-timeout (at most 86400) and --max-connections (at most "
         "65536) take a positive number", (*argv)[0]);
     return FALSE;
+  }
+  if (opts->tls_key && !opts->tls_certificate) {
+    gst_fal_cmd_usage_error ("%s: --tls-key needs --tls-certificate",
+        (*argv)[0]);
+    return FALSE;
+  }
+  if (opts->tls_certificate) {
+    opts->certificate = opts->tls_key ?
+        g_tls_certificate_new_from_files (opts->tls_certificate,
+        opts->tls_key, &error) :
+        g_tls_certificate_new_from_file (opts->tls_certificate, &error);
+    if (!opts->certificate) {
+      gst_fal_cmd_usage_error ("%s: cannot load the TLS certificate %s: %s",
+          (*argv)[0], opts->tls_certificate, error->message);
+      return FALSE;
+    }
+    g_object_get (opts->certificate, "private-key-pem", &key, NULL);
+    if (!key) {
+      gst_fal_cmd_usage_error ("%s: no private key in %s (give it with "
+          "--tls-key)", (*argv)[0], opts->tls_key ? opts->tls_key :
+          opts->tls_certificate);
+      return FALSE;
+    }
+    memset (key, 0, strlen (key));
   }
   return TRUE;
 }
@@ -190,6 +226,8 @@ make_server (const ServeOptions * opts)
   if (opts->max_connections > 0)
     g_object_set (server, "max-connections", (guint) opts->max_connections,
         NULL);
+  if (opts->certificate)
+    g_object_set (server, "tls-certificate", opts->certificate, NULL);
   return server;
 }
 

@@ -16,6 +16,7 @@ G_BEGIN_DECLS
 typedef struct {
   gchar *server;
   gchar *key;
+  gchar *tls_ca_file;
   gchar *path;
   gchar *priority;
   gchar *hint;
@@ -59,7 +60,8 @@ int gst_fal_cmd_parse_app_args (int *argc, char ***argv,
     GstFalCmdOptions * opts, JsonNode ** arguments);
 
 /* Client for --server, else GST_FAL_URL, else the fal cloud; --key, else the
- * environment (FAL_KEY, FAL_KEY_ID/FAL_KEY_SECRET). */
+ * environment (FAL_KEY, FAL_KEY_ID/FAL_KEY_SECRET); --tls-ca-file, else
+ * GST_FAL_CA_FILE. */
 GstFalClient *gst_fal_cmd_make_client (const GstFalCmdOptions * opts);
 GstFalOptions *gst_fal_cmd_make_call_options (const GstFalCmdOptions * opts);
 

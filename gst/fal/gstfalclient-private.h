@@ -20,6 +20,11 @@ struct _GstFalClient
   gchar *rest_url;
   GstFalClientSettings settings;
   gchar *user_agent;
+  /* "tls-ca-file" (else GST_FAL_CA_FILE): the only CAs trusted; the
+   * database made from it, or why it could not be (every call fails) */
+  gchar *tls_ca_file;
+  GTlsDatabase *tls_database;
+  GError *tls_error;
   /* with no server: the client of the in-process server, for local/… apps */
   GstFalClient *local;
 

@@ -36,6 +36,7 @@ enum
   PROP_STATUS_MODE,
   PROP_POLL_INTERVAL,
   PROP_USER_AGENT,
+  PROP_TLS_CA_FILE,
   N_PROPERTIES
 };
 
@@ -51,6 +52,7 @@ struct _GstFalSessionThread
   GMainLoop *loop;
   SoupSession *session;
   gboolean direct;
+  GTlsDatabase *tls_database;   /* NULL: the system's */
 };
 
 static gpointer
@@ -67,12 +69,15 @@ session_thread_run (gpointer user_data)
       GST_FAL_IDLE_TIMEOUT, NULL);
   if (st->direct)
     soup_session_set_proxy_resolver (st->session, NULL);
+  if (st->tls_database)
+    soup_session_set_tls_database (st->session, st->tls_database);
   g_main_loop_run (st->loop);
   g_clear_object (&st->session);
   while (g_main_context_iteration (st->context, FALSE));
   g_main_context_pop_thread_default (st->context);
   g_main_loop_unref (st->loop);
   g_main_context_unref (st->context);
+  g_clear_object (&st->tls_database);
   g_free (st);
   return NULL;
 }
@@ -146,6 +151,20 @@ gst_fal_client_constructed (GObject * object)
   GstFalSessionThread *st = g_new0 (GstFalSessionThread, 1);
 
   G_OBJECT_CLASS (gst_fal_client_parent_class)->constructed (object);
+  if (!client->tls_ca_file) {
+    const gchar *env = g_getenv ("GST_FAL_CA_FILE");
+
+    client->tls_ca_file = env && *env ? g_strdup (env) : NULL;
+  }
+  if (client->tls_ca_file) {
+    /* GTlsFileDatabase takes absolute paths only */
+    g_autofree gchar *path = g_canonicalize_filename (client->tls_ca_file,
+        NULL);
+
+    client->tls_database = g_tls_file_database_new (path, &client->tls_error);
+    st->tls_database = client->tls_database ?
+        g_object_ref (client->tls_database) : NULL;
+  }
   st->context = g_main_context_new ();
   st->loop = g_main_loop_new (st->context, FALSE);
   st->direct = is_loopback_url (client->server_url);
@@ -191,6 +210,9 @@ gst_fal_client_finalize (GObject * object)
   g_free (client->run_url);
   g_free (client->rest_url);
   g_free (client->user_agent);
+  g_free (client->tls_ca_file);
+  g_clear_object (&client->tls_database);
+  g_clear_error (&client->tls_error);
   g_mutex_clear (&client->lock);
   G_OBJECT_CLASS (gst_fal_client_parent_class)->finalize (object);
 }
@@ -246,6 +268,11 @@ gst_fal_client_set_property (GObject * object, guint prop_id,
       g_free (client->user_agent);
       client->user_agent = g_value_dup_string (value);
       break;
+    case PROP_TLS_CA_FILE:
+      g_free (client->tls_ca_file);
+      key = g_value_get_string (value);
+      client->tls_ca_file = key && *key ? g_strdup (key) : NULL;
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -293,6 +320,9 @@ gst_fal_client_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_USER_AGENT:
       g_value_set_string (value, client->user_agent);
+      break;
+    case PROP_TLS_CA_FILE:
+      g_value_set_string (value, client->tls_ca_file);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -346,6 +376,10 @@ gst_fal_client_class_init (GstFalClientClass * klass)
       DEFAULT_POLL_INTERVAL, rw);
   properties[PROP_USER_AGENT] = g_param_spec_string ("user-agent",
       "User agent", "User-Agent header", DEFAULT_USER_AGENT, rw);
+  properties[PROP_TLS_CA_FILE] = g_param_spec_string ("tls-ca-file",
+      "TLS CA file", "PEM file of the CAs trusted for https, instead of the "
+      "system's (default: GST_FAL_CA_FILE)", NULL,
+      G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (gobject_class, N_PROPERTIES, properties);
 }
 

@@ -38,9 +38,14 @@ G_DECLARE_FINAL_TYPE (GstFalClient, gst_fal_client, GST_FAL, CLIENT, GObject)
  *  "status-mode"    (GstFalStatusMode) default STREAM.
  *  "poll-interval"  (double, s) default 0.1.
  *  "user-agent"     (string) default "gst-fal/VERSION".
+ *  "tls-ca-file"    (string, construct-only) PEM file of the CAs trusted for
+ *                   https, instead of the system's; default GST_FAL_CA_FILE
+ *                   (empty = unset). Reads back the file in use. A file that
+ *                   cannot be read fails every call with INVALID_ARGUMENT.
  */
 
-/* A client configured from the environment: GST_FAL_URL, FAL_KEY, ... */
+/* A client configured from the environment: GST_FAL_URL, FAL_KEY,
+ * GST_FAL_CA_FILE, ... */
 GST_FAL_API GstFalClient *gst_fal_client_new (void);
 /* A client for one fal-compatible server (NULL = the fal cloud). */
 GST_FAL_API GstFalClient *gst_fal_client_new_for_url (const gchar * server_url);

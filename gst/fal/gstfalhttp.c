@@ -66,6 +66,7 @@ typedef struct
   gboolean wrote_body;          /* libsoup wrote the whole request */
   gboolean new_connection;      /* the next attempt opens a connection */
   gboolean resent;              /* the one resend of a POST was used */
+  GTlsCertificateFlags tls_errors;      /* of the server's certificate */
 } Exchange;
 
 void
@@ -506,6 +507,39 @@ failed_unsent (Exchange * ex, GError * error)
       && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
 }
 
+/* What is wrong with a certificate, for people: the first problem found. */
+static const gchar *
+certificate_problem (GTlsCertificateFlags errors)
+{
+  if (errors & G_TLS_CERTIFICATE_UNKNOWN_CA)
+    return "is not trusted (unknown CA)";
+  if (errors & G_TLS_CERTIFICATE_BAD_IDENTITY)
+    return "does not match the server's name";
+  if (errors & G_TLS_CERTIFICATE_NOT_ACTIVATED)
+    return "is not valid yet";
+  if (errors & G_TLS_CERTIFICATE_EXPIRED)
+    return "has expired";
+  if (errors & G_TLS_CERTIFICATE_REVOKED)
+    return "has been revoked";
+  if (errors & G_TLS_CERTIFICATE_INSECURE)
+    return "uses an insecure algorithm";
+  return "is not valid";
+}
+
+/* A certificate the handshake refused: nothing was sent, and no retry would
+ * be trusted either. */
+static GError *
+certificate_error (Exchange * ex)
+{
+  g_autofree gchar *detail = g_strdup_printf ("the server's TLS certificate "
+      "%s%s", certificate_problem (ex->tls_errors),
+      (ex->tls_errors & G_TLS_CERTIFICATE_UNKNOWN_CA) ?
+      "; trust its CA with tls-ca-file or GST_FAL_CA_FILE" : "");
+
+  return gst_fal_error_new_full (GST_FAL_ERROR_SERVER, 0, NULL, detail,
+      ex->request_id, "%s: connection failed: %s", ex->label, detail);
+}
+
 static void
 handle_response (GTask * task)
 {
@@ -567,6 +601,11 @@ handle_transport_error (GTask * task, GError * error)
     ex->new_connection = TRUE;
     ex->attempt--;
     schedule_attempt (task, 0);
+    return;
+  }
+  if (g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE)) {
+    complete (task, NULL, certificate_error (ex));
+    g_error_free (error);
     return;
   }
   if (ex->timed_out) {
@@ -794,6 +833,18 @@ on_restarted (SoupMessage * msg, gpointer user_data)
       "Authorization");
 }
 
+/* libsoup verified the server's certificate against the client's CAs (the
+ * system's, or tls-ca-file) and found a problem: it is never accepted. */
+static gboolean
+on_accept_certificate (SoupMessage * msg, GTlsCertificate * certificate,
+    GTlsCertificateFlags errors, gpointer user_data)
+{
+  Exchange *ex = user_data;
+
+  ex->tls_errors = errors;
+  return FALSE;
+}
+
 static void
 start_attempt (GTask * task)
 {
@@ -829,6 +880,9 @@ start_attempt (GTask * task)
       ex);
   g_signal_connect (ex->msg, "wrote-body", G_CALLBACK (on_wrote_body), ex);
   g_signal_connect (ex->msg, "restarted", G_CALLBACK (on_restarted), ex);
+  ex->tls_errors = 0;
+  g_signal_connect (ex->msg, "accept-certificate",
+      G_CALLBACK (on_accept_certificate), ex);
   headers = soup_message_get_request_headers (ex->msg);
   soup_message_headers_replace (headers, "Accept", ex->accept);
   if (ex->user_agent)
@@ -985,6 +1039,14 @@ http_start (GstFalClient * client, const GstFalHttpRequest * request,
   ex->user_agent = g_strdup (client->user_agent);
   g_mutex_unlock (&client->lock);
 
+  if (client->tls_error) {
+    g_task_return_error (task, gst_fal_error_new_full
+        (GST_FAL_ERROR_INVALID_ARGUMENT, 0, NULL, NULL, NULL,
+            "%s: cannot use the CA file %s (tls-ca-file or GST_FAL_CA_FILE): "
+            "%s", ex->label, client->tls_ca_file, client->tls_error->message));
+    g_object_unref (task);
+    return;
+  }
   if (authorized && cloud && ex->authorization == NULL) {
     g_task_return_error (task, gst_fal_error_new_full
         (GST_FAL_ERROR_MISSING_CREDENTIALS, 0, NULL, NULL, NULL,

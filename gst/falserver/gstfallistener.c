@@ -91,7 +91,10 @@ listener_cb (GSocket * socket, GIOCondition condition, GstFalListener * self)
     return G_SOURCE_CONTINUE;
   }
   g_debug ("the listener stopped: listening again");
-  if (!soup_server_listen_socket (self->soup, self->socket, 0, &error)) {
+  /* an https server's new listener does TLS too */
+  if (!soup_server_listen_socket (self->soup, self->socket,
+          soup_server_get_tls_certificate (self->soup) ?
+          SOUP_SERVER_LISTEN_HTTPS : 0, &error)) {
     g_debug ("cannot listen again: %s", error->message);
     listener_retry_later (self);
   }

@@ -49,6 +49,7 @@ enum
   PROP_HEADER_TIMEOUT,
   PROP_IDLE_TIMEOUT,
   PROP_MAX_CONNECTIONS,
+  PROP_TLS_CERTIFICATE,
   N_PROPERTIES
 };
 
@@ -92,6 +93,7 @@ struct _GstFalServer
   guint max_connections;
   gchar *url;
   gboolean admin;               /* the /_admin routes are served */
+  GTlsCertificate *tls_certificate;     /* https when set */
   GstFalAuth *auth;             /* the key and the tokens */
   GstFalFetchPolicy *fetch_policy;      /* the fetches of apps */
 
@@ -237,7 +239,8 @@ base_url (GstFalServer * self, SoupServerMessage * msg)
       (msg), "Host");
 
   if (host && *host && !strpbrk (host, "/ \\\"'"))
-    return g_strdup_printf ("http://%s", host);
+    return g_strdup_printf ("%s://%s", self->tls_certificate ? "https" :
+        "http", host);
   return g_strdup (self->url);
 }
 
@@ -1630,6 +1633,7 @@ gst_fal_server_start (GstFalServer * self, GError ** error)
   GSList *listeners;
   GSocketAddress *local;
   GSocket *socket;
+  const gchar *scheme;
   guint i;
   gboolean listening;
 
@@ -1663,14 +1667,16 @@ gst_fal_server_start (GstFalServer * self, GError ** error)
   if (!self->storage)
     return FALSE;
 
-  self->soup = soup_server_new ("server-header", "gst-fal ", NULL);
+  self->soup = soup_server_new ("server-header", "gst-fal ",
+      "tls-certificate", self->tls_certificate, NULL);
   soup_server_add_handler (self->soup, NULL, server_callback, self, NULL);
   soup_server_add_early_handler (self->soup, NULL, early_callback, self, NULL);
   address = g_inet_socket_address_new (inet, self->port);
   socket = listen_socket_new (address, error);
   g_main_context_push_thread_default (self->context);
   listening = socket
-      && soup_server_listen_socket (self->soup, socket, 0, error);
+      && soup_server_listen_socket (self->soup, socket,
+      self->tls_certificate ? SOUP_SERVER_LISTEN_HTTPS : 0, error);
   if (listening) {
     self->connections = gst_fal_connections_new (self->soup);
     self->listener = gst_fal_listener_new (self->soup, socket);
@@ -1697,13 +1703,14 @@ gst_fal_server_start (GstFalServer * self, GError ** error)
   self->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
   g_object_unref (local);
   gst_fal_fetch_policy_set_own_address (self->fetch_policy, inet, self->port);
+  scheme = self->tls_certificate ? "https" : "http";
   if (g_inet_address_get_is_any (inet))
-    self->url = g_strdup_printf ("http://127.0.0.1:%u", self->port);
+    self->url = g_strdup_printf ("%s://127.0.0.1:%u", scheme, self->port);
   else if (g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV6)
-    self->url = g_strdup_printf ("http://[%s]:%u", self->bind_address,
+    self->url = g_strdup_printf ("%s://[%s]:%u", scheme, self->bind_address,
         self->port);
   else
-    self->url = g_strdup_printf ("http://%s:%u", self->bind_address,
+    self->url = g_strdup_printf ("%s://%s:%u", scheme, self->bind_address,
         self->port);
 
   self->expire_source = g_timeout_source_new_seconds (EXPIRE_SECONDS);
@@ -1928,6 +1935,9 @@ gst_fal_server_set_property (GObject * object, guint prop_id,
     case PROP_FETCH_TIMEOUT:
       self->fetch_policy->timeout = g_value_get_uint (value);
       break;
+    case PROP_TLS_CERTIFICATE:
+      g_set_object (&self->tls_certificate, g_value_get_object (value));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1987,6 +1997,9 @@ gst_fal_server_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_FETCH_TIMEOUT:
       g_value_set_uint (value, self->fetch_policy->timeout);
       break;
+    case PROP_TLS_CERTIFICATE:
+      g_value_set_object (value, self->tls_certificate);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -2013,6 +2026,7 @@ gst_fal_server_finalize (GObject * object)
   g_free (self->storage_dir);
   g_free (self->apps_file);
   g_free (self->url);
+  g_clear_object (&self->tls_certificate);
   gst_fal_fetch_policy_free (self->fetch_policy);
   G_OBJECT_CLASS (gst_fal_server_parent_class)->finalize (object);
 }
@@ -2082,6 +2096,11 @@ gst_fal_server_class_init (GstFalServerClass * klass)
       "Max connections", "Open client connections at most; beyond, the one "
       "idle or waiting for headers longest is closed, else the new one gets "
       "503", 1, 65536, DEFAULT_MAX_CONNECTIONS,
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  /* with its private key, e.g. from g_tls_certificate_new_from_files() */
+  properties[PROP_TLS_CERTIFICATE] = g_param_spec_object ("tls-certificate",
+      "TLS certificate", "Certificate and key to serve https with (NULL: "
+      "http)", G_TYPE_TLS_CERTIFICATE,
       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPERTIES, properties);
 }

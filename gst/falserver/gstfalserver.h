@@ -19,12 +19,16 @@ G_DECLARE_FINAL_TYPE (GstFalServer, gst_fal_server, GST_FAL, SERVER, GObject)
  *  "apps-file"    (string, nullable) extra apps declared in a key file
  *  "max-body"     (uint64, bytes, default 256 MiB)
  *  "url"          (string, read-only) "http://127.0.0.1:PORT" once started
+ *                 ("https://…" with a TLS certificate)
  *  "admin"        (boolean, default FALSE) serve the admin routes (/_admin/faults),
  *                 which need the key
  *  "allow-fetch"  (GStrv) hosts apps fetch media from (default: public ones)
  *  "max-fetch-bytes" (uint64, default 64 MiB) largest input media of an app
  *  "max-pixels"   (uint64, default 50 000 000) largest input image of an app
  *  "fetch-timeout" (uint, seconds, default 30) longest fetch of input media
+ *  "tls-certificate" (GTlsCertificate, nullable) with its private key: serve
+ *                 https (the URL, response_url, file and CDN URLs too), e.g.
+ *                 from g_tls_certificate_new_from_files (cert, key)
  */
 
 GstFalServer *gst_fal_server_new (void);

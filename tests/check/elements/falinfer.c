@@ -1035,6 +1035,90 @@ GST_START_TEST (test_upload_cdn_reuses_connections)
 
 GST_END_TEST;
 
+static gchar *
+tls_file (const gchar * name)
+{
+  const gchar *root = g_getenv ("GST_FAL_SOURCE_ROOT");
+
+  fail_unless (root && *root, "GST_FAL_SOURCE_ROOT is not set");
+  return g_build_filename (root, "tests", "files", "tls", name, NULL);
+}
+
+/* An https server: frames go up to its CDN and come back with its CA given
+ * (tls-ca-file); without it the element fails, naming the certificate. */
+GST_START_TEST (test_https_server)
+{
+  g_autofree gchar *cert = tls_file ("server.pem");
+  g_autofree gchar *key = tls_file ("server-key.pem");
+  g_autofree gchar *ca = tls_file ("ca.pem");
+  g_autoptr (GTlsCertificate) certificate = NULL;
+  GError *error = NULL;
+  GstHarness *h;
+  GstBus *bus;
+  GstMessage *msg;
+  GstBuffer *out;
+  gchar *url;
+
+  certificate = g_tls_certificate_new_from_files (cert, key, &error);
+  fail_unless (certificate != NULL, "%s", error ? error->message : "?");
+  gst_fal_server_stop (server);
+  g_object_unref (server);
+  server = g_object_new (GST_FAL_TYPE_SERVER, "tls-certificate", certificate,
+      NULL);
+  fail_unless (gst_fal_server_start (server, &error));
+  server_url = gst_fal_server_get_url (server);
+  fail_unless (g_str_has_prefix (server_url, "https://"), "%s", server_url);
+
+  h = harness_new ("local/echo", NULL, "upload", 1 /* cdn */ , "tls-ca-file",
+      ca, NULL);
+  fail_unless_equals_int (gst_harness_push (h, frame_new (h, 0)), GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  url = gst_fal_result_get_string (gst_buffer_get_fal_result_meta
+      (out)->result_json, "image_url");
+  fail_unless (url && g_str_has_prefix (url, server_url), "%s", url);
+  g_free (url);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+
+  h = harness_new ("local/echo", NULL, "upload", 2 /* data-uri */ , NULL);
+  bus = gst_bus_new ();
+  gst_element_set_bus (h->element, bus);
+  gst_harness_push (h, frame_new (h, 0));
+  msg = gst_bus_timed_pop_filtered (bus, 90 * GST_SECOND, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL);
+  gst_message_parse_error (msg, &error, NULL);
+  fail_unless (strstr (error->message, "is not trusted (unknown CA)") != NULL,
+      "%s", error->message);
+  g_clear_error (&error);
+  gst_message_unref (msg);
+  gst_element_set_bus (h->element, NULL);
+  gst_harness_teardown (h);
+  gst_object_unref (bus);
+}
+
+GST_END_TEST;
+
+/* The other elements with a client take the same property. */
+GST_START_TEST (test_tls_ca_file_property)
+{
+  const gchar *factories[] = { "falinfer", "falfilter", "falsrc", "falupload" };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (factories); i++) {
+    GstElement *element = gst_element_factory_make (factories[i], NULL);
+    gchar *value = NULL;
+
+    fail_unless (element != NULL, "%s", factories[i]);
+    g_object_set (element, "tls-ca-file", "/some/ca.pem", NULL);
+    g_object_get (element, "tls-ca-file", &value, NULL);
+    fail_unless_equals_string (value, "/some/ca.pem");
+    g_free (value);
+    gst_object_unref (element);
+  }
+}
+
+GST_END_TEST;
+
 /* Error cases: status expected, on-error fail or skip. */
 static void
 check_error (const gchar * application, const gchar * arguments,
@@ -1447,6 +1531,8 @@ falinfer_suite (void)
   tcase_add_test (tc, test_bus_messages);
   tcase_add_test (tc, test_upload_modes);
   tcase_add_test (tc, test_upload_cdn_reuses_connections);
+  tcase_add_test (tc, test_https_server);
+  tcase_add_test (tc, test_tls_ca_file_property);
   tcase_add_test (tc, test_error_401);
   tcase_add_test (tc, test_error_404);
   tcase_add_test (tc, test_error_422);

@@ -211,7 +211,8 @@ serve_start (gchar ** url, const gchar * const *args)
   lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (proc));
   *url = g_data_input_stream_read_line_utf8 (lines, NULL, NULL, &error);
   fail_unless (*url != NULL, "serve printed no URL");
-  fail_unless (g_str_has_prefix (*url, "http://127.0.0.1:"), "URL: %s", *url);
+  fail_unless (g_str_has_prefix (*url, "http://127.0.0.1:")
+      || g_str_has_prefix (*url, "https://127.0.0.1:"), "URL: %s", *url);
   return proc;
 }
 
@@ -833,6 +834,87 @@ GST_START_TEST (test_serve_key)
 
 GST_END_TEST;
 
+static gchar *
+tls_file (const gchar * name)
+{
+  const gchar *root = g_getenv ("GST_FAL_SOURCE_ROOT");
+
+  fail_unless (root && *root, "GST_FAL_SOURCE_ROOT is not set");
+  return g_build_filename (root, "tests", "files", "tls", name, NULL);
+}
+
+/* serve --tls-certificate/--tls-key: https; the client commands trust it
+ * with --tls-ca-file or GST_FAL_CA_FILE, and refuse it without. */
+GST_START_TEST (test_serve_tls)
+{
+  g_autofree gchar *cert = tls_file ("server.pem");
+  g_autofree gchar *key = tls_file ("server-key.pem");
+  g_autofree gchar *ca = tls_file ("ca.pem");
+  g_autofree gchar *url = NULL;
+  g_autofree gchar *image = g_build_filename (g_getenv ("GST_FAL_SOURCE_ROOT"),
+      "tests", "files", "messi5.jpg", NULL);
+  g_autoptr (GSubprocess) server = serve (&url, "--tls-certificate", cert,
+      "--tls-key", key, NULL);
+  g_autoptr (ToolResult) untrusted = NULL;
+  g_autoptr (ToolResult) trusted = NULL;
+  g_autoptr (ToolResult) from_env = NULL;
+  g_autoptr (ToolResult) upload = NULL;
+  g_autoptr (ToolResult) missing_ca = NULL;
+
+  fail_unless (g_str_has_prefix (url, "https://127.0.0.1:"), "%s", url);
+  untrusted = tool_run (url, "run", "local/echo", "{}");
+  fail_unless_equals_int (untrusted->status, 1);
+  assert_one_error_line (untrusted, "gst-fal: local/echo: the server's TLS "
+      "certificate is not trusted (unknown CA)");
+
+  trusted = tool_run (url, "run", "--tls-ca-file", ca, "local/echo",
+      "{\"t\": 1}");
+  fail_unless_equals_int (trusted->status, 0);
+  assert_json_equal (trusted->out, "{\"t\": 1}");
+
+  g_setenv ("GST_FAL_CA_FILE", ca, TRUE);
+  from_env = tool_run (url, "subscribe", "local/echo", "{\"t\": 2}");
+  upload = tool_run (url, "upload", image);
+  g_unsetenv ("GST_FAL_CA_FILE");
+  fail_unless_equals_int (from_env->status, 0);
+  assert_json_equal (from_env->out, "{\"t\": 2}");
+  fail_unless_equals_int (upload->status, 0);
+  fail_unless (g_str_has_prefix (upload->out, url), "%s", upload->out);
+
+  missing_ca = tool_run (url, "run", "--tls-ca-file", "/nonexistent/ca.pem",
+      "local/echo", "{}");
+  fail_unless_equals_int (missing_ca->status, 2);
+  assert_one_error_line (missing_ca, "gst-fal: cannot use the CA file "
+      "/nonexistent/ca.pem");
+
+  fail_unless_equals_int (serve_stop (server, SIGTERM), 0);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_serve_tls_usage_errors)
+{
+  g_autofree gchar *key = tls_file ("server-key.pem");
+  g_autofree gchar *ca = tls_file ("ca.pem");
+  g_autoptr (ToolResult) key_only = tool_run (NULL, "serve", "--port", "0",
+      "--tls-key", key);
+  g_autoptr (ToolResult) no_key = tool_run (NULL, "serve", "--port", "0",
+      "--tls-certificate", ca);
+  g_autoptr (ToolResult) missing = tool_run (NULL, "serve", "--port", "0",
+      "--tls-certificate", "/nonexistent/cert.pem");
+
+  fail_unless_equals_int (key_only->status, 2);
+  assert_one_error_line (key_only, "gst-fal: serve: --tls-key needs "
+      "--tls-certificate");
+  fail_unless_equals_int (no_key->status, 2);
+  assert_one_error_line (no_key, "gst-fal: serve: no private key in ");
+  fail_unless_equals_int (missing->status, 2);
+  assert_one_error_line (missing, "gst-fal: serve: cannot load the TLS "
+      "certificate /nonexistent/cert.pem");
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_serve_refuses_public_bind_without_key)
 {
   g_autoptr (ToolResult) res = tool_run (NULL, "serve", "--bind", "0.0.0.0",
@@ -1048,6 +1130,8 @@ cli_suite (void)
   tcase_add_test (own, test_help);
   tcase_add_test (own, test_apps);
   tcase_add_test (own, test_serve_key);
+  tcase_add_test (own, test_serve_tls);
+  tcase_add_test (own, test_serve_tls_usage_errors);
   tcase_add_test (own, test_serve_refuses_public_bind_without_key);
   tcase_add_test (own, test_serve_refuses_public_bind_with_blank_key);
   tcase_add_test (own, test_serve_admin);
