@@ -1,6 +1,7 @@
 /* bench-proxy: a TCP proxy that counts the connections it accepts and can
  * delay each direction's chunks, so that every round trip through it takes
- * twice --delay-ms longer.
+ * twice --delay-ms longer. A new connection costs one more round trip, as
+ * TCP's handshake would on a real link.
  *
  *   bench-proxy --target 127.0.0.1:8472 [--port 0] [--delay-ms 10]
  *
@@ -33,6 +34,7 @@ typedef struct
   gboolean writing;
   gboolean eof;
   gboolean done;
+  gint64 not_before;            /* the modelled TCP handshake's end */
 } Pipe;
 
 typedef struct
@@ -47,6 +49,7 @@ struct _Conn
   GSocketConnection *down;      /* the accepted one */
   GSocketConnection *up;        /* to the target */
   GCancellable *cancellable;
+  gint64 accepted_at;
   Pipe to_up;
   Pipe to_down;
 };
@@ -202,7 +205,8 @@ on_read (GObject * source, GAsyncResult * result, gpointer user_data)
     Chunk *chunk = g_new0 (Chunk, 1);
 
     chunk->bytes = bytes;
-    chunk->due = g_get_monotonic_time () + delay_ms * 1000;
+    chunk->due = MAX (g_get_monotonic_time (), pipe->not_before) +
+        delay_ms * 1000;
     g_queue_push_tail (&pipe->chunks, chunk);
     pipe_write_next (pipe);
     pipe_read_next (pipe);
@@ -244,6 +248,9 @@ on_connected (GObject * source, GAsyncResult * result, gpointer user_data)
         IPPROTO_TCP, TCP_NODELAY, 1, NULL);
     pipe_init (&conn->to_up, conn, conn->down, conn->up);
     pipe_init (&conn->to_down, conn, conn->up, conn->down);
+    /* the kernel accepted at once; a real link would first spend a round
+     * trip on SYN / SYN-ACK, so the client's first bytes leave after it */
+    conn->to_up.not_before = conn->accepted_at + 2 * delay_ms * 1000;
     pipe_read_next (&conn->to_up);
     pipe_read_next (&conn->to_down);
   }
@@ -260,6 +267,7 @@ on_incoming (GSocketService * service, GSocketConnection * connection,
 
   accepted++;
   conn->refs = 1;
+  conn->accepted_at = g_get_monotonic_time ();
   conn->down = g_object_ref (connection);
   conn->cancellable = g_cancellable_new ();
   g_socket_set_option (g_socket_connection_get_socket (connection),
