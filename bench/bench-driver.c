@@ -117,7 +117,7 @@ finish_call (Call * call, gboolean ok, GError * error)
   if (driver->lat_us)
     driver->lat_us[driver->done] = usec;
   driver->done++;
-  for (i = 0; driver->marks && driver->marks[i]; i++)
+  for (i = 0; driver->lat_us && driver->marks && driver->marks[i]; i++)
     if (driver->marks[i] == driver->done)
       g_print ("{\"event\":\"mark\",\"done\":%d,\"rss_kb\":%" G_GINT64_FORMAT
           ",\"fds\":%d}\n", driver->done, rss_kb (), open_fds ());
