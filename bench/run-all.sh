@@ -3,14 +3,21 @@
 # writes their JSON, SVG and Markdown to bench/results/. Installs
 # @fal-ai/client with npm under the build directory, as the conformance test
 # does. Usage, from the source tree, after `meson compile -C build`:
-#   bench/run-all.sh [BUILD_DIR] [PROGRAM...]   (default: build, all of p1 p3 p5 p6 p7)
-# QUICK=1 runs small N (a few minutes in all) instead of the full figures.
+#   bench/run-all.sh [BUILD_DIR] [PROGRAM...] [--FLAG VALUE...]
+# (default: build, all of p1-cpu p3-connections p5-memory p6-upload
+# p7-scale; flags go to every program named). QUICK=1 runs small N (a few
+# minutes in all) instead of the full figures.
 set -eu
 
 src_dir=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$src_dir/build}" && pwd)
 [ $# -gt 0 ] && shift
-programs=${*:-p1-cpu p3-connections p5-memory p6-upload p7-scale}
+programs=
+while [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; do
+  programs="$programs $1"
+  shift
+done
+programs=${programs:-p1-cpu p3-connections p5-memory p6-upload p7-scale}
 js_dir="$build/bench/js"
 
 command -v node >/dev/null && command -v npm >/dev/null || {
@@ -39,7 +46,7 @@ for p in $programs; do
   echo "== $p $quick" >&2
   start=$(date +%s)
   # shellcheck disable=SC2086
-  node "$js_dir/$p.mjs" $quick
+  node "$js_dir/$p.mjs" $quick "$@"
   echo "== $p: $(( $(date +%s) - start )) s" >&2
 done
 rm -rf "$build/bench/tmp"
