@@ -29,7 +29,7 @@ if [ ! -f "$js_dir/node_modules/@fal-ai/client/package.json" ]; then
     echo "run-all.sh: npm install failed, see $js_dir/npm-install.log" >&2; exit 1; }
 fi
 
-export BENCH_BUILD="$build" BENCH_RESULTS="$src_dir/bench/results"
+export BENCH_BUILD="$build" BENCH_RESULTS="${BENCH_RESULTS:-$src_dir/bench/results}"
 export BENCH_SRC="$src_dir"
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY FAL_KEY GST_FAL_URL
 for p in $programs; do

@@ -8,7 +8,7 @@ import { join } from "node:path";
 
 export const build = process.env.BENCH_BUILD ?? join(import.meta.dirname, "..", "..");
 export const results = process.env.BENCH_RESULTS ?? join(build, "bench", "results");
-export const tool = join(build, "tools", "gst-fal");
+export const tool = process.env.GST_FAL_TOOL ?? join(build, "tools", "gst-fal");
 export const KEY = "bench-key";
 const TICK_US = 1e6 / Number(execFileSync("getconf", ["CLK_TCK"]).toString());
 

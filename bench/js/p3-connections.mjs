@@ -91,8 +91,11 @@ if (serveSupports("--tls-certificate")) {
 const rows = [];
 for (const s of [plain, tls].filter(Boolean)) {
   const t = s.label === "https" ? " (TLS)" : "";
-  const row = (name, f, goal, digits = 2) => rows.push([name + t, fmt(f(s.ours), digits), fmt(f(s.js), digits),
-    fmtRatio(ratio(f(s.ours), f(s.js))), goal]);
+  // a client with failures shows no figure of that server: they would be
+  // those of its errors (e.g. a certificate our client was not given)
+  const value = (c, f, digits) => (c.failed ? `— (${c.failed} failed)` : fmt(f(c), digits));
+  const row = (name, f, goal, digits = 2) => rows.push([name + t, value(s.ours, f, digits), value(s.js, f, digits),
+    s.ours.failed || s.js.failed ? "" : fmtRatio(ratio(f(s.ours), f(s.js))), goal]);
   row("new connections per subscribe, 1 in flight", (c) => c.subscribe.conns, s.label === "https" ? "" : "≤ 0.05");
   row("new connections per subscribe, 32 in flight", (c) => c.subscribe32.conns, "");
   row("new connections per run", (c) => c.run.conns, "");
@@ -114,7 +117,7 @@ const md = [`### P3 connections and round trips (N = ${opt.n}; round trips: N = 
 
 const panelFor = (title, f, unit) => ({ title, unit, log: false,
   rows: [plain, tls].filter(Boolean).map((s) => ({ label: s.label, items: CLIENTS.map((c) => ({ name: c,
-    value: f(s[c]), text: fmt(f(s[c])) })) })) });
+    value: s[c].failed ? NaN : f(s[c]), text: s[c].failed ? "failed" : fmt(f(s[c])) })) })) });
 const svg = chart({ title: "P3: connections and round trips, gst-fal vs @fal-ai/client", legend: CLIENTS,
   panels: [
     panelFor("new connections per subscribe (1 in flight)", (c) => c.subscribe.conns, "connections"),
