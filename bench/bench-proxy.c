@@ -303,7 +303,7 @@ main (int argc, char **argv)
     {"port", 0, 0, G_OPTION_ARG_INT, &port, "port to listen on (0: any)",
         "PORT"},
     {"delay-ms", 0, 0, G_OPTION_ARG_INT, &delay_ms,
-        "delay of each chunk, each direction (a round trip gets twice it)",
+          "delay of each chunk, each direction (a round trip gets twice it)",
         "MS"},
     {NULL}
   };
