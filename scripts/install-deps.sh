@@ -25,6 +25,9 @@ packages=(
   python3 python3-minimal python3-gi
   gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 gir1.2-soup-3.0 gir1.2-json-1.0
   valgrind
+  # bench/ (never run by the tests): curl -T beside our uploads, openssl for
+  # the TLS series
+  curl openssl
 )
 # fal's JavaScript client (tests/conformance). A node that does not come
 # from Debian's nodejs (NodeSource's bundles npm) is kept as it is.
