@@ -32,11 +32,8 @@ pipeline_new (const gchar * description, const gchar * arguments)
 static GstMessage *
 wait_error_or_eos (GstElement * pipeline)
 {
-  GstBus *bus = gst_element_get_bus (pipeline);
-  GstMessage *msg = gst_bus_timed_pop_filtered (bus, WAIT,
-      GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
+  GstMessage *msg = wait_error_or_eos_within (pipeline, WAIT / GST_SECOND);
 
-  gst_object_unref (bus);
   fail_unless (msg != NULL, "neither error nor EOS");
   return msg;
 }
