@@ -267,10 +267,11 @@ send_completed (Session * s)
     g_autoptr (GError) error = NULL;
     g_autoptr (GVariant) result = NULL;
     g_autoptr (GBytes) frame = NULL;
+    g_autofree gchar *error_type = NULL;
     guint status;
 
     g_queue_pop_head (&s->running);
-    status = gst_fal_server_request_get_result (request, &body, NULL);
+    status = gst_fal_server_request_get_result (request, &body, &error_type);
     if (status >= 300) {
       g_autofree gchar *reason = failure_reason (request);
 
