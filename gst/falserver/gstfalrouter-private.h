@@ -138,10 +138,6 @@ void gst_fal_realtime_routes_route (GstFalServer * self,
 /* The APP a realtime path opens (the scope of its token), NULL for other
  * paths. (transfer full) */
 gchar *gst_fal_realtime_routes_app (const gchar * path);
-/* The server's websocket handler: the session of an upgraded request. */
-void gst_fal_realtime_routes_upgraded (SoupServer * soup,
-    SoupServerMessage * msg, const char *path, SoupWebsocketConnection * ws,
-    gpointer user_data);
 /* Closes every realtime session (the server stops). */
 void gst_fal_realtime_routes_close_all (GstFalServer * self);
 
