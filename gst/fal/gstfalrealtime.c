@@ -25,7 +25,7 @@
  *
  * A #GstFalRealtime is one websocket to `{run}/{application}/realtime`,
  * opened on the first gst_fal_realtime_send() (or by
- * gst_fal_realtime_connect()) and reopened by the next send after the
+ * gst_fal_realtime_open()) and reopened by the next send after the
  * server closes an idle session (`TIMEOUT`) or the connection drops. With
  * credentials it first fetches a token from `{rest}/tokens/` (the key
  * travels only in that request; the websocket URL carries the token) and
@@ -780,7 +780,7 @@ ensure_route (Shared * s, GError ** error)
 }
 
 /**
- * gst_fal_realtime_connect_async:
+ * gst_fal_realtime_open_async:
  * @realtime: a realtime connection
  * @cancellable: (nullable): stops waiting (the socket may still open)
  * @callback: called in the caller's thread-default context
@@ -788,10 +788,11 @@ ensure_route (Shared * s, GError ** error)
  *
  * Opens the websocket (fetching a token first when the client has
  * credentials), or finishes at once when it is open. Sending does this by
- * itself: connect only to know early that the app can be reached.
+ * itself: open first only to know early that the app can be reached. (Not
+ * "connect", which would hide g_signal_connect() in language bindings.)
  */
 void
-gst_fal_realtime_connect_async (GstFalRealtime * realtime,
+gst_fal_realtime_open_async (GstFalRealtime * realtime,
     GCancellable * cancellable, GAsyncReadyCallback callback,
     gpointer user_data)
 {
@@ -802,7 +803,7 @@ gst_fal_realtime_connect_async (GstFalRealtime * realtime,
   g_return_if_fail (GST_FAL_IS_REALTIME (realtime));
   s = realtime->shared;
   task = g_task_new (realtime, cancellable, callback, user_data);
-  g_task_set_source_tag (task, gst_fal_realtime_connect_async);
+  g_task_set_source_tag (task, gst_fal_realtime_open_async);
   g_task_set_check_cancellable (task, TRUE);
   if (!ensure_route (s, &error)) {
     g_task_return_error (task, error);
@@ -815,7 +816,7 @@ gst_fal_realtime_connect_async (GstFalRealtime * realtime,
 }
 
 /**
- * gst_fal_realtime_connect_finish:
+ * gst_fal_realtime_open_finish:
  * @realtime: a realtime connection
  * @result: the result given to the callback
  * @error: return location for a #GST_FAL_ERROR: UNAUTHORIZED (401 on the
@@ -825,7 +826,7 @@ gst_fal_realtime_connect_async (GstFalRealtime * realtime,
  * Returns: whether the websocket is open
  */
 gboolean
-gst_fal_realtime_connect_finish (GstFalRealtime * realtime,
+gst_fal_realtime_open_finish (GstFalRealtime * realtime,
     GAsyncResult * result, GError ** error)
 {
   g_return_val_if_fail (g_task_is_valid (result, realtime), FALSE);
@@ -836,28 +837,28 @@ static void
 start_connect_sync (gpointer data, GCancellable * cancellable,
     GAsyncReadyCallback callback, gpointer user_data)
 {
-  gst_fal_realtime_connect_async (data, cancellable, callback, user_data);
+  gst_fal_realtime_open_async (data, cancellable, callback, user_data);
 }
 
 /**
- * gst_fal_realtime_connect:
+ * gst_fal_realtime_open:
  * @realtime: a realtime connection
  * @cancellable: (nullable): stops waiting
- * @error: as gst_fal_realtime_connect_finish()
+ * @error: as gst_fal_realtime_open_finish()
  *
- * The blocking form of gst_fal_realtime_connect_async().
+ * The blocking form of gst_fal_realtime_open_async().
  *
  * Returns: whether the websocket is open
  */
 gboolean
-gst_fal_realtime_connect (GstFalRealtime * realtime,
+gst_fal_realtime_open (GstFalRealtime * realtime,
     GCancellable * cancellable, GError ** error)
 {
   g_autoptr (GAsyncResult) result = NULL;
 
   g_return_val_if_fail (GST_FAL_IS_REALTIME (realtime), FALSE);
   result = gst_fal_run_sync (start_connect_sync, realtime, cancellable);
-  return gst_fal_realtime_connect_finish (realtime, result, error);
+  return gst_fal_realtime_open_finish (realtime, result, error);
 }
 
 static gboolean
