@@ -107,6 +107,7 @@ typedef struct _Shared
   Outgoing *throttled;          /* the newest message held by the throttle */
   GSource *throttle_timer;      /* armed: a message went out this interval */
   gboolean closed;
+  gboolean flush_scheduled;     /* a net_flush_idle() is on its way */
   guint n_connections;
 
   /* net: the session thread of @route only */
@@ -301,15 +302,28 @@ net_flush (Shared * s)
 static gboolean
 net_flush_idle (gpointer data)
 {
-  net_flush (data);
+  Shared *s = data;
+
+  g_mutex_lock (&s->lock);
+  s->flush_scheduled = FALSE;
+  g_mutex_unlock (&s->lock);
+  net_flush (s);
   return G_SOURCE_REMOVE;
 }
 
+/* One idle for a burst of sends: those queued before it runs go with it. */
 static void
 schedule_flush (Shared * s)
 {
-  gst_fal_idle_add (s->route->context, net_flush_idle, shared_ref (s),
-      (GDestroyNotify) shared_unref);
+  gboolean scheduled;
+
+  g_mutex_lock (&s->lock);
+  scheduled = s->flush_scheduled;
+  s->flush_scheduled = TRUE;
+  g_mutex_unlock (&s->lock);
+  if (!scheduled)
+    gst_fal_idle_add (s->route->context, net_flush_idle, shared_ref (s),
+        (GDestroyNotify) shared_unref);
 }
 
 /* The oldest message in flight (0: none), taken off the queue. */
@@ -382,7 +396,7 @@ on_ws_message (SoupWebsocketConnection * ws, gint type, GBytes * message,
     gpointer data)
 {
   Shared *s = data;
-  g_autofree gchar *application = get_application (s);
+  g_autofree gchar *application = NULL;
   gsize size;
   const guint8 *bytes = g_bytes_get_data (message, &size);
   g_autoptr (JsonNode) node = NULL;
@@ -398,7 +412,10 @@ on_ws_message (SoupWebsocketConnection * ws, gint type, GBytes * message,
     if (result)
       deliver (s, DELIVER_RESULT, id, result, NULL, 0, NULL);
     else {
-      GError *e = gst_fal_error_new_full (GST_FAL_ERROR_PROTOCOL, 0, NULL,
+      GError *e;
+
+      application = get_application (s);
+      e = gst_fal_error_new_full (GST_FAL_ERROR_PROTOCOL, 0, NULL,
           NULL, NULL, "%s realtime: a result that is not a message: %s",
           application, error->message);
 
@@ -409,6 +426,7 @@ on_ws_message (SoupWebsocketConnection * ws, gint type, GBytes * message,
   }
 
   /* text: a JSON control message */
+  application = get_application (s);
   node = gst_fal_json_from_string ((const gchar *) bytes, size, NULL);
   if (!node || !JSON_NODE_HOLDS_OBJECT (node)) {
     g_debug ("realtime: a text frame that is not JSON, skipped");
@@ -759,7 +777,7 @@ gst_fal_realtime_new (GstFalClient * client, const gchar * application)
 static gboolean
 ensure_route (Shared * s, GError ** error)
 {
-  g_autofree gchar *application = get_application (s);
+  g_autofree gchar *application = NULL;
   GstFalClient *route;
 
   g_mutex_lock (&s->lock);
@@ -767,6 +785,7 @@ ensure_route (Shared * s, GError ** error)
   g_mutex_unlock (&s->lock);
   if (route)
     return TRUE;
+  application = get_application (s);
   route = gst_fal_client_route_application (s->client, application, error);
   if (!route)
     return FALSE;
