@@ -392,20 +392,31 @@ on_closed (SoupWebsocketConnection * ws, gpointer data)
   session_unref (s);
 }
 
-/* Closes every session (the server stops); server thread. */
+/* Closes every session (the server stops); server thread. Their closing
+ * handshakes will not finish (the loop stops), so each is let go at once:
+ * what the socket held (its "closed" reference) is dropped here. */
 void
 gst_fal_realtime_routes_close_all (GstFalServer * self)
 {
-  GList *l;
+  GList *sessions = g_steal_pointer (&self->realtime_sessions), *l;
 
-  for (l = self->realtime_sessions; l; l = l->next) {
+  for (l = sessions; l; l = l->next) {
     Session *s = l->data;
 
+    s->closed = TRUE;
+    cancel_running (s);
+    if (s->idle_timer) {
+      g_source_destroy (s->idle_timer);
+      g_clear_pointer (&s->idle_timer, g_source_unref);
+    }
+    g_signal_handlers_disconnect_by_data (s->ws, s);
     if (soup_websocket_connection_get_state (s->ws) ==
         SOUP_WEBSOCKET_STATE_OPEN)
       soup_websocket_connection_close (s->ws, SOUP_WEBSOCKET_CLOSE_GOING_AWAY,
           "server stopped");
+    session_unref (s);
   }
+  g_list_free (sessions);
 }
 
 /* ---------------------------------------------------------------- route */
