@@ -27,6 +27,9 @@ typedef struct {
   GstFalAppRunFunc run;
   gpointer app_data;
   GDestroyNotify app_data_free;
+  /* Optional: the app's own openapi.json (transfer full), or NULL for the one
+   * built from the schemas; called with app_data, on any thread. */
+  gchar *(*openapi) (gpointer app_data);
 } GstFalAppInfo;
 
 #define GST_FAL_APP_ERROR (gst_fal_app_error_quark ())
@@ -76,6 +79,15 @@ void gst_fal_apps_register_builtin (GstFalAppRegistry * registry);
 /* Registers the apps declared in a key file (see docs/apps.md). */
 gboolean gst_fal_apps_register_from_file (GstFalAppRegistry * registry,
     const gchar * path, GError ** error);
+
+/* Registers an app fronting the bare HTTP model server at @url (see
+ * docs/apps.md): each run posts its input to @url (or @url/sub/path) within
+ * @timeout seconds (0 = none). FALSE if @url is not http(s). */
+gboolean gst_fal_apps_register_backend (GstFalAppRegistry * registry,
+    const gchar * name, const gchar * url, const gchar * description,
+    guint timeout, GError ** error);
+/* The default backend-timeout, seconds. */
+#define GST_FAL_APPS_DEFAULT_BACKEND_TIMEOUT 600
 
 /* Added by the apps (C2): the registered apps sorted by name.
  * (transfer container) (element-type GstFalAppInfo): valid while the

@@ -13,6 +13,7 @@ typedef struct
   GstFalAppRunFunc run;
   gpointer app_data;
   GDestroyNotify app_data_free;
+  gchar *(*openapi) (gpointer app_data);
 } AppEntry;
 
 struct _GstFalAppRegistry
@@ -47,6 +48,14 @@ run_validated (GstFalAppCall * call, gpointer app_data, GError ** error)
     return NULL;
   }
   return entry->run (call, entry->app_data, error);
+}
+
+static gchar *
+openapi_of_entry (gpointer app_data)
+{
+  AppEntry *entry = app_data;
+
+  return entry->openapi (entry->app_data);
 }
 
 GstFalAppRegistry *
@@ -90,6 +99,8 @@ gst_fal_app_registry_add (GstFalAppRegistry * registry,
   entry->run = info->run;
   entry->app_data = info->app_data;
   entry->app_data_free = info->app_data_free;
+  entry->openapi = info->openapi;
+  entry->info.openapi = info->openapi ? openapi_of_entry : NULL;
   /* a later registration (e.g. from --apps) replaces an earlier one */
   g_hash_table_replace (registry->apps, (gpointer) entry->info.name, entry);
 }
@@ -195,8 +206,9 @@ static const gchar http_validation_error_schema[] =
     "\"properties\": {\"detail\": {\"title\": \"Detail\", \"type\": \"array\","
     "\"items\": {\"$ref\": \"#/components/schemas/ValidationError\"}}}}";
 
-gchar *
-gst_fal_app_info_get_openapi (const GstFalAppInfo * info)
+/* The OpenAPI document built from the app's schemas. */
+static gchar *
+openapi_from_schemas (const GstFalAppInfo * info)
 {
   g_autoptr (JsonNode) root = json_node_new (JSON_NODE_OBJECT);
   JsonObject *doc = json_object_new ();
@@ -209,8 +221,6 @@ gst_fal_app_info_get_openapi (const GstFalAppInfo * info)
   JsonObject *responses = json_object_new ();
   JsonObject *components = json_object_new ();
   JsonObject *schemas = json_object_new ();
-
-  g_return_val_if_fail (info != NULL, NULL);
 
   json_object_set_string_member (doc, "openapi", "3.0.2");
   json_object_set_string_member (meta, "title", info->name);
@@ -251,4 +261,15 @@ gst_fal_app_info_get_openapi (const GstFalAppInfo * info)
 
   json_node_take_object (root, doc);
   return json_to_string (root, TRUE);
+}
+
+gchar *
+gst_fal_app_info_get_openapi (const GstFalAppInfo * info)
+{
+  gchar *own;
+
+  g_return_val_if_fail (info != NULL, NULL);
+
+  own = info->openapi ? info->openapi (info->app_data) : NULL;
+  return own ? own : openapi_from_schemas (info);
 }

@@ -9,6 +9,12 @@
  * max-pixels=50000000
  * max-fetch-bytes=67108864
  *
+ * or, for a bare HTTP model server behind the app (gstfalappsbackend.c):
+ *
+ * [owner/alias]
+ * backend=http://127.0.0.1:8080
+ * backend-timeout=600
+ *
  * See docs/apps.md.
  */
 #ifdef HAVE_CONFIG_H
@@ -404,6 +410,30 @@ get_limit (GKeyFile * key_file, const gchar * group, const gchar * key,
   return TRUE;
 }
 
+/* A group with a backend key: an app fronting that HTTP model server. */
+static gboolean
+register_backend_group (GstFalAppRegistry * registry, GKeyFile * key_file,
+    const gchar * group, GError ** error)
+{
+  g_autofree gchar *url = NULL, *description = NULL;
+  guint64 timeout = GST_FAL_APPS_DEFAULT_BACKEND_TIMEOUT;
+
+  url = g_key_file_get_string (key_file, group, "backend", error);
+  if (url == NULL)
+    return FALSE;
+  description = g_key_file_get_string (key_file, group, "description", NULL);
+  if (g_key_file_has_key (key_file, group, "backend-timeout", NULL)
+      && !get_limit (key_file, group, "backend-timeout", &timeout, error))
+    return FALSE;
+  if (timeout > G_MAXUINT) {
+    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+        "app %s: backend-timeout is too large", group);
+    return FALSE;
+  }
+  return gst_fal_apps_register_backend (registry, group, g_strstrip (url),
+      description, (guint) timeout, error);
+}
+
 static gboolean
 register_group (GstFalAppRegistry * registry, GKeyFile * key_file,
     const gchar * group, GError ** error)
@@ -420,6 +450,8 @@ register_group (GstFalAppRegistry * registry, GKeyFile * key_file,
         "app %s: the name must be owner/alias", group);
     return FALSE;
   }
+  if (g_key_file_has_key (key_file, group, "backend", NULL))
+    return register_backend_group (registry, key_file, group, error);
   pipeline = g_key_file_get_string (key_file, group, "pipeline", error);
   if (pipeline == NULL)
     return FALSE;
