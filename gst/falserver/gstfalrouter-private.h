@@ -10,6 +10,8 @@
 
 G_BEGIN_DECLS
 
+typedef struct _GstFalWebhookKeys GstFalWebhookKeys;
+
 /* ---- the object (gstfalserver.c) ---- */
 
 struct _GstFalServer
@@ -41,6 +43,7 @@ struct _GstFalServer
   GstFalQueue *queue;
   GPtrArray *workers;
   GThreadPool *webhooks;
+  GstFalWebhookKeys *webhook_keys;      /* the key pair signing them */
 
   GMainContext *context;
   GMainLoop *loop;
@@ -174,6 +177,13 @@ void gst_fal_webhooks_queue (GstFalServer * self,
     GstFalServerRequest * request);
 /* The GFunc of the webhooks thread pool (@self: its user data). */
 void gst_fal_webhooks_deliver (gpointer webhook, gpointer self);
+/* The Ed25519 key pair webhooks are signed with, new at each start; NULL
+ * with @error if libsodium cannot start. */
+GstFalWebhookKeys *gst_fal_webhook_keys_new (GError ** error);
+void gst_fal_webhook_keys_free (GstFalWebhookKeys * keys);
+/* GET /rest/.well-known/jwks.json: the public key as a JWKS, for anyone. */
+void gst_fal_webhooks_route_jwks (GstFalServer * self, SoupServerMessage * msg,
+    const gchar * path, GHashTable * query);
 
 /* ---- workers (gstfalworkers.c) ---- */
 

@@ -26,6 +26,7 @@ typedef struct
 static const Family families[] = {
   {"/queue/", NULL, NULL, gst_fal_queue_routes_route},
   {"/run/", NULL, NULL, gst_fal_run_routes_route},
+  {"/rest/.well-known/", NULL, NULL, gst_fal_webhooks_route_jwks},
   {"/rest/", NULL, NULL, gst_fal_token_routes_route},
   {"/storage/", NULL, gst_fal_storage_routes_check_upload,
       gst_fal_storage_routes_dispatch},

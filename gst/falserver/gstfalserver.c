@@ -176,6 +176,9 @@ gst_fal_server_start (GstFalServer * self, GError ** error)
   self->storage = gst_fal_storage_new (self->storage_dir, error);
   if (!self->storage)
     return FALSE;
+  if (!self->webhook_keys
+      && !(self->webhook_keys = gst_fal_webhook_keys_new (error)))
+    return FALSE;
 
   self->soup = soup_server_new ("server-header", "gst-fal ",
       "tls-certificate", self->tls_certificate, NULL);
@@ -530,6 +533,7 @@ gst_fal_server_finalize (GObject * object)
   g_clear_pointer (&self->queue, gst_fal_queue_free);
   g_clear_pointer (&self->storage, gst_fal_storage_free);
   g_clear_pointer (&self->registry, gst_fal_app_registry_free);
+  g_clear_pointer (&self->webhook_keys, gst_fal_webhook_keys_free);
   g_main_loop_unref (self->loop);
   g_main_context_unref (self->context);
   g_rand_free (self->rand);
