@@ -393,6 +393,7 @@ GST_START_TEST (test_backend_openapi)
   g_autoptr (FalReply) own = NULL;
   g_autoptr (FalReply) generic = NULL;
   g_autoptr (FalReply) down = NULL;
+  g_autoptr (FalReply) hang = NULL;
   JsonObject *doc;
 
   /* without one of the backend's: the generic document */
@@ -405,6 +406,10 @@ GST_START_TEST (test_backend_openapi)
   doc = get_openapi ("me/down", &down);
   fail_unless_equals_string (json_object_get_string_member
       (json_object_get_object_member (doc, "info"), "title"), "me/down");
+  /* a backend that never answers: the generic one after its timeout */
+  doc = get_openapi ("me/hang", &hang);
+  fail_unless_equals_string (json_object_get_string_member
+      (json_object_get_object_member (doc, "info"), "title"), "me/hang");
 
   /* the backend's own, passed through */
   backend.serve_openapi = TRUE;
