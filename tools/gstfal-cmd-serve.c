@@ -22,6 +22,8 @@ typedef struct
   gchar *key;
   gchar *storage_dir;
   gchar *apps_file;
+  gchar **backends;             /* --app OWNER/NAME=URL */
+  gint backend_timeout;
   gint64 max_body;
   gboolean admin;
   gchar **allow_fetch;
@@ -46,6 +48,7 @@ serve_options_clear (ServeOptions * opts)
   g_free (opts->key);
   g_free (opts->storage_dir);
   g_free (opts->apps_file);
+  g_strfreev (opts->backends);
   g_strfreev (opts->allow_fetch);
   g_free (opts->tls_certificate);
   g_free (opts->tls_key);
@@ -111,6 +114,13 @@ parse_serve_options (int *argc, char ***argv, ServeOptions * opts,
   GOptionEntry apps_entries[] = {
     {"apps", 0, 0, G_OPTION_ARG_FILENAME, &opts->apps_file,
         "extra apps declared in a key file", "FILE"},
+    {"app", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opts->backends,
+          "an app fronting the bare HTTP model server at URL (its input "
+          "posted to URL, its JSON answer the output), repeatable",
+        "OWNER/NAME=URL"},
+    {"backend-timeout", 0, 0, G_OPTION_ARG_INT, &opts->backend_timeout,
+          "longest exchange with the model server of an --app, answered as "
+          "an error after it (default 600)", "SECONDS"},
     {NULL}
   };
   g_autoptr (GOptionContext) context = NULL;
@@ -142,6 +152,11 @@ parse_serve_options (int *argc, char ***argv, ServeOptions * opts,
     gst_fal_cmd_usage_error ("%s: --port, --workers, --max-body, "
         "--max-fetch-bytes, --max-pixels and --fetch-timeout take a "
         "non-negative number (port at most 65535)", (*argv)[0]);
+    return FALSE;
+  }
+  if (opts->backend_timeout < 0) {
+    gst_fal_cmd_usage_error ("%s: --backend-timeout takes a positive number",
+        (*argv)[0]);
     return FALSE;
   }
   if (opts->header_timeout < 0 || opts->header_timeout > 3600
@@ -208,6 +223,11 @@ make_server (const ServeOptions * opts)
     g_object_set (server, "storage-dir", opts->storage_dir, NULL);
   if (opts->apps_file)
     g_object_set (server, "apps-file", opts->apps_file, NULL);
+  if (opts->backends)
+    g_object_set (server, "backends", opts->backends, NULL);
+  if (opts->backend_timeout > 0)
+    g_object_set (server, "backend-timeout", (guint) opts->backend_timeout,
+        NULL);
   if (opts->max_body > 0)
     g_object_set (server, "max-body", (guint64) opts->max_body, NULL);
   if (opts->allow_fetch)

@@ -86,6 +86,9 @@ gboolean gst_fal_apps_register_from_file (GstFalAppRegistry * registry,
 gboolean gst_fal_apps_register_backend (GstFalAppRegistry * registry,
     const gchar * name, const gchar * url, const gchar * description,
     guint timeout, GError ** error);
+/* The same from "owner/name=URL", as gst-fal serve --app takes it. */
+gboolean gst_fal_apps_register_backend_spec (GstFalAppRegistry * registry,
+    const gchar * spec, guint timeout, GError ** error);
 /* The default backend-timeout, seconds. */
 #define GST_FAL_APPS_DEFAULT_BACKEND_TIMEOUT 600
 

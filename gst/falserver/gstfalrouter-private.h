@@ -23,6 +23,8 @@ struct _GstFalServer
   guint n_workers;
   gchar *storage_dir;
   gchar *apps_file;
+  gchar **backends;             /* OWNER/NAME=URL apps */
+  guint backend_timeout;
   guint64 max_body;
   guint header_timeout;
   guint idle_timeout;

@@ -330,3 +330,18 @@ gst_fal_apps_register_backend (GstFalAppRegistry * registry,
   gst_fal_app_registry_add (registry, &info);
   return TRUE;
 }
+
+gboolean
+gst_fal_apps_register_backend_spec (GstFalAppRegistry * registry,
+    const gchar * spec, guint timeout, GError ** error)
+{
+  g_auto (GStrv) parts = g_strsplit (spec, "=", 2);
+
+  if (g_strv_length (parts) != 2 || !*g_strstrip (parts[0])) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+        "the app \"%s\" is not OWNER/NAME=URL", spec);
+    return FALSE;
+  }
+  return gst_fal_apps_register_backend (registry, parts[0],
+      g_strstrip (parts[1]), NULL, timeout, error);
+}

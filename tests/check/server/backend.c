@@ -421,6 +421,45 @@ GST_START_TEST (test_backend_openapi)
 
 GST_END_TEST;
 
+/* The backends property (gst-fal serve --app) and its backend-timeout */
+GST_START_TEST (test_backend_property)
+{
+  g_autofree gchar *url = fal_http_thread_url (&backend.http, "");
+  g_autofree gchar *spec = g_strdup_printf ("me/prop=%s", url);
+  const gchar *backends[] = { spec, NULL };
+  GstFalServer *local = g_object_new (GST_FAL_TYPE_SERVER, "backends",
+      backends, "backend-timeout", 1, NULL);
+  const gchar *bad[] = { "me/prop", NULL };
+  GstFalServer *refused = g_object_new (GST_FAL_TYPE_SERVER, "backends", bad,
+      NULL);
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *run_url = NULL, *hang_url = NULL;
+  g_autoptr (FalReply) echo = NULL;
+  g_autoptr (FalReply) hang = NULL;
+
+  fail_unless (gst_fal_server_start (local, &error), "%s",
+      error ? error->message : "");
+  run_url = fal_url (local, "/run/me/prop/sub");
+  echo = fal_http (session, "POST", run_url, "{\"a\": 1}", NULL);
+  fail_unless_equals_int (echo->status, 200);
+  fail_unless_equals_string (json_object_get_string_member (fal_reply_object
+          (echo), "path"), "/sub");
+  hang_url = fal_url (local, "/run/me/prop/hang");
+  hang = fal_http (session, "POST", hang_url, "{}", NULL);
+  fail_unless_equals_int (hang->status, 503);
+  fail_unless (strstr (fal_reply_string (hang, "detail"),
+          "backend-timeout of 1 s"));
+  gst_fal_server_stop (local);
+  g_object_unref (local);
+
+  fail_if (gst_fal_server_start (refused, &error));
+  fail_unless (strstr (error->message, "is not OWNER/NAME=URL"), "%s",
+      error->message);
+  g_object_unref (refused);
+}
+
+GST_END_TEST;
+
 static Suite *
 backend_suite (void)
 {
@@ -437,6 +476,7 @@ backend_suite (void)
   tcase_add_test (tc, test_backend_hang_times_out);
   tcase_add_test (tc, test_backend_cancel_aborts);
   tcase_add_test (tc, test_backend_openapi);
+  tcase_add_test (tc, test_backend_property);
   return s;
 }
 
