@@ -15,7 +15,9 @@
 #include <string.h>
 #include <sodium.h>
 
-G_DEFINE_QUARK (gst - fal - webhook - error - quark, gst_fal_webhook_error);
+/* *INDENT-OFF* */
+G_DEFINE_QUARK (gst-fal-webhook-error-quark, gst_fal_webhook_error);
+/* *INDENT-ON* */
 
 /* The value of header @name, matched without case; NULL if absent or blank. */
 static const gchar *
