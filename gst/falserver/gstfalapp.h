@@ -59,6 +59,12 @@ GBytes *gst_fal_app_call_fetch (GstFalAppCall * call, const gchar * url,
 void gst_fal_app_call_set_limits (GstFalAppCall * call,
     guint64 max_fetch_bytes, guint64 max_pixels);
 guint64 gst_fal_app_call_get_max_pixels (GstFalAppCall * call);
+/* The largest width and height of the call's input images (0 = none, the
+ * default): an app's max-width and max-height. */
+void gst_fal_app_call_set_max_size (GstFalAppCall * call,
+    guint64 max_width, guint64 max_height);
+void gst_fal_app_call_get_max_size (GstFalAppCall * call,
+    guint64 * max_width, guint64 * max_height);
 /* Stores output media on the server's CDN and returns its public URL,
  * honouring the request's object lifecycle preference. */
 gchar *gst_fal_app_call_store (GstFalAppCall * call, GBytes * data,

@@ -161,6 +161,33 @@ schema_or_empty (const gchar * text)
   return node;
 }
 
+/* The input schema with fal's x-fal-order-properties: the order in which its
+ * properties are declared, which a form of the input follows. */
+static JsonNode *
+input_schema_with_order (const gchar * text)
+{
+  JsonNode *node = schema_or_empty (text);
+  JsonObject *schema;
+  JsonNode *properties;
+  JsonArray *order;
+  GList *names, *l;
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return node;
+  schema = json_node_get_object (node);
+  properties = json_object_get_member (schema, "properties");
+  if (!properties || !JSON_NODE_HOLDS_OBJECT (properties)
+      || json_object_has_member (schema, "x-fal-order-properties"))
+    return node;
+  order = json_array_new ();
+  names = json_object_get_members (json_node_get_object (properties));
+  for (l = names; l; l = l->next)
+    json_array_add_string_element (order, l->data);
+  g_list_free (names);
+  json_object_set_array_member (schema, "x-fal-order-properties", order);
+  return node;
+}
+
 static JsonNode *
 parse_static (const gchar * text)
 {
@@ -249,7 +276,7 @@ openapi_from_schemas (const GstFalAppInfo * info)
   json_object_set_object_member (doc, "paths", paths);
 
   json_object_set_member (schemas, "Input",
-      schema_or_empty (info->input_schema));
+      input_schema_with_order (info->input_schema));
   json_object_set_member (schemas, "Output",
       schema_or_empty (info->output_schema));
   json_object_set_member (schemas, "ValidationError",

@@ -8,6 +8,8 @@
  * output=image | image/jpeg | messages:<name> | faces | symbols
  * max-pixels=50000000
  * max-fetch-bytes=67108864
+ * max-width=4096
+ * max-height=4096
  *
  * or, for a bare HTTP model server behind the app (gstfalappsbackend.c):
  *
@@ -47,6 +49,7 @@ typedef struct
   OutputKind output;
   GPtrArray *mappings;          /* (element-type InputMapping) */
   guint64 max_pixels, max_fetch_bytes;  /* 0: the server's */
+  guint64 max_width, max_height;        /* 0: none */
 } FileApp;
 
 static void
@@ -147,6 +150,7 @@ file_app_run (GstFalAppCall * call, gpointer app_data, GError ** error)
   JsonNode *output = NULL;
 
   gst_fal_app_call_set_limits (call, app->max_fetch_bytes, app->max_pixels);
+  gst_fal_app_call_set_max_size (call, app->max_width, app->max_height);
   image = gst_fal_apps_fetch_image (call, error);
   if (image == NULL)
     return gst_fal_apps_input_error (call, "image_url", error);
@@ -332,6 +336,8 @@ build_input_schema (FileApp * app, gchar ** inputs, GError ** error)
   json_object_set_string_member (image_url, "type", "string");
   json_object_set_string_member (image_url, "description",
       "URL or data URI of the input image");
+  gst_fal_apps_declare_limits (image_url, app->max_width, app->max_height,
+      app->max_fetch_bytes, app->max_pixels);
   json_object_set_object_member (properties, "image_url", image_url);
 
   /* checked with one of the decoders the runs choose from */
@@ -473,6 +479,8 @@ register_group (GstFalAppRegistry * registry, GKeyFile * key_file,
   if (!get_limit (key_file, group, "max-pixels", &app->max_pixels, error)
       || !get_limit (key_file, group, "max-fetch-bytes",
           &app->max_fetch_bytes, error)
+      || !get_limit (key_file, group, "max-width", &app->max_width, error)
+      || !get_limit (key_file, group, "max-height", &app->max_height, error)
       || !parse_output (app, output ? g_strstrip (output) : "image", pipeline,
           &app->description, &output_schema, error)
       || !(input_schema = build_input_schema (app, inputs, error))) {
