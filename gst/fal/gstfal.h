@@ -11,3 +11,4 @@
 #include <gst/fal/gstfalframe.h>
 #include <gst/fal/gstfalresultmeta.h>
 #include <gst/fal/gstfalwebhook.h>
+#include <gst/fal/gstfalrealtime.h>
