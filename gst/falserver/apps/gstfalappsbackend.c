@@ -7,8 +7,9 @@
  * webhooks, storage.
  *
  * Threads: a run is a blocking call on a worker thread. Each exchange makes
- * a SoupSession on a GMainContext of its own, pushed on that worker thread,
- * and iterates that context until the exchange ends: the session is created,
+ * a SoupSession on a GMainContext of its own, pushed on that worker thread
+ * (gstfalblocking-private.h, as the fetches of apps do), and iterates that
+ * context until the exchange ends: the session is created,
  * used and freed on one thread, which owns it, as libsoup wants. The cost is
  * a connection per request (loopback, next to a model's run); what it buys is
  * that a run needs no thread of its own and a cancel needs no hand-over.
@@ -25,6 +26,7 @@
 #include <string.h>
 #include <libsoup/soup.h>
 #include "gstfalapps-private.h"
+#include "gstfalblocking-private.h"
 #include <gst/fal/gstfaljson-private.h>
 
 /* How long the openapi.json of a backend may take, at most. */
@@ -43,36 +45,6 @@ backend_app_free (BackendApp * app)
   g_free (app);
 }
 
-typedef struct
-{
-  GMainContext *context;
-  GCancellable *cancellable;    /* the request's, or the deadline's */
-  GAsyncResult *result;
-  gboolean timed_out;
-} Exchange;
-
-static void
-exchange_done (GObject * source, GAsyncResult * result, gpointer data)
-{
-  ((Exchange *) data)->result = g_object_ref (result);
-}
-
-static gboolean
-exchange_timed_out (gpointer data)
-{
-  Exchange *exchange = data;
-
-  exchange->timed_out = TRUE;
-  g_cancellable_cancel (exchange->cancellable);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-parent_cancelled (GCancellable * parent, GCancellable * cancellable)
-{
-  g_cancellable_cancel (cancellable);
-}
-
 /* One HTTP exchange with the backend, on the calling thread: @method to
  * @url with @body (JSON, may be NULL), within @timeout seconds (0 = none).
  * Returns the answer's body with *@status and *@content_type, or NULL with
@@ -83,13 +55,12 @@ backend_exchange (const gchar * method, const gchar * url, GBytes * body,
     const gchar * request_id, guint timeout, GCancellable * cancellable,
     guint * status, gchar ** content_type, GError ** error)
 {
-  Exchange exchange = { 0 };
+  GstFalBlocking blocking;
   g_autoptr (SoupSession) session = NULL;
   g_autoptr (SoupMessage) msg = NULL;
   g_autoptr (GError) local_error = NULL;
-  GSource *deadline = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
   GBytes *answer;
-  gulong handler = 0;
 
   msg = soup_message_new (method, url);
   if (!msg) {
@@ -105,43 +76,21 @@ backend_exchange (const gchar * method, const gchar * url, GBytes * body,
   soup_message_headers_replace (soup_message_get_request_headers (msg),
       "Accept", "application/json");
 
-  exchange.context = g_main_context_new ();
-  exchange.cancellable = g_cancellable_new ();
-  g_main_context_push_thread_default (exchange.context);
-  if (cancellable)
-    handler = g_cancellable_connect (cancellable,
-        G_CALLBACK (parent_cancelled), exchange.cancellable, NULL);
-  if (timeout) {
-    deadline = g_timeout_source_new_seconds (timeout);
-    g_source_set_callback (deadline, exchange_timed_out, &exchange, NULL);
-    g_source_attach (deadline, exchange.context);
-  }
-  /* the operator's backend, maybe behind a proxy of the operator's */
-  session = soup_session_new_with_options ("user-agent", "gst-fal-server ",
-      NULL);
+  gst_fal_blocking_begin (&blocking, cancellable, timeout);
+  /* no proxy: the backend is where the operator said, usually loopback */
+  session = soup_session_new_with_options ("proxy-resolver", NULL,
+      "user-agent", "gst-fal-server ", NULL);
   soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT,
-      exchange.cancellable, exchange_done, &exchange);
-  while (!exchange.result)
-    g_main_context_iteration (exchange.context, TRUE);
-  answer = soup_session_send_and_read_finish (session, exchange.result,
-      &local_error);
-  g_clear_object (&exchange.result);
-
+      blocking.cancellable, gst_fal_blocking_done, &blocking);
+  result = gst_fal_blocking_wait (&blocking);
+  answer = soup_session_send_and_read_finish (session, result, &local_error);
+  g_clear_object (&result);
   soup_session_abort (session);
   g_clear_object (&session);
-  if (deadline) {
-    g_source_destroy (deadline);
-    g_source_unref (deadline);
-  }
-  if (cancellable)
-    g_cancellable_disconnect (cancellable, handler);
-  while (g_main_context_iteration (exchange.context, FALSE));
-  g_main_context_pop_thread_default (exchange.context);
-  g_main_context_unref (exchange.context);
-  g_object_unref (exchange.cancellable);
+  gst_fal_blocking_end (&blocking);
 
   if (!answer) {
-    if (exchange.timed_out)
+    if (blocking.timed_out)
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
           "no answer within %u s", timeout);
     else
