@@ -461,6 +461,11 @@ register_backend_group (GstFalAppRegistry * registry, GKeyFile * key_file,
   g_autofree gchar *url = NULL, *description = NULL;
   guint64 timeout = GST_FAL_APPS_DEFAULT_BACKEND_TIMEOUT;
 
+  if (g_key_file_has_key (key_file, group, "pipeline", NULL)) {
+    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+        "app %s: an app has a pipeline or a backend, not both", group);
+    return FALSE;
+  }
   url = g_key_file_get_string (key_file, group, "backend", error);
   if (url == NULL)
     return FALSE;

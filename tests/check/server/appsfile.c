@@ -399,6 +399,13 @@ GST_START_TEST (test_bad_files)
   check_rejected ("[x]\npipeline=videoconvert\n", "owner/alias");
   check_rejected ("[test/x]\ndescription=no pipeline\n", "pipeline");
   check_rejected ("not a key file", "");
+  /* backends */
+  check_rejected ("[test/x]\nbackend=ftp://127.0.0.1/\n",
+      "is not an http(s) URL");
+  check_rejected ("[test/x]\nbackend=http://127.0.0.1:1\n"
+      "pipeline=videoconvert\n", "a pipeline or a backend, not both");
+  check_rejected ("[test/x]\nbackend=http://127.0.0.1:1\n"
+      "backend-timeout=soon\n", "backend-timeout must be a positive number");
 }
 
 GST_END_TEST;
