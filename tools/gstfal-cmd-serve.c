@@ -24,6 +24,7 @@ typedef struct
   gchar *apps_file;
   gchar **backends;             /* --app OWNER/NAME=URL */
   gint backend_timeout;
+  gchar *webhook_key_file;
   gint64 max_body;
   gboolean admin;
   gchar **allow_fetch;
@@ -49,6 +50,7 @@ serve_options_clear (ServeOptions * opts)
   g_free (opts->storage_dir);
   g_free (opts->apps_file);
   g_strfreev (opts->backends);
+  g_free (opts->webhook_key_file);
   g_strfreev (opts->allow_fetch);
   g_free (opts->tls_certificate);
   g_free (opts->tls_key);
@@ -102,6 +104,10 @@ parse_serve_options (int *argc, char ***argv, ServeOptions * opts,
           "open client connections at most; beyond, the one idle or waiting "
           "for headers the longest is closed, else the new one gets 503 "
           "(default 512)", "N"},
+    {"webhook-key-file", 0, 0, G_OPTION_ARG_FILENAME,
+          &opts->webhook_key_file, "keep the Ed25519 key webhooks are signed "
+          "with in FILE, made if missing, so that receivers keep one JWKS "
+          "(default: a new key at each start)", "FILE"},
     {"tls-certificate", 0, 0, G_OPTION_ARG_FILENAME, &opts->tls_certificate,
         "serve https with this PEM certificate (chain)", "FILE"},
     {"tls-key", 0, 0, G_OPTION_ARG_FILENAME, &opts->tls_key,
@@ -225,6 +231,8 @@ make_server (const ServeOptions * opts)
     g_object_set (server, "apps-file", opts->apps_file, NULL);
   if (opts->backends)
     g_object_set (server, "backends", opts->backends, NULL);
+  if (opts->webhook_key_file)
+    g_object_set (server, "webhook-key-file", opts->webhook_key_file, NULL);
   if (opts->backend_timeout > 0)
     g_object_set (server, "backend-timeout", (guint) opts->backend_timeout,
         NULL);

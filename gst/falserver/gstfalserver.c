@@ -47,6 +47,7 @@ enum
   PROP_TLS_CERTIFICATE,
   PROP_BACKENDS,
   PROP_BACKEND_TIMEOUT,
+  PROP_WEBHOOK_KEY_FILE,
   N_PROPERTIES
 };
 
@@ -194,8 +195,8 @@ gst_fal_server_start (GstFalServer * self, GError ** error)
   self->storage = gst_fal_storage_new (self->storage_dir, error);
   if (!self->storage)
     return FALSE;
-  if (!self->webhook_keys
-      && !(self->webhook_keys = gst_fal_webhook_keys_new (error)))
+  if (!self->webhook_keys && !(self->webhook_keys =
+          gst_fal_webhook_keys_new (self->webhook_key_file, error)))
     return FALSE;
 
   self->soup = soup_server_new ("server-header", "gst-fal ",
@@ -475,10 +476,15 @@ gst_fal_server_set_property (GObject * object, guint prop_id,
       break;
     case PROP_BACKENDS:
       g_strfreev (self->backends);
+  g_free (self->webhook_key_file);
       self->backends = g_value_dup_boxed (value);
       break;
     case PROP_BACKEND_TIMEOUT:
       self->backend_timeout = g_value_get_uint (value);
+      break;
+    case PROP_WEBHOOK_KEY_FILE:
+      g_free (self->webhook_key_file);
+      self->webhook_key_file = g_value_dup_string (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -548,6 +554,9 @@ gst_fal_server_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_BACKEND_TIMEOUT:
       g_value_set_uint (value, self->backend_timeout);
       break;
+    case PROP_WEBHOOK_KEY_FILE:
+      g_value_set_string (value, self->webhook_key_file);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -568,6 +577,7 @@ gst_fal_server_finalize (GObject * object)
   g_clear_pointer (&self->registry, gst_fal_app_registry_free);
   g_clear_pointer (&self->webhook_keys, gst_fal_webhook_keys_free);
   g_strfreev (self->backends);
+  g_free (self->webhook_key_file);
   g_main_loop_unref (self->loop);
   g_main_context_unref (self->context);
   g_rand_free (self->rand);
@@ -662,6 +672,11 @@ gst_fal_server_class_init (GstFalServerClass * klass)
       "backends, in seconds (0 = none)", 0, G_MAXUINT,
       GST_FAL_APPS_DEFAULT_BACKEND_TIMEOUT,
       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  /* the webhooks' signatures: see gstfalwebhooks.c */
+  properties[PROP_WEBHOOK_KEY_FILE] = g_param_spec_string ("webhook-key-file",
+      "Webhook key file", "File keeping the Ed25519 key webhooks are signed "
+      "with, made (mode 0600) if missing; NULL: a new key at each start",
+      NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPERTIES, properties);
 }
 

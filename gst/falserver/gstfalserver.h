@@ -27,7 +27,8 @@ G_DECLARE_FINAL_TYPE (GstFalServer, gst_fal_server, GST_FAL, SERVER, GObject)
  *  "max-pixels"   (uint64, default 50 000 000) largest input image of an app
  *  "fetch-timeout" (uint, seconds, default 30) longest fetch of input media
  *  "backends"     (GStrv) apps fronting bare HTTP model servers, OWNER/NAME=URL
- *  "backend-timeout" (uint, seconds, default 600) longest exchange with one
+ *  "backend-timeout" (uint, seconds, default 600) longest exchange with a backend
+ *  "webhook-key-file" (string, nullable) keeps the webhooks' Ed25519 key (made if missing)
  *  "tls-certificate" (GTlsCertificate, nullable) with its private key: serve
  *                 https (the URL, response_url, file and CDN URLs too), e.g.
  *                 from g_tls_certificate_new_from_files (cert, key)

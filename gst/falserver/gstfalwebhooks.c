@@ -1,8 +1,9 @@
 /* gst-fal server: webhooks (fal-protocol §12): a completed request's result
  * posted to its fal_webhook URL by a small thread pool, with retries, each
  * attempt signed as fal signs: Ed25519 over the request id, the user id, the
- * timestamp and the hex SHA-256 of the body, by a key pair made at start
- * whose public key is served as a JWKS at /rest/.well-known/jwks.json. */
+ * timestamp and the hex SHA-256 of the body, by a key pair made at start (or
+ * kept in the webhook-key-file) whose public key is served as a JWKS at
+ * /rest/.well-known/jwks.json. */
 #include <string.h>
 #include <sodium.h>
 #include "gstfalrouter-private.h"
@@ -36,10 +37,43 @@ struct _GstFalWebhookKeys
   gchar *jwks;                  /* the public key, as served */
 };
 
+/* The 32-byte seed of a stable key pair in @path (64 hex digits), made and
+ * written (mode 0600) if the file does not exist. */
+static gboolean
+load_seed (const gchar * path, guint8 * seed, GError ** error)
+{
+  g_autofree gchar *text = NULL;
+  gchar hex[2 * crypto_sign_SEEDBYTES + 2];
+  size_t size = 0;
+
+  if (!g_file_test (path, G_FILE_TEST_EXISTS)) {
+    randombytes_buf (seed, crypto_sign_SEEDBYTES);
+    sodium_bin2hex (hex, sizeof hex, seed, crypto_sign_SEEDBYTES);
+    strcat (hex, "\n");
+    return g_file_set_contents_full (path, hex, -1,
+        G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
+  }
+  if (!g_file_get_contents (path, &text, NULL, error))
+    return FALSE;
+  g_strstrip (text);
+  if (strlen (text) != 2 * crypto_sign_SEEDBYTES
+      || sodium_hex2bin (seed, crypto_sign_SEEDBYTES, text, strlen (text),
+          NULL, &size, NULL) || size != crypto_sign_SEEDBYTES) {
+    sodium_memzero (text, strlen (text));
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "the webhook key file %s does not hold a key (64 hexadecimal "
+        "digits)", path);
+    return FALSE;
+  }
+  sodium_memzero (text, strlen (text));
+  return TRUE;
+}
+
 GstFalWebhookKeys *
-gst_fal_webhook_keys_new (GError ** error)
+gst_fal_webhook_keys_new (const gchar * key_file, GError ** error)
 {
   GstFalWebhookKeys *keys;
+  guint8 seed[crypto_sign_SEEDBYTES];
   guint8 digest[crypto_hash_sha256_BYTES];
   gchar x[sodium_base64_ENCODED_LEN (crypto_sign_PUBLICKEYBYTES,
           sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
@@ -50,8 +84,14 @@ gst_fal_webhook_keys_new (GError ** error)
         "libsodium cannot start: webhooks cannot be signed");
     return NULL;
   }
+  if (key_file && !load_seed (key_file, seed, error))
+    return NULL;
   keys = g_new0 (GstFalWebhookKeys, 1);
-  crypto_sign_keypair (keys->public_key, keys->secret_key);
+  if (key_file)
+    crypto_sign_seed_keypair (keys->public_key, keys->secret_key, seed);
+  else
+    crypto_sign_keypair (keys->public_key, keys->secret_key);
+  sodium_memzero (seed, sizeof seed);
   sodium_bin2base64 (x, sizeof x, keys->public_key, sizeof keys->public_key,
       sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   /* the key's id: the start of its SHA-256 */

@@ -1,6 +1,7 @@
 /* Signed webhooks: a receiver of the test gets a webhook from the server and
  * verifies it with gst_fal_webhook_verify() and the server's JWKS; changed
  * headers, body or key are refused. */
+#include <glib/gstdio.h>
 #include "server/falservertest.h"
 #include "server/falhttpthread.h"
 #include <gst/fal/gstfal.h>
@@ -189,6 +190,74 @@ GST_START_TEST (test_jwks_shape)
 
 GST_END_TEST;
 
+static gchar *
+jwks_of (GstFalServer * server)
+{
+  SoupSession *session = fal_test_session_new ();
+  g_autofree gchar *url = fal_url (server, "/rest/.well-known/jwks.json");
+  g_autoptr (FalReply) reply = fal_http (session, "GET", url, NULL, NULL);
+
+  g_object_unref (session);
+  fail_unless_equals_int (reply->status, 200);
+  return g_strndup (g_bytes_get_data (reply->body, NULL),
+      g_bytes_get_size (reply->body));
+}
+
+static GstFalServer *
+start_with_key_file (const gchar * path, GError ** error)
+{
+  GstFalServer *server = g_object_new (GST_FAL_TYPE_SERVER,
+      "webhook-key-file", path, NULL);
+
+  if (!gst_fal_server_start (server, error))
+    g_clear_object (&server);
+  return server;
+}
+
+/* webhook-key-file: one key across restarts, made if missing, private */
+GST_START_TEST (test_webhook_key_file)
+{
+  g_autofree gchar *dir = g_dir_make_tmp ("gst-fal-webhook-XXXXXX", NULL);
+  g_autofree gchar *path = g_build_filename (dir, "webhook.key", NULL);
+  g_autofree gchar *before_jwks = NULL, *after_jwks = NULL, *fresh = NULL;
+  GstFalServer *before, *after, *other, *bad;
+  g_autoptr (GError) error = NULL;
+  GStatBuf st;
+
+  before = start_with_key_file (path, &error);
+  fail_unless (before != NULL, "%s", error ? error->message : "");
+  fail_unless (g_stat (path, &st) == 0);
+  fail_unless_equals_int (st.st_mode & 0777, 0600);
+  before_jwks = jwks_of (before);
+  gst_fal_server_stop (before);
+  g_object_unref (before);
+
+  after = start_with_key_file (path, &error);
+  fail_unless (after != NULL, "%s", error ? error->message : "");
+  after_jwks = jwks_of (after);
+  fail_unless_equals_string (before_jwks, after_jwks);
+  gst_fal_server_stop (after);
+  g_object_unref (after);
+
+  /* without the file, a key of its own */
+  other = fal_test_server_new (1, NULL);
+  fresh = jwks_of (other);
+  fail_if (g_str_equal (fresh, before_jwks));
+  gst_fal_server_stop (other);
+  g_object_unref (other);
+
+  fail_unless (g_file_set_contents (path, "not a key\n", -1, NULL));
+  bad = start_with_key_file (path, &error);
+  fail_unless (bad == NULL);
+  fail_unless (strstr (error->message, "does not hold a key"), "%s",
+      error->message);
+
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
+GST_END_TEST;
+
 static Suite *
 webhooksigned_suite (void)
 {
@@ -198,6 +267,7 @@ webhooksigned_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_webhook_signed);
   tcase_add_test (tc, test_jwks_shape);
+  tcase_add_test (tc, test_webhook_key_file);
   return s;
 }
 
