@@ -76,7 +76,12 @@ backend_cb (SoupServer * soup, SoupServerMessage * msg, const char *path,
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
 
   if (g_str_equal (path, "/openapi.json")) {
-    if (backend.serve_openapi)
+    gboolean serve;
+
+    g_mutex_lock (&backend.lock);
+    serve = backend.serve_openapi;
+    g_mutex_unlock (&backend.lock);
+    if (serve)
       answer_json (msg, 200, "{\"openapi\": \"3.0.2\", \"info\": {\"title\": "
           "\"the backend's own\", \"version\": \"1\"}, \"paths\": {}}");
     else
@@ -412,7 +417,9 @@ GST_START_TEST (test_backend_openapi)
       (json_object_get_object_member (doc, "info"), "title"), "me/hang");
 
   /* the backend's own, passed through */
+  g_mutex_lock (&backend.lock);
   backend.serve_openapi = TRUE;
+  g_mutex_unlock (&backend.lock);
   doc = get_openapi ("me/model", &own);
   fail_unless_equals_string (json_object_get_string_member
       (json_object_get_object_member (doc, "info"), "title"),
