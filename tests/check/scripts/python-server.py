@@ -8,9 +8,11 @@ The environment points GI_TYPELIB_PATH and LD_LIBRARY_PATH at this build.
 """
 import http.server
 import json
+import os
 import queue
 import sys
 import threading
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -51,8 +53,10 @@ def main():
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
     hook_url = "http://127.0.0.1:%d/hook" % receiver.server_port
 
+    # the key from FAL_KEY, as gst-fal serve reads it (PyGObject leaks a
+    # string given to a write-only property)
+    os.environ["FAL_KEY"] = KEY
     server = GstFalServer.Server.new()
-    server.set_property("key", KEY)
     server.set_property("backends", ["me/model=http://127.0.0.1:9"])
     assert server.start()
     url = server.get_url()
@@ -62,6 +66,11 @@ def main():
     names = [line.split("\t")[0] for line in server.list_apps()]
     assert "local/echo" in names and "me/model" in names, names
 
+    try:
+        call("POST", url + "/run/local/echo", {}, key=None)
+        raise AssertionError("the key was not required")
+    except urllib.error.HTTPError as error:
+        assert error.code == 401, error.code
     status, body = call("POST", url + "/run/local/echo", {"from": "python"})
     assert status == 200 and json.loads(body) == {"from": "python"}, body
 
