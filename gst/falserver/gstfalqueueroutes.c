@@ -310,6 +310,8 @@ gst_fal_queue_routes_openapi (GstFalServer * self, SoupServerMessage * msg,
     job->self = g_object_ref (self);
     job->msg = g_object_ref (msg);
     job->app = app;
+    /* answered, as far as libsoup's websocket handler is concerned */
+    soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
     soup_server_message_pause (msg);
     g_thread_unref (g_thread_new ("fal-openapi", openapi_thread, job));
     return;

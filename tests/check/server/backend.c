@@ -2,7 +2,7 @@
  * a backend of the test (a SoupServer on its own thread) behind the server,
  * through the server's queue API. */
 #include <glib/gstdio.h>
-#include "server/falservertest.h"
+#include "server/realtime.h"
 #include "server/falhttpthread.h"
 
 #define TEST_KEY "backend-test-key-not-for-the-backend"
@@ -428,6 +428,46 @@ GST_START_TEST (test_backend_openapi)
 
 GST_END_TEST;
 
+/* fal's realtime route: each input of the websocket posted to the backend */
+GST_START_TEST (test_backend_realtime)
+{
+  g_autoptr (FalWs) t = fal_ws_open (session, server,
+      "/run/me/model/realtime", auth);
+  g_autoptr (GVariant) result = NULL;
+  g_autoptr (GVariant) input = NULL;
+  const gchar *prompt = NULL;
+
+  g_assert_no_error (t->error);
+  fail_unless_equals_int (t->status, 101);
+  fal_ws_send (t, g_variant_new_parsed ("{'prompt': <'a cat'>}"));
+  FAL_WS_WAIT (t->frames->len == 1);
+  result = fal_ws_frame (t, 0);
+  input = g_variant_lookup_value (result, "input", G_VARIANT_TYPE_VARDICT);
+  fail_unless (input != NULL, "%s", g_variant_print (result, TRUE));
+  fail_unless (g_variant_lookup (input, "prompt", "&s", &prompt));
+  fail_unless_equals_string (prompt, "a cat");
+  fail_unless_equals_int (t->texts->len, 0);
+}
+
+GST_END_TEST;
+
+/* a backend failing under the realtime route: fal's INTERNAL_ERROR, named */
+GST_START_TEST (test_backend_realtime_down)
+{
+  g_autoptr (FalWs) t = fal_ws_open (session, server,
+      "/run/me/down/realtime", auth);
+  g_autofree gchar *reason = NULL;
+
+  g_assert_no_error (t->error);
+  fal_ws_send (t, g_variant_new_parsed ("{'prompt': <'a cat'>}"));
+  FAL_WS_WAIT (t->closed);
+  reason = fal_ws_control (t, 0, "INTERNAL_ERROR");
+  fail_unless (strstr (reason, "refused the connection"), "%s", reason);
+  fail_unless_equals_int (t->frames->len, 0);
+}
+
+GST_END_TEST;
+
 /* The backends property (gst-fal serve --app) and its backend-timeout */
 GST_START_TEST (test_backend_property)
 {
@@ -440,19 +480,23 @@ GST_START_TEST (test_backend_property)
   GstFalServer *refused = g_object_new (GST_FAL_TYPE_SERVER, "backends", bad,
       NULL);
   g_autoptr (GError) error = NULL;
-  g_autofree gchar *run_url = NULL, *hang_url = NULL;
   g_autoptr (FalReply) echo = NULL;
   g_autoptr (FalReply) hang = NULL;
 
   fail_unless (gst_fal_server_start (local, &error), "%s",
       error ? error->message : "");
-  run_url = fal_url (local, "/run/me/prop/sub");
-  echo = fal_http (session, "POST", run_url, "{\"a\": 1}", NULL);
+  /* through the queue of that server */
+  {
+    GstFalServer *shared = server;
+
+    server = local;
+    echo = submit_and_wait ("me/prop/sub", "{\"a\": 1}", NULL);
+    hang = submit_and_wait ("me/prop/hang", "{}", NULL);
+    server = shared;
+  }
   fail_unless_equals_int (echo->status, 200);
   fail_unless_equals_string (json_object_get_string_member (fal_reply_object
           (echo), "path"), "/sub");
-  hang_url = fal_url (local, "/run/me/prop/hang");
-  hang = fal_http (session, "POST", hang_url, "{}", NULL);
   fail_unless_equals_int (hang->status, 503);
   fail_unless (strstr (fal_reply_string (hang, "detail"),
           "backend-timeout of 1 s"));
@@ -484,6 +528,8 @@ backend_suite (void)
   tcase_add_test (tc, test_backend_cancel_aborts);
   tcase_add_test (tc, test_backend_openapi);
   tcase_add_test (tc, test_backend_property);
+  tcase_add_test (tc, test_backend_realtime);
+  tcase_add_test (tc, test_backend_realtime_down);
   return s;
 }
 
