@@ -4,15 +4,15 @@
  * owner/name/sub/path posts to URL/sub/path) and answers the backend's JSON
  * output, as `fal run --local` serves an app. The server gives it the whole
  * protocol like any app: queue, priorities, status, cancel, start timeout,
- * webhooks, storage.
+ * webhooks, storage, the realtime route (an input, a request).
  *
  * Threads: a run is a blocking call on a worker thread. Each exchange makes
  * a SoupSession on a GMainContext of its own, pushed on that worker thread
  * (gstfalblocking-private.h, as the fetches of apps do), and iterates that
- * context until the exchange ends: the session is created,
- * used and freed on one thread, which owns it, as libsoup wants. The cost is
- * a connection per request (loopback, next to a model's run); what it buys is
- * that a run needs no thread of its own and a cancel needs no hand-over.
+ * context until the exchange ends: the session is created, used and freed
+ * on one thread, which owns it, as libsoup wants. The cost is a connection
+ * per request (loopback, next to a model's run); what it buys is that a run
+ * needs no thread of its own and a cancel needs no hand-over.
  * The request's cancellable aborts the exchange (the backend sees its
  * connection closed), and a deadline (backend-timeout) bounds it.
  *
