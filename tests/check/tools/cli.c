@@ -803,6 +803,29 @@ GST_START_TEST (test_apps)
 
 GST_END_TEST;
 
+/* --app OWNER/NAME=URL adds an app fronting a model server; a bad one is
+ * one usage error */
+GST_START_TEST (test_apps_backend)
+{
+  g_autoptr (ToolResult) apps = tool_run (NULL, "apps", "--app",
+      "me/model=http://127.0.0.1:9/", "--app", "me/other=http://[::1]:9");
+  g_autoptr (ToolResult) bad = tool_run (NULL, "serve", "--port", "0",
+      "--app", "me/model=ftp://127.0.0.1/");
+  g_autofree gchar *text = NULL;
+
+  fail_unless_equals_int (apps->status, 0);
+  text = g_strconcat ("\n", apps->out, NULL);
+  fail_unless (strstr (text, "\nme/model ") != NULL, "%s", apps->out);
+  fail_unless (strstr (text, "\nme/other ") != NULL, "%s", apps->out);
+  fail_unless (strstr (apps->out, "http://127.0.0.1:9") != NULL, "%s",
+      apps->out);
+  fail_unless (bad->status != 0);
+  fail_unless (strstr (bad->err, "is not an http(s) URL") != NULL, "%s",
+      bad->err);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_serve_key)
 {
   g_autofree gchar *url = NULL;
@@ -940,8 +963,7 @@ GST_START_TEST (test_serve_refuses_public_bind_with_blank_key)
   fail_unless (by_option->status != 0);
   fail_unless_equals_string (by_option->out, "");
   assert_last_error_line (by_option, "gst-fal: serve: ");
-  fail_unless (strstr (by_option->err, "without a key"), "%s",
-      by_option->err);
+  fail_unless (strstr (by_option->err, "without a key"), "%s", by_option->err);
   fail_unless (by_env->status != 0);
   fail_unless_equals_string (by_env->out, "");
   assert_last_error_line (by_env, "gst-fal: serve: ");
@@ -1231,6 +1253,7 @@ cli_suite (void)
   suite_add_tcase (s, own);
   tcase_add_test (own, test_help);
   tcase_add_test (own, test_apps);
+  tcase_add_test (own, test_apps_backend);
   tcase_add_test (own, test_serve_key);
   tcase_add_test (own, test_realtime_key);
   tcase_add_test (own, test_serve_tls);
