@@ -598,6 +598,7 @@ gst_fal_batch_push_async (GstFalBatch * batch, JsonNode * arguments,
   g_return_if_fail (GST_FAL_IS_BATCH (batch));
   task = g_task_new (batch, cancellable, callback, user_data);
   g_task_set_source_tag (task, gst_fal_batch_push_async);
+  g_task_set_check_cancellable (task, FALSE);
   g_mutex_lock (&batch->lock);
   if (refuse_locked (batch, &error)) {
     g_mutex_unlock (&batch->lock);
@@ -1022,6 +1023,9 @@ gst_fal_batch_run_async (GstFalBatch * batch, GCancellable * cancellable,
   g_return_if_fail (GST_FAL_IS_BATCH (batch));
   task = g_task_new (batch, cancellable, callback, user_data);
   g_task_set_source_tag (task, gst_fal_batch_run_async);
+  /* a cancelled run fails with GST_FAL_ERROR_CANCELLED, once its requests
+   * are cancelled on the server */
+  g_task_set_check_cancellable (task, FALSE);
   g_mutex_lock (&batch->lock);
   if (batch->started || !batch->client || !batch->application) {
     g_mutex_unlock (&batch->lock);
