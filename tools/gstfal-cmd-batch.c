@@ -64,8 +64,7 @@ add_error (JsonBuilder * builder, const GError * error)
   json_builder_set_member_name (builder, "type");
   json_builder_add_string_value (builder, type ? type : cause);
   json_builder_set_member_name (builder, "detail");
-  json_builder_add_string_value (builder, detail && *detail ? detail :
-      summary);
+  json_builder_add_string_value (builder, detail && *detail ? detail : summary);
   json_builder_end_object (builder);
 }
 
@@ -298,7 +297,7 @@ gst_fal_cmd_batch (int argc, char **argv)
     {"concurrency", 0, 0, G_OPTION_ARG_INT, &concurrency,
         "requests in flight at most (default 4)", "N"},
     {"retries", 0, 0, G_OPTION_ARG_INT, &retries,
-          "submit an item again at most K times after a transient failure "
+        "submit an item again at most K times after a transient failure "
           "(connection, 429, 5xx; default: 5)", "K"},
     {"ordered", 0, 0, G_OPTION_ARG_NONE, &ordered,
         "print the items in input order", NULL},
@@ -322,7 +321,8 @@ gst_fal_cmd_batch (int argc, char **argv)
           "{\"index\", \"request_id\", \"error\": {\"status\", \"type\", "
           "\"detail\"}}.", GST_FAL_CMD_OPT_PATH | GST_FAL_CMD_OPT_HINT |
           GST_FAL_CMD_OPT_PRIORITY | GST_FAL_CMD_OPT_WEBHOOK |
-          GST_FAL_CMD_OPT_START_TIMEOUT, entries, &opts, 1, 2)) {
+          GST_FAL_CMD_OPT_START_TIMEOUT | GST_FAL_CMD_OPT_POLL, entries, &opts,
+          1, 2)) {
     status = GST_FAL_EXIT_USAGE;
     goto out;
   }
@@ -339,10 +339,8 @@ gst_fal_cmd_batch (int argc, char **argv)
     goto out;
   }
 
-  b.input_name = argc > 2 && strcmp (argv[2], "-") ? argv[2] :
-      "standard input";
-  b.input = argc > 2 && strcmp (argv[2], "-") ? fopen (argv[2], "re") :
-      stdin;
+  b.input_name = argc > 2 && strcmp (argv[2], "-") ? argv[2] : "standard input";
+  b.input = argc > 2 && strcmp (argv[2], "-") ? fopen (argv[2], "re") : stdin;
   if (!b.input) {
     status = gst_fal_cmd_usage_error ("cannot read %s: %s", argv[2],
         g_strerror (errno));

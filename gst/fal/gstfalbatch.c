@@ -156,8 +156,7 @@ gst_fal_batch_init (GstFalBatch * batch)
   batch->item_timeout = DEFAULT_ITEM_TIMEOUT;
   batch->ordered = DEFAULT_ORDERED;
   batch->max_queued = DEFAULT_MAX_QUEUED;
-  batch->causes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-      NULL);
+  batch->causes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   batch->active = g_hash_table_new (NULL, NULL);
   batch->finished = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL,
       (GDestroyNotify) item_free);
@@ -578,12 +577,14 @@ complete_admitted (GSList * admitted)
  * gst_fal_batch_push_async:
  * @batch: a batch
  * @arguments: (nullable): the input of one request, %NULL for `{}`
- * @cancellable: (nullable): a #GCancellable
+ * @cancellable: (nullable): when already cancelled, the push fails at once
  * @callback: called once the input is queued (or refused)
  * @user_data: data of @callback
  *
  * gst_fal_batch_push() for a producer in a main loop, the run's included:
  * @callback runs once the input is queued. Push the next input from it.
+ * A push still waiting when the run ends (or is cancelled) fails with the
+ * reason.
  */
 void
 gst_fal_batch_push_async (GstFalBatch * batch, JsonNode * arguments,
@@ -600,7 +601,8 @@ gst_fal_batch_push_async (GstFalBatch * batch, JsonNode * arguments,
   g_task_set_source_tag (task, gst_fal_batch_push_async);
   g_task_set_check_cancellable (task, FALSE);
   g_mutex_lock (&batch->lock);
-  if (refuse_locked (batch, &error)) {
+  if (refuse_locked (batch, &error)
+      || g_cancellable_set_error_if_cancelled (cancellable, &error)) {
     g_mutex_unlock (&batch->lock);
     g_task_return_error (task, error);
     g_object_unref (task);
@@ -711,8 +713,7 @@ finish_item (GstFalBatch * batch, Item * item)
     item_free (item);
   } else {
     g_hash_table_insert (batch->finished, &item->index, item);
-    while ((next = g_hash_table_lookup (batch->finished,
-                &batch->deliver_next))) {
+    while ((next = g_hash_table_lookup (batch->finished, &batch->deliver_next))) {
       g_hash_table_steal (batch->finished, &batch->deliver_next);
       batch->deliver_next += next->skipped ? next->skipped : 1;
       deliver (batch, next);
@@ -910,8 +911,7 @@ may_start_locked (GstFalBatch * batch, Item * item)
 
   if (batch->ordered && item->index >= batch->deliver_next + window)
     return FALSE;
-  return item->skipped || item->error || batch->in_flight <
-      batch->concurrency;
+  return item->skipped || item->error || batch->in_flight < batch->concurrency;
 }
 
 /* Starts what may start, then ends the run if nothing is left. */

@@ -203,8 +203,7 @@ GST_START_TEST (test_concurrency_bound)
   /* the server never saw more than CONCURRENCY requests at once; the batch
    * starts CONCURRENCY at once from a full queue */
   fail_unless (most_live <= CONCURRENCY, "%d in flight", most_live);
-  fail_unless_equals_int (gst_fal_batch_get_max_in_flight (batch),
-      CONCURRENCY);
+  fail_unless_equals_int (gst_fal_batch_get_max_in_flight (batch), CONCURRENCY);
   fail_unless_equals_int (fal_mock_count (mock, "POST", "/queue/local/echo"),
       N_ITEMS);
   delivery_clear (&d);
@@ -404,8 +403,7 @@ GST_START_TEST (test_push_waits)
   canceller = g_thread_new ("cancel", cancel_later, cancellable);
   fail_if (gst_fal_batch_push (batch, arguments, cancellable, &error));
   g_thread_join (canceller);
-  fail_unless (g_error_matches (error, GST_FAL_ERROR,
-          GST_FAL_ERROR_CANCELLED));
+  fail_unless (g_error_matches (error, GST_FAL_ERROR, GST_FAL_ERROR_CANCELLED));
 }
 
 GST_END_TEST;

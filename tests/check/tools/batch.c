@@ -39,8 +39,7 @@ sleep_lines (guint n, const gchar * seconds)
   guint i;
 
   for (i = 0; i < n; i++)
-    g_string_append_printf (text, "{\"seconds\": %s, \"i\": %u}\n", seconds,
-        i);
+    g_string_append_printf (text, "{\"seconds\": %s, \"i\": %u}\n", seconds, i);
   return g_string_free (text, FALSE);
 }
 
@@ -69,8 +68,7 @@ read_items (const gchar * text, guint n, guint * seen)
     if (!*lines[i])
       continue;
     node = parse_json (lines[i]);
-    fail_unless (JSON_NODE_HOLDS_OBJECT (node), "not an object: %s",
-        lines[i]);
+    fail_unless (JSON_NODE_HOLDS_OBJECT (node), "not an object: %s", lines[i]);
     index = json_object_get_int_member (json_node_get_object (node), "index");
     fail_unless (index >= 0 && index < n, "index %" G_GINT64_FORMAT, index);
     seen[index]++;
@@ -134,8 +132,7 @@ GST_START_TEST (test_batch_echo_and_bad_lines)
           index == 5 ? 5 : index == 3 ? 3 : index);
     }
   }
-  fail_unless (strstr (res->err, "Succeeded: 4, Failed: 2\n"), "%s",
-      res->err);
+  fail_unless (strstr (res->err, "Succeeded: 4, Failed: 2\n"), "%s", res->err);
   fail_unless (strstr (res->err, "  invalid input: 2\n"), "%s", res->err);
 }
 
@@ -175,10 +172,8 @@ GST_START_TEST (test_batch_failures_grouped)
     fail_unless (json_object_get_int_member (error, "status") == 422
         || json_object_get_int_member (error, "status") == 500);
   }
-  fail_unless (strstr (res->err, "Succeeded: 0, Failed: 3\n"), "%s",
-      res->err);
-  fail_unless (strstr (res->err, "  HTTP 422 validation: 2\n"), "%s",
-      res->err);
+  fail_unless (strstr (res->err, "Succeeded: 0, Failed: 3\n"), "%s", res->err);
+  fail_unless (strstr (res->err, "  HTTP 422 validation: 2\n"), "%s", res->err);
   fail_unless (strstr (res->err, "  HTTP 500 server error: 1\n"), "%s",
       res->err);
 }
