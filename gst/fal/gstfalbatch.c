@@ -601,8 +601,11 @@ gst_fal_batch_push_async (GstFalBatch * batch, JsonNode * arguments,
   g_task_set_source_tag (task, gst_fal_batch_push_async);
   g_task_set_check_cancellable (task, FALSE);
   g_mutex_lock (&batch->lock);
-  if (refuse_locked (batch, &error)
-      || g_cancellable_set_error_if_cancelled (cancellable, &error)) {
+  if (!refuse_locked (batch, &error)
+      && g_cancellable_is_cancelled (cancellable))
+    error = g_error_new (GST_FAL_ERROR, GST_FAL_ERROR_CANCELLED,
+        "%s: cancelled", batch->application);
+  if (error) {
     g_mutex_unlock (&batch->lock);
     g_task_return_error (task, error);
     g_object_unref (task);
