@@ -181,6 +181,7 @@ gst_fal_batch_finalize (GObject * object)
   g_hash_table_unref (batch->active);
   g_hash_table_unref (batch->causes);
   g_clear_error (&batch->stopped);
+  g_clear_pointer (&batch->context, g_main_context_unref);
   g_clear_object (&batch->client);
   g_free (batch->application);
   g_clear_pointer (&batch->options, gst_fal_options_unref);

@@ -321,7 +321,8 @@ GST_START_TEST (test_item_timeout)
 
   fal_mock_add_app (mock, "local/stuck", &forever);
   batch = batch_with_inputs ("local/stuck", 3, 3);
-  g_object_set (batch, "item-timeout", 0.3, "max-retries", 3, NULL);
+  /* long enough for the submits to be answered on a loaded machine */
+  g_object_set (batch, "item-timeout", 2.0, "max-retries", 3, NULL);
   delivery_init (&d, batch, 3);
   fail_unless (gst_fal_batch_run (batch, NULL, NULL));
   assert_each_once (&d);

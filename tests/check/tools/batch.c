@@ -3,6 +3,7 @@
 #include <gst/check/gstcheck.h>
 #include <json-glib/json-glib.h>
 #include <glib/gstdio.h>
+#include <pty.h>
 #include <string.h>
 
 #include "tools/faltool.h"
@@ -320,6 +321,45 @@ GST_START_TEST (test_batch_interrupt)
 
 GST_END_TEST;
 
+/* On a terminal, a live progress line; off one, only the summary. */
+GST_START_TEST (test_batch_progress_on_terminal)
+{
+  g_autofree gchar *text = sleep_lines (6, "0.05");
+  g_autofree gchar *input = write_input ("in.jsonl", text);
+  g_autoptr (GSubprocessLauncher) launcher = tool_launcher (shared_url, NULL,
+      G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+  g_autoptr (GSubprocess) proc = NULL;
+  g_autoptr (ToolResult) plain = NULL;
+  GString *terminal = g_string_new (NULL);
+  g_autofree gchar *shown = NULL;
+  gint master, slave;
+  gchar buf[1024];
+  gssize n;
+
+  fail_unless (openpty (&master, &slave, NULL, NULL, NULL) == 0);
+  g_subprocess_launcher_take_stderr_fd (launcher, slave);
+  proc = g_subprocess_launcher_spawn (launcher, NULL, tool_path (), "batch",
+      "--concurrency", "2", "local/sleep", input, NULL);
+  fail_unless (proc != NULL);
+  g_clear_object (&launcher);   /* closes our copy of the terminal */
+  fail_unless (g_subprocess_wait (proc, NULL, NULL));
+  fail_unless_equals_int (exit_status_of (proc), 0);
+  while ((n = read (master, buf, sizeof buf)) > 0)
+    g_string_append_len (terminal, buf, n);
+  close (master);
+  shown = g_string_free (terminal, FALSE);
+  /* the last item is always shown, with the total known */
+  fail_unless (strstr (shown, "\r\033[K6/6 done, 6 succeeded, 0 failed"),
+      "%s", shown);
+  fail_unless (strstr (shown, "Succeeded: 6, Failed: 0"), "%s", shown);
+
+  plain = tool_run (shared_url, "batch", "local/sleep", input);
+  fail_unless_equals_int (plain->status, 0);
+  fail_unless_equals_string (plain->err, "Succeeded: 6, Failed: 0\n");
+}
+
+GST_END_TEST;
+
 static Suite *
 batch_suite (void)
 {
@@ -336,6 +376,7 @@ batch_suite (void)
   tcase_add_test (tc, test_batch_usage_errors);
   tcase_add_test (tc, test_batch_resume_after_kill);
   tcase_add_test (tc, test_batch_interrupt);
+  tcase_add_test (tc, test_batch_progress_on_terminal);
   return s;
 }
 
