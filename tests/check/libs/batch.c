@@ -8,6 +8,7 @@
 #include <gst/check/gstcheck.h>
 #include <gst/fal/gstfal.h>
 #include "falmock.h"
+#include "gst/falserver/gstfalserver.h"
 
 static FalMock *mock;
 static GstFalClient *client;
@@ -556,6 +557,50 @@ GST_START_TEST (test_async_push)
 
 GST_END_TEST;
 
+/* The local server answering a fifth of its API responses with 503
+ * (its fault injection), a client that retries nothing itself: the batch's
+ * own retries bring every item through. With none, some fail. */
+static guint64
+failed_under_faults (gint max_retries)
+{
+  GstFalServerFaults faults = { 0, };
+  g_autoptr (GstFalServer) server = g_object_new (GST_FAL_TYPE_SERVER,
+      "workers", 4, NULL);
+  g_autoptr (GstFalClient) faulty = NULL;
+  g_autoptr (GstFalBatch) batch = NULL;
+  g_autoptr (GError) error = NULL;
+  guint i;
+
+  fail_unless (gst_fal_server_start (server, &error));
+  faults.rate_503 = 0.2;
+  gst_fal_server_set_faults (server, &faults);
+  faulty = gst_fal_client_new_for_url (gst_fal_server_get_url (server));
+  g_object_set (faulty, "max-retries", 0, "retry-base-delay", 0.01,
+      "retry-max-delay", 0.02, NULL);
+  batch = gst_fal_batch_new (faulty, "local/echo", NULL);
+  g_object_set (batch, "concurrency", 4, "max-retries", max_retries, NULL);
+  for (i = 0; i < 40; i++) {
+    g_autoptr (JsonNode) arguments = input (i);
+
+    gst_fal_batch_add (batch, arguments);
+  }
+  gst_fal_batch_close (batch);
+  fail_unless (gst_fal_batch_run (batch, NULL, NULL));
+  fail_unless_equals_int (gst_fal_batch_get_succeeded (batch) +
+      gst_fal_batch_get_failed (batch), 40);
+  return gst_fal_batch_get_failed (batch);
+}
+
+GST_START_TEST (test_retry_server_faults)
+{
+  /* an item fails all 31 attempts with a chance below 1e-9 */
+  fail_unless_equals_int (failed_under_faults (30), 0);
+  /* 40 items, none retried: all get through with a chance below 1e-7 */
+  fail_unless (failed_under_faults (0) > 0);
+}
+
+GST_END_TEST;
+
 static Suite *
 batch_suite (void)
 {
@@ -568,6 +613,7 @@ batch_suite (void)
   tcase_add_test (tc, test_ordered);
   tcase_add_test (tc, test_retry_503);
   tcase_add_test (tc, test_retry_429);
+  tcase_add_test (tc, test_retry_server_faults);
   tcase_add_test (tc, test_retry_only_transient);
   tcase_add_test (tc, test_item_timeout);
   tcase_add_test (tc, test_cancel_whole);
