@@ -129,11 +129,23 @@ gst_fal_cmd_parse (int *argc, char ***argv, const gchar * positional,
     const gchar * description, GstFalCmdOptFlags flags,
     GstFalCmdOptions * opts, guint n_positional)
 {
+  return gst_fal_cmd_parse_full (argc, argv, positional, description, flags,
+      NULL, opts, n_positional, n_positional);
+}
+
+gboolean
+gst_fal_cmd_parse_full (int *argc, char ***argv, const gchar * positional,
+    const gchar * description, GstFalCmdOptFlags flags,
+    const GOptionEntry * extra, GstFalCmdOptions * opts, guint min_positional,
+    guint max_positional)
+{
   g_autoptr (GOptionContext) context = g_option_context_new (positional);
   g_autoptr (GArray) entries = option_entries (flags, opts);
   g_autoptr (GError) error = NULL;
   g_autofree gchar *prgname = g_strdup_printf ("gst-fal %s", (*argv)[0]);
 
+  for (; extra && extra->long_name; extra++)
+    g_array_append_vals (entries, extra, 1);
   g_set_prgname (prgname);
   g_option_context_set_summary (context, description);
   g_option_context_add_main_entries (context,
@@ -142,7 +154,8 @@ gst_fal_cmd_parse (int *argc, char ***argv, const gchar * positional,
     gst_fal_cmd_usage_error ("%s", error->message);
     return FALSE;
   }
-  if ((guint) (*argc - 1) != n_positional) {
+  if ((guint) (*argc - 1) < min_positional
+      || (guint) (*argc - 1) > max_positional) {
     gst_fal_cmd_usage_error ("%s expects %s (run 'gst-fal %s --help')",
         (*argv)[0], positional, (*argv)[0]);
     return FALSE;

@@ -57,6 +57,12 @@ typedef struct {
 gboolean gst_fal_cmd_parse (int *argc, char ***argv, const gchar * positional,
     const gchar * description, GstFalCmdOptFlags flags,
     GstFalCmdOptions * opts, guint n_positional);
+/* gst_fal_cmd_parse() with options of the subcommand's own (@extra,
+ * NULL-terminated) and min_positional to max_positional arguments. */
+gboolean gst_fal_cmd_parse_full (int *argc, char ***argv,
+    const gchar * positional, const gchar * description,
+    GstFalCmdOptFlags flags, const GOptionEntry * extra,
+    GstFalCmdOptions * opts, guint min_positional, guint max_positional);
 void gst_fal_cmd_options_clear (GstFalCmdOptions * opts);
 /* gst_fal_cmd_parse() of "APP ARGS", then ARGS loaded into @arguments.
  * Returns GST_FAL_EXIT_OK, or the exit status of the usage error printed. */
@@ -93,6 +99,23 @@ void gst_fal_cmd_progress_update (GstFalRequest * request,
     GstFalStatus * status, gpointer progress);
 void gst_fal_cmd_progress_free (GstFalCmdProgress * progress);
 
+/* Output of gst-fal batch (gstfal-cmd-batchout.c): one JSON line per item,
+ * each written whole by one write(2) in append mode. */
+typedef struct _GstFalCmdBatchOutput GstFalCmdBatchOutput;
+/* @path: NULL for standard output. With @resume, reads which indexes the
+ * file holds already, and cuts a partly written last line off. */
+GstFalCmdBatchOutput *gst_fal_cmd_batch_output_open (const gchar * path,
+    gboolean resume, GError ** error);
+/* Whether the file held @index when opened (safe from any thread). */
+gboolean gst_fal_cmd_batch_output_has (GstFalCmdBatchOutput * out,
+    guint64 index);
+guint64 gst_fal_cmd_batch_output_n_resumed (GstFalCmdBatchOutput * out);
+/* Writes @line and a newline; syncs a file at most once a second. */
+gboolean gst_fal_cmd_batch_output_write (GstFalCmdBatchOutput * out,
+    const gchar * line, GError ** error);
+/* Syncs and closes. */
+void gst_fal_cmd_batch_output_close (GstFalCmdBatchOutput * out);
+
 /* Subcommands */
 int gst_fal_cmd_run (int argc, char **argv);
 int gst_fal_cmd_submit (int argc, char **argv);
@@ -105,6 +128,7 @@ int gst_fal_cmd_upload (int argc, char **argv);
 int gst_fal_cmd_serve (int argc, char **argv);
 int gst_fal_cmd_apps (int argc, char **argv);
 int gst_fal_cmd_realtime (int argc, char **argv);
+int gst_fal_cmd_batch (int argc, char **argv);
 
 /* The commands taking APP ARGS (run, stream, submit, subscribe): parses,
  * makes the client and the call options, starts the call with @call, waits,

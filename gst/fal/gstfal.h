@@ -7,6 +7,7 @@
 #include <gst/fal/gstfaloptions.h>
 #include <gst/fal/gstfalrequest.h>
 #include <gst/fal/gstfalclient.h>
+#include <gst/fal/gstfalbatch.h>
 #include <gst/fal/gstfalupload.h>
 #include <gst/fal/gstfalframe.h>
 #include <gst/fal/gstfalresultmeta.h>
