@@ -9,6 +9,7 @@
 
 #include <gst/check/gstcheck.h>
 #include <gst/fal/gstfal.h>
+#include <gst/falserver/gstfalserver.h>
 #include <sys/socket.h>
 #include "falmock.h"
 
@@ -365,6 +366,56 @@ GST_START_TEST (test_repeatable_exchanges_retried)
 
 GST_END_TEST;
 
+/* The local server's count of runs of request @id (/_admin/executions). */
+static gint64
+server_executions (GstFalServer * server, const gchar * id)
+{
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autofree gchar *url = g_strdup_printf ("%s/_admin/executions?request_id=%s",
+      gst_fal_server_get_url (server), id);
+  g_autoptr (SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr (GBytes) body = soup_session_send_and_read (session, msg, NULL,
+      NULL);
+  g_autoptr (JsonNode) node = NULL;
+
+  fail_unless_equals_int (soup_message_get_status (msg), 200);
+  node = json_from_string (g_bytes_get_data (body, NULL), NULL);
+  return json_object_get_int_member (json_node_get_object (node), "executions");
+}
+
+/* Against the local server, whose every answer is cut short after its
+ * headers: the submit is followed by its x-fal-request-id, and once the
+ * faults stop its result comes; the server ran it once. */
+GST_START_TEST (test_local_server_submit_cut)
+{
+  g_autoptr (GstFalServer) server = g_object_new (GST_FAL_TYPE_SERVER,
+      "admin", TRUE, NULL);
+  g_autoptr (GstFalClient) local = NULL;
+  g_autoptr (GstFalRequest) request = NULL;
+  g_autoptr (JsonNode) arguments = json_from_string ("{\"cut\": 1}", NULL);
+  g_autoptr (JsonNode) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *text = NULL;
+  GstFalServerFaults faults = { 0, };
+
+  fail_unless (gst_fal_server_start (server, &error));
+  local = gst_fal_client_new_for_url (gst_fal_server_get_url (server));
+  faults.rate_truncate = 1.0;
+  gst_fal_server_set_faults (server, &faults);
+  request = gst_fal_client_submit (local, "local/echo", arguments, NULL, NULL,
+      &error);
+  g_assert_no_error (error);
+  gst_fal_server_set_faults (server, NULL);
+  result = gst_fal_request_get (request, NULL, NULL, &error);
+  g_assert_no_error (error);
+  text = json_to_string (result, FALSE);
+  assert_equals_string (text, "{\"cut\":1}");
+  assert_equals_int (server_executions (server,
+          gst_fal_request_get_request_id (request)), 1);
+}
+
+GST_END_TEST;
+
 static Suite *
 faults_suite (void)
 {
@@ -380,6 +431,7 @@ faults_suite (void)
   tcase_add_test (tc, test_submit_cut_without_id_reported);
   tcase_add_test (tc, test_submit_reset_reported);
   tcase_add_test (tc, test_repeatable_exchanges_retried);
+  tcase_add_test (tc, test_local_server_submit_cut);
   return s;
 }
 
