@@ -41,7 +41,7 @@ async function phase(name, n, faults) {
     r.server = {
       accepted: after.requests - before.executions.requests,
       executions: after.executions - before.executions.executions,
-      ran_twice: after.ran_twice - before.executions.ran_twice,
+      ran_again: after.ran_again - before.executions.ran_again,
     };
   }
   r.faults = faults;
@@ -70,7 +70,7 @@ const rows = [
   ["frames with more than one meta", frames.several, "", "0"],
   ["server: submits accepted", srv(frames, "accepted"), srv(subscribes, "accepted"), ""],
   ["server: executions", srv(frames, "executions"), srv(subscribes, "executions"), ""],
-  ["server: requests that ran twice", srv(frames, "ran_twice"), srv(subscribes, "ran_twice"), "0"],
+  ["server: requests that ran twice", srv(frames, "ran_again"), srv(subscribes, "ran_again"), "0"],
   ["client RSS before → after, MB", ...both.map((r) => `${(r.client_before.rss_kb / 1024).toFixed(1)} → ${(r.client_after.rss_kb / 1024).toFixed(1)}`), ""],
   ["client descriptors before → after", ...both.map((r) => `${r.client_before.fds} → ${r.client_after.fds}`), ""],
   ["server RSS before → after, MB", ...both.map((r) => `${(r.server_before.rss_kb / 1024).toFixed(1)} → ${(r.server_after.rss_kb / 1024).toFixed(1)}`), ""],
