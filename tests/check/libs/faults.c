@@ -366,6 +366,72 @@ GST_START_TEST (test_repeatable_exchanges_retried)
 
 GST_END_TEST;
 
+static gboolean
+reset_stream (gpointer data)
+{
+  fal_mock_reset_connection (data);
+  return G_SOURCE_REMOVE;
+}
+
+/* The status stream sends the request's status, then its connection is
+ * reset; the rest goes to the mock's queue. */
+static void
+stream_then_reset (FalMock * m, SoupServerMessage * msg, const gchar * path,
+    gpointer user_data)
+{
+  if (!g_str_has_suffix (path, "/status/stream")) {
+    fal_mock_queue_handler (m, msg, path, NULL);
+    return;
+  }
+  fal_mock_sse_begin (msg);
+  fal_mock_sse_send (msg, "{\"status\": \"IN_QUEUE\", \"queue_position\": 0, "
+      "\"request_id\": \"req-1\"}");
+  fal_mock_timeout_add (m, 50, reset_stream, g_object_ref (msg),
+      g_object_unref);
+}
+
+static void
+on_wait_status (GstFalRequest * request, GstFalStatus * status,
+    gpointer user_data)
+{
+  GPtrArray *kinds = user_data;
+
+  g_ptr_array_add (kinds, GINT_TO_POINTER (gst_fal_status_get_kind (status)));
+}
+
+/* A status stream that breaks: the request is polled from there, and a
+ * status the stream reported is not reported again. */
+GST_START_TEST (test_stream_broken_polled_once)
+{
+  FalMockApp queued = { 300, 0, 0, NULL, NULL };
+  g_autoptr (GstFalOptions) options = gst_fal_options_new ();
+  g_autoptr (GPtrArray) kinds = g_ptr_array_new ();
+  g_autoptr (GstFalRequest) request = NULL;
+  g_autoptr (GstFalStatus) done = NULL;
+  g_autoptr (GError) error = NULL;
+  guint i;
+
+  fal_mock_add_app (mock, "local/queued", &queued);
+  fal_mock_add_handler (mock, "/queue/", stream_then_reset, NULL);
+  gst_fal_options_set_status_mode (options, GST_FAL_STATUS_MODE_STREAM);
+  request = gst_fal_client_submit (client, "local/queued", NULL, NULL, NULL,
+      &error);
+  g_assert_no_error (error);
+  done = gst_fal_request_wait (request, options, on_wait_status, kinds, NULL,
+      &error);
+  g_assert_no_error (error);
+  fail_unless (fal_mock_count (mock, "GET",
+          "/queue/local/queued/requests/req-1/status") > 0);
+  for (i = 1; i < kinds->len; i++)
+    fail_unless (g_ptr_array_index (kinds, i) != g_ptr_array_index (kinds,
+            i - 1), "status %d reported twice in a row",
+        GPOINTER_TO_INT (g_ptr_array_index (kinds, i)));
+  assert_equals_int (GPOINTER_TO_INT (g_ptr_array_index (kinds,
+              kinds->len - 1)), GST_FAL_STATUS_COMPLETED);
+}
+
+GST_END_TEST;
+
 /* The local server's count of runs of request @id (/_admin/executions). */
 static gint64
 server_executions (GstFalServer * server, const gchar * id)
@@ -431,6 +497,7 @@ faults_suite (void)
   tcase_add_test (tc, test_submit_cut_without_id_reported);
   tcase_add_test (tc, test_submit_reset_reported);
   tcase_add_test (tc, test_repeatable_exchanges_retried);
+  tcase_add_test (tc, test_stream_broken_polled_once);
   tcase_add_test (tc, test_local_server_submit_cut);
   return s;
 }
