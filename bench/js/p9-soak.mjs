@@ -15,10 +15,17 @@ const FAULTS = { rate_503: 0.10, rate_429: 0.05, retry_after: 1, rate_drop: 0.02
 const server = await startServer({ workers: 8, admin: true });
 const auth = { Authorization: `Key ${KEY}` };
 
-async function admin(path, body) {
-  const answer = await fetch(`${server.url}/_admin/${path}`, body === undefined ? { headers: auth }
-    : { method: "POST", headers: { ...auth, "Content-Type": "application/json" }, body: JSON.stringify(body) });
-  return answer.ok ? answer.json() : null;
+// Once more on a transport error: the server closes a connection idle for
+// its idle-timeout (75 s), which a phase outlasts.
+async function admin(path, body, again = true) {
+  try {
+    const answer = await fetch(`${server.url}/_admin/${path}`, body === undefined ? { headers: auth }
+      : { method: "POST", headers: { ...auth, "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    return answer.ok ? answer.json() : null;
+  } catch (error) {
+    if (!again) throw error;
+    return admin(path, body, false);
+  }
 }
 
 async function phase(name, n, faults) {
