@@ -640,9 +640,9 @@ handle_transport_error (GTask * task, GError * error)
     return;
   }
   if (error->domain != GST_FAL_ERROR && ex->retry == GST_FAL_RETRY_SAFE
-      && ex->wrote_body) {
-    /* the server may have read it, acted on it and died: it is neither sent
-     * again nor lost silently */
+      && ex->wrote_body && ex->stream == NULL) {
+    /* sent, no answer: the server may have read it, acted on it and died;
+     * it is neither sent again nor lost silently */
     GError *fal_error = gst_fal_error_new_full (GST_FAL_ERROR_SERVER, 0, NULL,
         error->message, ex->request_id, "%s: %s may have been accepted: "
         "connection lost after the request was sent (no request id): %s",
