@@ -69,6 +69,10 @@ typedef struct {
    * in the part of the body that arrived), and a connection lost after the
    * request was sent is reported as a submit that may have been accepted. */
   gboolean submit;
+  /* About a request the server accepted (status, result, cancel): giving up
+   * would lose it, so with a deadline it is retried past max-retries, until
+   * the deadline. */
+  gboolean until_deadline;
 } GstFalHttpRequest;
 
 typedef struct {

@@ -26,6 +26,7 @@ typedef struct
   GStrv headers;
   GstFalRetryPolicy retry;
   gboolean submit;
+  gboolean until_deadline;
   gdouble timeout;
   gchar *request_id;
   gchar *label;
@@ -418,9 +419,10 @@ static gboolean
 schedule_retry (GTask * task, gdouble delay, const gchar * why)
 {
   Exchange *ex = g_task_get_task_data (task);
+  gboolean persist = ex->until_deadline && ex->deadline_end != 0;
 
-  if (ex->attempt > ex->settings.max_retries || g_atomic_int_get
-      (&ex->cancelled))
+  if ((ex->attempt > ex->settings.max_retries && !persist)
+      || g_atomic_int_get (&ex->cancelled))
     return FALSE;
   if (deadline_reached (ex)) {
     complete (task, NULL, deadline_error (ex));
@@ -1036,6 +1038,7 @@ http_start (GstFalClient * client, const GstFalHttpRequest * request,
   ex->headers = (GStrv) g_ptr_array_free (headers, FALSE);
   ex->retry = request->retry;
   ex->submit = request->submit;
+  ex->until_deadline = request->until_deadline;
   ex->timeout = request->timeout > 0 ? request->timeout :
       DEFAULT_EXCHANGE_TIMEOUT;
   if (request->deadline > 0) {

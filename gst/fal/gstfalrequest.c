@@ -312,6 +312,7 @@ request_http (GstFalRequest * request, const gchar * method,
   http.url = url;
   http.auth = GST_FAL_AUTH_KEY;
   http.retry = GST_FAL_RETRY_IDEMPOTENT;
+  http.until_deadline = TRUE;
   http.request_id = request->request_id;
   http.label = request->application;
   http.deadline = MAX (deadline, 0);
@@ -826,7 +827,8 @@ follow_completed (GTask * task)
 
   if (f->fetch_result) {
     f->busy = TRUE;
-    result_start (request, 0, f->internal, on_final_result, task);
+    /* the follow's watch ends it first; the deadline bounds its retries */
+    result_start (request, f->deadline, f->internal, on_final_result, task);
     return;
   }
   out = g_new0 (FollowResult, 1);
@@ -900,8 +902,8 @@ poll_once (GTask * task)
   Follow *f = g_task_get_task_data (task);
 
   f->busy = TRUE;
-  status_start (g_task_get_source_object (task), f->with_logs, 0, f->internal,
-      on_polled, task);
+  status_start (g_task_get_source_object (task), f->with_logs, f->deadline,
+      f->internal, on_polled, task);
 }
 
 static void

@@ -37,8 +37,10 @@ typedef enum
   FAULT_429,
 } Fault;
 
-/* the fault of the next answer of the spoiled method (then none) */
+/* the fault of the next answer (or the next @faults_left answers) of the
+ * spoiled method, then none */
 static gint fault;
+static gint faults_left;
 static const gchar *spoiled_method;
 
 static void
@@ -52,6 +54,7 @@ setup (void)
   g_object_set (client, "retry-base-delay", 0.01, "retry-max-delay", 0.05,
       NULL);
   fault = FAULT_NONE;
+  faults_left = 1;
 }
 
 static void
@@ -149,8 +152,9 @@ faulty (FalMock * m, SoupServerMessage * msg, const gchar * path,
 {
   Fault what = FAULT_NONE;
 
-  if (g_str_equal (soup_server_message_get_method (msg), spoiled_method))
-    what = g_atomic_int_exchange (&fault, FAULT_NONE);
+  if (g_str_equal (soup_server_message_get_method (msg), spoiled_method)
+      && g_atomic_int_add (&faults_left, -1) > 0)
+    what = fault;
   switch (what) {
     case FAULT_RESET:
       fal_mock_reset_connection (msg);
@@ -199,7 +203,7 @@ check_submit_followed (Fault what)
   g_assert_no_error (error);
   text = json_to_string (result, FALSE);
   assert_equals_string (text, "{\"frame\":7}");
-  assert_equals_int (fault, FAULT_NONE);
+  fail_unless (faults_left <= 0);
   /* sent once, and its result fetched once */
   assert_equals_int (fal_mock_count (mock, "POST", "/queue/local/echo"), 1);
   assert_equals_int (fal_mock_count (mock, "GET",
@@ -323,6 +327,37 @@ static const gchar *op_paths[] = {
   "/files/a.bin",
 };
 
+/* A status of an accepted request is retried past max-retries, until the
+ * call's deadline: giving up would lose the request. */
+GST_START_TEST (test_status_retried_until_deadline)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) done = NULL;
+  g_autoptr (GstFalRequest) request = NULL;
+  g_autoptr (GstFalStatus) status = NULL;
+  g_autoptr (JsonNode) result = NULL;
+
+  done = subscribe ("{}", &error);
+  g_assert_no_error (error);
+  request = gst_fal_client_get_request (client, "local/echo", "req-1");
+  g_object_set (client, "max-retries", 1, NULL);
+  fal_mock_add_handler (mock, "/queue/", faulty, NULL);
+  spoiled_method = "GET";
+  fault = FAULT_503;
+  faults_left = 4;
+  status = gst_fal_request_status (request, FALSE, NULL, &error);
+  g_assert_no_error (error);
+  assert_equals_int (fal_mock_count (mock, "GET",
+          "/queue/local/echo/requests/req-1/status"), 5);
+  faults_left = 4;
+  result = gst_fal_request_result (request, NULL, &error);
+  g_assert_no_error (error);
+  assert_equals_int (fal_mock_count (mock, "GET",
+          "/queue/local/echo/requests/req-1"), 6);
+}
+
+GST_END_TEST;
+
 /* Every exchange that can be repeated is, through each fault, once. */
 GST_START_TEST (test_repeatable_exchanges_retried)
 {
@@ -349,9 +384,10 @@ GST_START_TEST (test_repeatable_exchanges_retried)
 
       spoiled_method = method;
       fault = faults[i];
+      faults_left = 1;
       fail_unless (run_op (op, request, &error), "op %d, fault %d: %s", op,
           faults[i], error ? error->message : "wrong answer");
-      assert_equals_int (fault, FAULT_NONE);
+      fail_unless (faults_left <= 0);
       /* the spoiled attempt and one more; a status stream cut after its
        * first event goes on polling */
       if (op == OP_STREAM && fal_mock_count (mock, "GET",
@@ -497,6 +533,7 @@ faults_suite (void)
   tcase_add_test (tc, test_submit_cut_without_id_reported);
   tcase_add_test (tc, test_submit_reset_reported);
   tcase_add_test (tc, test_repeatable_exchanges_retried);
+  tcase_add_test (tc, test_status_retried_until_deadline);
   tcase_add_test (tc, test_stream_broken_polled_once);
   tcase_add_test (tc, test_local_server_submit_cut);
   return s;
