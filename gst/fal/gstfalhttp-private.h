@@ -70,8 +70,9 @@ typedef struct {
    * request was sent is reported as a submit that may have been accepted. */
   gboolean submit;
   /* About a request the server accepted (status, result, cancel): giving up
-   * would lose it, so with a deadline it is retried past max-retries, until
-   * the deadline. */
+   * would lose it, so with a deadline a transport fault, or a retryable
+   * status answered without x-fal-request-id (not the server's word on the
+   * request), is retried past max-retries, until the deadline. */
   gboolean until_deadline;
 } GstFalHttpRequest;
 

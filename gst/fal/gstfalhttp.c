@@ -414,12 +414,16 @@ schedule_attempt (GTask * task, gdouble delay)
 
 /* Schedules another attempt after @delay seconds; FALSE when out of retries.
  * Past the deadline there is no other attempt: it fails the exchange itself
- * with the timeout and returns TRUE. */
+ * with the timeout and returns TRUE. @transient: a fault of the way, not an
+ * answer about the request (which names it in x-fal-request-id, as a result
+ * replaying its failure does): an until_deadline exchange then goes on past
+ * max-retries. */
 static gboolean
-schedule_retry (GTask * task, gdouble delay, const gchar * why)
+schedule_retry (GTask * task, gdouble delay, const gchar * why,
+    gboolean transient)
 {
   Exchange *ex = g_task_get_task_data (task);
-  gboolean persist = ex->until_deadline && ex->deadline_end != 0;
+  gboolean persist = transient && ex->until_deadline && ex->deadline_end != 0;
 
   if ((ex->attempt > ex->settings.max_retries && !persist)
       || g_atomic_int_get (&ex->cancelled))
@@ -578,7 +582,8 @@ handle_response (GTask * task, gboolean cut)
   }
   why = g_strdup_printf ("HTTP %u", status);
   if (status_is_retryable (ex, status, headers)
-      && schedule_retry (task, retry_after (headers), why))
+      && schedule_retry (task, retry_after (headers), why,
+          soup_message_headers_get_one (headers, "x-fal-request-id") == NULL))
     return;
   complete (task, NULL, gst_fal_http_error_new (ex->label, status, headers,
           body, ex->request_id));
@@ -637,7 +642,7 @@ handle_transport_error (GTask * task, GError * error)
   } else {
     retryable = ex->retry == GST_FAL_RETRY_IDEMPOTENT && !ex->chunks_delivered;
   }
-  if (retryable && schedule_retry (task, -1, error->message)) {
+  if (retryable && schedule_retry (task, -1, error->message, TRUE)) {
     g_error_free (error);
     return;
   }

@@ -358,6 +358,30 @@ GST_START_TEST (test_status_retried_until_deadline)
 
 GST_END_TEST;
 
+/* A result replaying its request's failure (503 with x-fal-request-id) is
+ * the server's word: retried only up to max-retries. */
+GST_START_TEST (test_failure_replayed_not_persisted)
+{
+  FalMockApp down = { 0, 0, 503, "{\"detail\": \"down\"}", NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GstFalRequest) request = NULL;
+  g_autoptr (JsonNode) result = NULL;
+
+  fal_mock_add_app (mock, "local/down", &down);
+  g_object_set (client, "max-retries", 1, "timeout", 5.0, NULL);
+  request = gst_fal_client_submit (client, "local/down", NULL, NULL, NULL,
+      &error);
+  g_assert_no_error (error);
+  result = gst_fal_request_result (request, NULL, &error);
+  fail_unless (result == NULL);
+  g_assert_error (error, GST_FAL_ERROR, GST_FAL_ERROR_SERVER);
+  assert_equals_int (gst_fal_error_get_http_status (error), 503);
+  assert_equals_int (fal_mock_count (mock, "GET",
+          "/queue/local/down/requests/req-1"), 2);
+}
+
+GST_END_TEST;
+
 /* Every exchange that can be repeated is, through each fault, once. */
 GST_START_TEST (test_repeatable_exchanges_retried)
 {
@@ -534,6 +558,7 @@ faults_suite (void)
   tcase_add_test (tc, test_submit_reset_reported);
   tcase_add_test (tc, test_repeatable_exchanges_retried);
   tcase_add_test (tc, test_status_retried_until_deadline);
+  tcase_add_test (tc, test_failure_replayed_not_persisted);
   tcase_add_test (tc, test_stream_broken_polled_once);
   tcase_add_test (tc, test_local_server_submit_cut);
   return s;
