@@ -55,6 +55,7 @@ struct _GstFalServer
   GstFalListener *listener;
   GstFalLimits *limits;
   GList *watchers;              /* server thread only */
+  GList *realtime_sessions;     /* server thread only */
   GSource *expire_source;
   gboolean started;
   gboolean stopped;
@@ -133,6 +134,17 @@ void gst_fal_queue_routes_openapi (GstFalServer * self,
 
 void gst_fal_run_routes_route (GstFalServer * self, SoupServerMessage * msg,
     const gchar * path, GHashTable * query);
+
+/* ---- the realtime family (gstfalrealtimeroutes.c): /run/…/realtime ---- */
+
+gboolean gst_fal_realtime_routes_match (const gchar * path);
+void gst_fal_realtime_routes_route (GstFalServer * self,
+    SoupServerMessage * msg, const gchar * path, GHashTable * query);
+/* The APP a realtime path opens (the scope of its token), NULL for other
+ * paths. (transfer full) */
+gchar *gst_fal_realtime_routes_app (const gchar * path);
+/* Closes every realtime session (the server stops). */
+void gst_fal_realtime_routes_close_all (GstFalServer * self);
 
 /* ---- the token family (gstfaltokenroutes.c): /rest/… ---- */
 

@@ -245,6 +245,7 @@ gst_fal_server_start (GstFalServer * self, GError ** error)
 static gboolean
 quit_cb (GstFalServer * self)
 {
+  gst_fal_realtime_routes_close_all (self);
   soup_server_disconnect (self->soup);
   g_main_loop_quit (self->loop);
   return G_SOURCE_REMOVE;
