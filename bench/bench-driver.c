@@ -29,6 +29,7 @@
 #include <gst/fal/gstfal.h>
 #include <sys/resource.h>
 #include <stdio.h>
+#include "benchproc.h"
 
 typedef struct
 {
@@ -77,31 +78,6 @@ cpu_us (void)
       G_USEC_PER_SEC + usage.ru_utime.tv_usec + usage.ru_stime.tv_usec;
 }
 
-static gint64
-rss_kb (void)
-{
-  g_autofree gchar *text = NULL;
-  const gchar *line;
-
-  if (!g_file_get_contents ("/proc/self/status", &text, NULL, NULL))
-    return -1;
-  line = strstr (text, "\nVmRSS:");
-  return line ? g_ascii_strtoll (line + strlen ("\nVmRSS:"), NULL, 10) : -1;
-}
-
-static gint
-open_fds (void)
-{
-  g_autoptr (GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
-  gint n = 0;
-
-  if (!dir)
-    return -1;
-  while (g_dir_read_name (dir))
-    n++;
-  return n - 1;                 /* the GDir's own */
-}
-
 static void
 wait_for_line (void)
 {
@@ -129,7 +105,7 @@ finish_call (Call * call, gboolean ok, GError * error)
   for (i = 0; driver->lat_us && driver->marks && driver->marks[i]; i++)
     if (driver->marks[i] == driver->done)
       g_print ("{\"event\":\"mark\",\"done\":%d,\"rss_kb\":%" G_GINT64_FORMAT
-          ",\"fds\":%d}\n", driver->done, rss_kb (), open_fds ());
+          ",\"fds\":%d}\n", driver->done, bench_rss_kb (), bench_open_fds ());
   g_free (call);
   if (driver->done == driver->target)
     g_main_loop_quit (driver->loop);
@@ -340,7 +316,7 @@ main (int argc, char **argv)
       "\"cpu_us\":%" G_GINT64_FORMAT ",\"wall_us\":%" G_GINT64_FORMAT
       ",\"rss_kb\":%" G_GINT64_FORMAT ",\"fds\":%d,\"lat_us\":[", count,
       driver.failed, cpu_us () - cpu0, g_get_monotonic_time () - wall0,
-      rss_kb (), open_fds ());
+      bench_rss_kb (), bench_open_fds ());
   for (i = 0; i < count; i++)
     g_string_append_printf (json, "%s%" G_GINT64_FORMAT, i ? "," : "",
         driver.lat_us[i]);

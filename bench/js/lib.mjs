@@ -44,11 +44,13 @@ export function serveSupports(option) {
   return execFileSync(tool, ["serve", "--help"]).toString().includes(option);
 }
 
-// gst-fal serve on a free port; resolves to { url, pid, stop() }
-export function startServer({ workers = 32, tls = null, storage } = {}) {
+// gst-fal serve on a free port (admin: with its /_admin routes); resolves to
+// { url, pid, stop() }
+export function startServer({ workers = 32, tls = null, storage, admin = false } = {}) {
   storage ??= join(build, "bench", "tmp", `storage-${process.pid}-${Date.now()}`);
   const args = ["serve", "--port", "0", "--workers", String(workers), "--key", KEY,
     "--storage-dir", storage];
+  if (admin) args.push("--admin");
   if (tls) args.push("--tls-certificate", tls.cert, "--tls-key", tls.key);
   const child = spawn(tool, args, { stdio: ["ignore", "pipe", "inherit"] });
   return new Promise((resolve, reject) => {

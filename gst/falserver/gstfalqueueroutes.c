@@ -162,6 +162,7 @@ gst_fal_queue_routes_submit (GstFalServer * self, SoupServerMessage * msg,
           self->stopped ? "Server is stopping" : "Queue is full", "queue_full");
     return;
   }
+  gst_fal_faults_count_accepted (self);
   if (timeout > 0)
     gst_fal_workers_start_timeout (self, request, timeout);
   if (kind == GST_FAL_SERVER_REQUEST_KIND_QUEUE) {

@@ -39,6 +39,11 @@ struct _GstFalServer
   GstFalServerFaults faults;
   GRand *rand;
   GHashTable *requests;         /* id → GstFalServerRequest */
+  /* /_admin/executions: requests accepted, runs of their apps started,
+   * runs of a request that had run already (never, unless a bug) */
+  guint64 accepted;
+  guint64 executions;
+  guint64 ran_again;
 
   GstFalAppRegistry *registry;
   GstFalStorage *storage;
@@ -161,6 +166,11 @@ void gst_fal_faults_callback (SoupServer * soup, SoupServerMessage * msg,
     const char *path, GHashTable * query, gpointer user_data);
 /* Writes the complete response's headers and half of its body, then closes. */
 void gst_fal_faults_truncate_response (SoupServerMessage * msg);
+/* Counted for /_admin/executions: a request accepted (queued), a run of
+ * its app starting. */
+void gst_fal_faults_count_accepted (GstFalServer * self);
+void gst_fal_faults_count_execution (GstFalServer * self,
+    GstFalServerRequest * request);
 
 /* ---- status watchers and SSE (gstfalwatchers.c) ---- */
 

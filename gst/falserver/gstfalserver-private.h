@@ -147,6 +147,7 @@ struct _GstFalServerRequest {
   gchar *error_type;
   gint64 started_at;
   gint64 completed_at;
+  guint executions;             /* runs of its app started */
 };
 
 GstFalServerRequest *gst_fal_server_request_new (const gchar * endpoint,

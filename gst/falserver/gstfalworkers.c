@@ -30,6 +30,7 @@ gst_fal_workers_main (gpointer data)
       } else {
         GstFalAppCall *call = gst_fal_app_call_new (request);
 
+        gst_fal_faults_count_execution (self, request);
         gst_fal_app_call_run (call);
         gst_fal_app_call_free (call);
       }
