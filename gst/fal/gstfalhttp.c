@@ -67,6 +67,17 @@ typedef struct
   gboolean new_connection;      /* the next attempt opens a connection */
   gboolean resent;              /* the one resend of a POST was used */
   GTlsCertificateFlags tls_errors;      /* of the server's certificate */
+
+  /* what the session thread hands to the caller's context: the chunks read
+   * and then the end, all delivered by one idle while it is pending, so
+   * that an exchange wakes the caller once, not once per chunk and again
+   * for its end (see post()) */
+  GMutex outbox_lock;
+  GQueue outbox;                /* GBytes */
+  gboolean outbox_posted;       /* an idle will deliver it */
+  gboolean outbox_end;          /* the end is in: the last delivery */
+  GstFalHttpResponse *outcome;  /* the end: the response, or */
+  GError *outcome_error;        /* the error */
 } Exchange;
 
 void
@@ -107,6 +118,10 @@ exchange_free (Exchange * ex)
   g_clear_object (&ex->stream);
   if (ex->buffer)
     g_byte_array_unref (ex->buffer);
+  g_queue_clear_full (&ex->outbox, (GDestroyNotify) g_bytes_unref);
+  gst_fal_http_response_free (ex->outcome);
+  g_clear_error (&ex->outcome_error);
+  g_mutex_clear (&ex->outbox_lock);
   g_free (ex);
 }
 
@@ -298,19 +313,62 @@ clear_attempt (Exchange * ex)
   ex->received = 0;
 }
 
-typedef struct
-{
-  GDestroyNotify free;
-  gpointer data;
-} ChunkData;
-
+/* In the caller's context: the chunks read since the last delivery, then
+ * the end: the chunk data is freed (after the last chunk, before the
+ * callback) and the task returns, at once as this is its context. */
 static gboolean
-free_chunk_data (gpointer user_data)
+deliver_outbox (gpointer user_data)
 {
-  ChunkData *data = user_data;
+  GTask *task = user_data;
+  Exchange *ex = g_task_get_task_data (task);
+  GQueue chunks = G_QUEUE_INIT;
+  gboolean end;
+  GBytes *chunk;
 
-  data->free (data->data);
+  g_mutex_lock (&ex->outbox_lock);
+  chunks = ex->outbox;
+  g_queue_init (&ex->outbox);
+  end = ex->outbox_end;
+  ex->outbox_posted = FALSE;
+  g_mutex_unlock (&ex->outbox_lock);
+
+  while ((chunk = g_queue_pop_head (&chunks))) {
+    ex->on_chunk (chunk, ex->chunk_data);
+    g_bytes_unref (chunk);
+  }
+  if (!end)
+    return G_SOURCE_REMOVE;
+  if (ex->chunk_data_free) {
+    ex->chunk_data_free (ex->chunk_data);
+    ex->chunk_data_free = NULL;
+  }
+  if (ex->outcome_error)
+    g_task_return_error (task, g_steal_pointer (&ex->outcome_error));
+  else
+    g_task_return_pointer (task, g_steal_pointer (&ex->outcome),
+        (GDestroyNotify) gst_fal_http_response_free);
   return G_SOURCE_REMOVE;
+}
+
+/* From the session thread: queues @chunk (or, with NULL, the end) for the
+ * caller's context, and wakes it only when no delivery is pending yet. */
+static void
+post (GTask * task, GBytes * chunk)
+{
+  Exchange *ex = g_task_get_task_data (task);
+  gboolean wake;
+
+  g_mutex_lock (&ex->outbox_lock);
+  if (chunk)
+    g_queue_push_tail (&ex->outbox, chunk);
+  else
+    ex->outbox_end = TRUE;
+  wake = !ex->outbox_posted;
+  ex->outbox_posted = TRUE;
+  g_mutex_unlock (&ex->outbox_lock);
+  if (wake)
+    gst_fal_idle_add (g_task_get_context (task), deliver_outbox,
+        g_object_ref (task), g_object_unref);
 }
 
 /* Completes the exchange and drops the session thread's task reference. */
@@ -321,16 +379,6 @@ complete (GTask * task, GstFalHttpResponse * response, GError * error)
 
   g_assert (!ex->done);
   ex->done = TRUE;
-  /* the chunk data belongs to the caller's thread: freed there, after the
-   * chunks still queued and before the callback */
-  if (ex->chunk_data_free) {
-    ChunkData *data = g_new0 (ChunkData, 1);
-
-    data->free = ex->chunk_data_free;
-    data->data = ex->chunk_data;
-    ex->chunk_data_free = NULL;
-    gst_fal_idle_add (g_task_get_context (task), free_chunk_data, data, g_free);
-  }
   if (ex->retry_timer) {
     g_source_destroy (ex->retry_timer);
     g_clear_pointer (&ex->retry_timer, g_source_unref);
@@ -343,12 +391,12 @@ complete (GTask * task, GstFalHttpResponse * response, GError * error)
     g_cancellable_disconnect (ex->cancellable, ex->cancelled_id);
     ex->cancelled_id = 0;
   }
-  if (error)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, response,
-        (GDestroyNotify) gst_fal_http_response_free);
   clear_attempt (ex);
+  /* the end goes to the caller's context after the chunks queued before it
+   * (which hold the chunk data there) */
+  ex->outcome = response;
+  ex->outcome_error = error;
+  post (task, NULL);
   g_object_unref (task);
 }
 
@@ -663,32 +711,6 @@ arm_timer (GTask * task)
   g_source_attach (ex->timer, g_main_context_get_thread_default ());
 }
 
-typedef struct
-{
-  GTask *task;
-  GBytes *chunk;
-} Chunk;
-
-static gboolean
-deliver_chunk (gpointer user_data)
-{
-  Chunk *chunk = user_data;
-  Exchange *ex = g_task_get_task_data (chunk->task);
-
-  ex->on_chunk (chunk->chunk, ex->chunk_data);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-chunk_free (gpointer user_data)
-{
-  Chunk *chunk = user_data;
-
-  g_object_unref (chunk->task);
-  g_bytes_unref (chunk->chunk);
-  g_free (chunk);
-}
-
 static void
 on_read (GObject * source, GAsyncResult * result, gpointer user_data)
 {
@@ -714,13 +736,8 @@ on_read (GObject * source, GAsyncResult * result, gpointer user_data)
   streaming = ex->on_chunk
       && SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (ex->msg));
   if (streaming) {
-    Chunk *chunk = g_new0 (Chunk, 1);
-
-    chunk->task = g_object_ref (task);
-    chunk->chunk = g_bytes_ref (bytes);
     ex->chunks_delivered = TRUE;
-    gst_fal_idle_add (g_task_get_context (task), deliver_chunk, chunk,
-        chunk_free);
+    post (task, g_steal_pointer (&bytes));
   } else {
     g_byte_array_append (ex->buffer, g_bytes_get_data (bytes, NULL),
         g_bytes_get_size (bytes));
@@ -993,6 +1010,7 @@ http_start (GstFalClient * client, const GstFalHttpRequest * request,
   g_task_set_check_cancellable (task, FALSE);
 
   ex = g_new0 (Exchange, 1);
+  g_mutex_init (&ex->outbox_lock);
   ex->method = g_strdup (request->method);
   ex->url = g_strdup (request->url);
   ex->body = request->body ? g_bytes_ref (request->body) : NULL;
