@@ -59,6 +59,8 @@ typedef struct
   GInputStream *stream;
   GByteArray *buffer;
   GSource *timer;
+  gint64 last_activity;         /* of the attempt (monotonic): the timer
+                                 * runs from there */
   GSource *retry_timer;
   goffset received;
   /* connection reuse (see "Connection reuse" below) */
@@ -682,20 +684,32 @@ handle_transport_error (GTask * task, GError * error)
   complete (task, NULL, error);
 }
 
+static void arm_timer (GTask * task, gint64 ms);
+
+/* No answer, or no more of it, within the attempt's timeout: it is
+ * cancelled. The timer is armed once an attempt, not at each read: when
+ * it fires after some activity, it is armed again for what is left. */
 static gboolean
 on_attempt_timeout (gpointer user_data)
 {
   GTask *task = user_data;
   Exchange *ex = g_task_get_task_data (task);
+  gint64 left = ex->last_activity + (gint64) (ex->timeout * G_USEC_PER_SEC)
+      - g_get_monotonic_time ();
 
+  if (left > 0) {
+    arm_timer (task, (left + 999) / 1000);
+    return G_SOURCE_REMOVE;
+  }
   ex->timed_out = TRUE;
   g_cancellable_cancel (ex->attempt_cancellable);
   return G_SOURCE_CONTINUE;
 }
 
-/* The attempt's timer; none when the exchange's deadline comes first. */
+/* The attempt's timer, firing in @ms; none when the exchange's deadline
+ * comes first. */
 static void
-arm_timer (GTask * task)
+arm_timer (GTask * task, gint64 ms)
 {
   Exchange *ex = g_task_get_task_data (task);
 
@@ -704,47 +718,97 @@ arm_timer (GTask * task)
     g_clear_pointer (&ex->timer, g_source_unref);
   }
   if (ex->deadline_end != 0 && ex->deadline_end - g_get_monotonic_time () <=
-      ex->timeout * G_USEC_PER_SEC)
+      ms * 1000)
     return;
-  ex->timer = g_timeout_source_new ((guint) (ex->timeout * 1000));
+  ex->timer = g_timeout_source_new ((guint) ms);
   g_source_set_callback (ex->timer, on_attempt_timeout, task, NULL);
   g_source_attach (ex->timer, g_main_context_get_thread_default ());
+}
+
+/* Takes one read's outcome (@nread bytes at the end of the buffer, 0 at
+ * the end of the body, < 0 with @error); FALSE when the attempt is over. */
+static gboolean
+take_read (GTask * task, gssize nread, GError * error)
+{
+  Exchange *ex = g_task_get_task_data (task);
+
+  if (nread < 0) {
+    g_byte_array_set_size (ex->buffer, ex->buffer->len - READ_CHUNK_SIZE);
+    handle_transport_error (task, error);
+    return FALSE;
+  }
+  g_byte_array_set_size (ex->buffer, ex->buffer->len - READ_CHUNK_SIZE +
+      nread);
+  if (nread == 0) {
+    /* the answer is read: its connection, if kept alive, is idle now */
+    task_client (task)->last_answer_time = g_get_monotonic_time ();
+    handle_response (task);
+    return FALSE;
+  }
+  ex->received += nread;
+  ex->last_activity = g_get_monotonic_time ();
+  if (ex->on_chunk
+      && SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (ex->msg))) {
+    /* streamed: the buffer holds one chunk at a time */
+    ex->chunks_delivered = TRUE;
+    post (task, g_bytes_new (ex->buffer->data, ex->buffer->len));
+    g_byte_array_set_size (ex->buffer, 0);
+  }
+  return TRUE;
+}
+
+/* The buffer's room for one more read. */
+static guint8 *
+read_room (Exchange * ex)
+{
+  g_byte_array_set_size (ex->buffer, ex->buffer->len + READ_CHUNK_SIZE);
+  return ex->buffer->data + ex->buffer->len - READ_CHUNK_SIZE;
+}
+
+static void on_read (GObject * source, GAsyncResult * result,
+    gpointer user_data);
+
+/* Reads what has arrived without a round of the loop per read, then waits
+ * for more with an asynchronous read. */
+static void
+read_body (GTask * task)
+{
+  Exchange *ex = g_task_get_task_data (task);
+  GPollableInputStream *pollable = G_IS_POLLABLE_INPUT_STREAM (ex->stream)
+      && g_pollable_input_stream_can_poll (G_POLLABLE_INPUT_STREAM
+      (ex->stream)) ? G_POLLABLE_INPUT_STREAM (ex->stream) : NULL;
+  GError *error = NULL;
+  gssize nread;
+  guint8 *room;
+
+  while (pollable) {
+    room = read_room (ex);
+    nread = g_pollable_input_stream_read_nonblocking (pollable, room,
+        READ_CHUNK_SIZE, ex->attempt_cancellable, &error);
+    if (nread < 0 && g_error_matches (error, G_IO_ERROR,
+            G_IO_ERROR_WOULD_BLOCK)) {
+      g_clear_error (&error);
+      g_byte_array_set_size (ex->buffer, ex->buffer->len - READ_CHUNK_SIZE);
+      break;
+    }
+    if (!take_read (task, nread, error))
+      return;
+  }
+  room = read_room (ex);
+  g_input_stream_read_async (ex->stream, room, READ_CHUNK_SIZE,
+      G_PRIORITY_DEFAULT, ex->attempt_cancellable, on_read, task);
 }
 
 static void
 on_read (GObject * source, GAsyncResult * result, gpointer user_data)
 {
   GTask *task = user_data;
-  Exchange *ex = g_task_get_task_data (task);
   GError *error = NULL;
-  g_autoptr (GBytes) bytes = NULL;
-  gboolean streaming;
+  gssize nread;
 
-  bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result,
-      &error);
-  if (bytes == NULL) {
-    handle_transport_error (task, error);
-    return;
-  }
-  if (g_bytes_get_size (bytes) == 0) {
-    /* the answer is read: its connection, if kept alive, is idle now */
-    task_client (task)->last_answer_time = g_get_monotonic_time ();
-    handle_response (task);
-    return;
-  }
-  ex->received += g_bytes_get_size (bytes);
-  streaming = ex->on_chunk
-      && SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (ex->msg));
-  if (streaming) {
-    ex->chunks_delivered = TRUE;
-    post (task, g_steal_pointer (&bytes));
-  } else {
-    g_byte_array_append (ex->buffer, g_bytes_get_data (bytes, NULL),
-        g_bytes_get_size (bytes));
-  }
-  arm_timer (task);
-  g_input_stream_read_bytes_async (ex->stream, READ_CHUNK_SIZE,
-      G_PRIORITY_DEFAULT, ex->attempt_cancellable, on_read, task);
+  nread = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
+  if (take_read (task, nread, error))
+    read_body (task);
 }
 
 static void
@@ -760,9 +824,8 @@ on_sent (GObject * source, GAsyncResult * result, gpointer user_data)
     return;
   }
   ex->buffer = g_byte_array_new ();
-  arm_timer (task);
-  g_input_stream_read_bytes_async (ex->stream, READ_CHUNK_SIZE,
-      G_PRIORITY_DEFAULT, ex->attempt_cancellable, on_read, task);
+  ex->last_activity = g_get_monotonic_time ();
+  read_body (task);
 }
 
 /* Connection reuse
@@ -917,7 +980,8 @@ start_attempt (GTask * task)
       ex->url, ex->attempt);
   ex->attempt_cancellable = g_cancellable_new ();
   ex->timed_out = FALSE;
-  arm_timer (task);
+  ex->last_activity = g_get_monotonic_time ();
+  arm_timer (task, (gint64) (ex->timeout * 1000));
   soup_session_send_async (gst_fal_client_get_session (client), ex->msg,
       G_PRIORITY_DEFAULT, ex->attempt_cancellable, on_sent, task);
 }
