@@ -67,6 +67,11 @@ session_thread_run (gpointer user_data)
   st->session = soup_session_new_with_options ("max-conns", 256,
       "max-conns-per-host", 64, "timeout", 0, "idle-timeout",
       GST_FAL_IDLE_TIMEOUT, NULL);
+  /* fal authenticates with its own header and answers JSON that is not
+   * worth compressing: HTTP authentication and decoding would only cost
+   * every exchange their handlers */
+  soup_session_remove_feature_by_type (st->session, SOUP_TYPE_AUTH_MANAGER);
+  soup_session_remove_feature_by_type (st->session, SOUP_TYPE_CONTENT_DECODER);
   if (st->direct)
     soup_session_set_proxy_resolver (st->session, NULL);
   if (st->tls_database)
