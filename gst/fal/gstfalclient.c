@@ -182,6 +182,7 @@ static void
 gst_fal_client_init (GstFalClient * client)
 {
   g_mutex_init (&client->lock);
+  g_mutex_init (&client->inbox_lock);
   client->key = key_from_env ();
   gst_fal_endpoint_derive_urls (NULL, &client->queue_url, &client->run_url,
       &client->rest_url);
@@ -218,6 +219,7 @@ gst_fal_client_finalize (GObject * object)
   g_free (client->tls_ca_file);
   g_clear_object (&client->tls_database);
   g_clear_error (&client->tls_error);
+  g_mutex_clear (&client->inbox_lock);
   g_mutex_clear (&client->lock);
   G_OBJECT_CLASS (gst_fal_client_parent_class)->finalize (object);
 }

@@ -961,8 +961,9 @@ start_attempt (GTask * task)
   g_signal_connect (ex->msg, "wrote-body", G_CALLBACK (on_wrote_body), ex);
   g_signal_connect (ex->msg, "restarted", G_CALLBACK (on_restarted), ex);
   ex->tls_errors = 0;
-  g_signal_connect (ex->msg, "accept-certificate",
-      G_CALLBACK (on_accept_certificate), ex);
+  if (g_str_has_prefix (ex->url, "https:"))
+    g_signal_connect (ex->msg, "accept-certificate",
+        G_CALLBACK (on_accept_certificate), ex);
   headers = soup_message_get_request_headers (ex->msg);
   soup_message_headers_replace (headers, "Accept", ex->accept);
   if (ex->user_agent)
@@ -1002,10 +1003,9 @@ on_deadline (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-static gboolean
-start_in_session (gpointer user_data)
+static void
+start_in_session (GTask * task)
 {
-  GTask *task = user_data;
   Exchange *ex = g_task_get_task_data (task);
   gint64 remaining;
 
@@ -1016,7 +1016,41 @@ start_in_session (gpointer user_data)
     g_source_attach (ex->deadline_timer, g_main_context_get_thread_default ());
   }
   start_attempt (task);
+}
+
+/* In the session thread: starts every exchange handed over so far. */
+static gboolean
+drain_inbox (gpointer user_data)
+{
+  GstFalClient *client = user_data;
+  GQueue tasks;
+  GTask *task;
+
+  g_mutex_lock (&client->inbox_lock);
+  tasks = client->inbox;
+  g_queue_init (&client->inbox);
+  client->inbox_posted = FALSE;
+  g_mutex_unlock (&client->inbox_lock);
+  while ((task = g_queue_pop_head (&tasks)))
+    start_in_session (task);
   return G_SOURCE_REMOVE;
+}
+
+/* Hands @task (and its reference) to the session thread, waking it only
+ * when no exchange handed earlier is still waiting to start. */
+static void
+hand_to_session (GstFalClient * client, GTask * task)
+{
+  gboolean wake;
+
+  g_mutex_lock (&client->inbox_lock);
+  g_queue_push_tail (&client->inbox, task);
+  wake = !client->inbox_posted;
+  client->inbox_posted = TRUE;
+  g_mutex_unlock (&client->inbox_lock);
+  if (wake)
+    gst_fal_idle_add (client->context, drain_inbox, g_object_ref (client),
+        g_object_unref);
 }
 
 static gboolean
@@ -1146,7 +1180,7 @@ http_start (GstFalClient * client, const GstFalHttpRequest * request,
         G_CALLBACK (on_cancelled), task, NULL);
   }
   /* the session thread owns this reference until complete() */
-  g_main_context_invoke (client->context, start_in_session, task);
+  hand_to_session (client, task);
 }
 
 void
