@@ -57,6 +57,7 @@ typedef struct
   GCancellable *attempt_cancellable;
   SoupMessage *msg;
   GInputStream *stream;
+  GSource *readable;            /* waits for more of the body */
   GByteArray *buffer;
   GSource *timer;
   gint64 last_activity;         /* of the attempt (monotonic): the timer
@@ -303,6 +304,10 @@ clear_attempt (Exchange * ex)
   if (ex->timer) {
     g_source_destroy (ex->timer);
     g_clear_pointer (&ex->timer, g_source_unref);
+  }
+  if (ex->readable) {
+    g_source_destroy (ex->readable);
+    g_clear_pointer (&ex->readable, g_source_unref);
   }
   g_clear_object (&ex->attempt_cancellable);
   /* libsoup may keep the message a while: its signals no longer come here */
@@ -725,20 +730,17 @@ arm_timer (GTask * task, gint64 ms)
   g_source_attach (ex->timer, g_main_context_get_thread_default ());
 }
 
-/* Takes one read's outcome (@nread bytes at the end of the buffer, 0 at
- * the end of the body, < 0 with @error); FALSE when the attempt is over. */
+/* Takes one read's outcome (@nread bytes of @data, 0 at the end of the
+ * body, < 0 with @error); FALSE when the attempt is over. */
 static gboolean
-take_read (GTask * task, gssize nread, GError * error)
+take_read (GTask * task, const guint8 * data, gssize nread, GError * error)
 {
   Exchange *ex = g_task_get_task_data (task);
 
   if (nread < 0) {
-    g_byte_array_set_size (ex->buffer, ex->buffer->len - READ_CHUNK_SIZE);
     handle_transport_error (task, error);
     return FALSE;
   }
-  g_byte_array_set_size (ex->buffer, ex->buffer->len - READ_CHUNK_SIZE +
-      nread);
   if (nread == 0) {
     /* the answer is read: its connection, if kept alive, is idle now */
     task_client (task)->last_answer_time = g_get_monotonic_time ();
@@ -749,66 +751,61 @@ take_read (GTask * task, gssize nread, GError * error)
   ex->last_activity = g_get_monotonic_time ();
   if (ex->on_chunk
       && SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (ex->msg))) {
-    /* streamed: the buffer holds one chunk at a time */
     ex->chunks_delivered = TRUE;
-    post (task, g_bytes_new (ex->buffer->data, ex->buffer->len));
-    g_byte_array_set_size (ex->buffer, 0);
+    post (task, g_bytes_new (data, nread));
+  } else {
+    g_byte_array_append (ex->buffer, data, nread);
   }
   return TRUE;
 }
 
-/* The buffer's room for one more read. */
-static guint8 *
-read_room (Exchange * ex)
-{
-  g_byte_array_set_size (ex->buffer, ex->buffer->len + READ_CHUNK_SIZE);
-  return ex->buffer->data + ex->buffer->len - READ_CHUNK_SIZE;
-}
+static gboolean on_readable (GObject * stream, gpointer user_data);
 
-static void on_read (GObject * source, GAsyncResult * result,
-    gpointer user_data);
-
-/* Reads what has arrived without a round of the loop per read, then waits
- * for more with an asynchronous read. */
+/* Reads what has arrived, into the session thread's one read buffer, then
+ * waits until there is more: no read is left pending, so none needs a
+ * buffer of its own (nor a round of the loop to report it). */
 static void
 read_body (GTask * task)
 {
+  static GPrivate buffers = G_PRIVATE_INIT (g_free);
   Exchange *ex = g_task_get_task_data (task);
-  GPollableInputStream *pollable = G_IS_POLLABLE_INPUT_STREAM (ex->stream)
-      && g_pollable_input_stream_can_poll (G_POLLABLE_INPUT_STREAM
-      (ex->stream)) ? G_POLLABLE_INPUT_STREAM (ex->stream) : NULL;
+  GPollableInputStream *pollable = G_POLLABLE_INPUT_STREAM (ex->stream);
+  guint8 *buffer = g_private_get (&buffers);
   GError *error = NULL;
   gssize nread;
-  guint8 *room;
 
-  while (pollable) {
-    room = read_room (ex);
-    nread = g_pollable_input_stream_read_nonblocking (pollable, room,
+  if (buffer == NULL) {
+    buffer = g_malloc (READ_CHUNK_SIZE);
+    g_private_set (&buffers, buffer);
+  }
+  for (;;) {
+    nread = g_pollable_input_stream_read_nonblocking (pollable, buffer,
         READ_CHUNK_SIZE, ex->attempt_cancellable, &error);
     if (nread < 0 && g_error_matches (error, G_IO_ERROR,
             G_IO_ERROR_WOULD_BLOCK)) {
       g_clear_error (&error);
-      g_byte_array_set_size (ex->buffer, ex->buffer->len - READ_CHUNK_SIZE);
       break;
     }
-    if (!take_read (task, nread, error))
+    if (!take_read (task, buffer, nread, error))
       return;
   }
-  room = read_room (ex);
-  g_input_stream_read_async (ex->stream, room, READ_CHUNK_SIZE,
-      G_PRIORITY_DEFAULT, ex->attempt_cancellable, on_read, task);
+  /* also ready when the attempt is cancelled: the read then says so */
+  ex->readable = g_pollable_input_stream_create_source (pollable,
+      ex->attempt_cancellable);
+  g_source_set_callback (ex->readable, G_SOURCE_FUNC (on_readable), task,
+      NULL);
+  g_source_attach (ex->readable, g_main_context_get_thread_default ());
 }
 
-static void
-on_read (GObject * source, GAsyncResult * result, gpointer user_data)
+static gboolean
+on_readable (GObject * stream, gpointer user_data)
 {
   GTask *task = user_data;
-  GError *error = NULL;
-  gssize nread;
+  Exchange *ex = g_task_get_task_data (task);
 
-  nread = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
-  if (take_read (task, nread, error))
-    read_body (task);
+  g_clear_pointer (&ex->readable, g_source_unref);
+  read_body (task);
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -821,6 +818,13 @@ on_sent (GObject * source, GAsyncResult * result, gpointer user_data)
   ex->stream = soup_session_send_finish (SOUP_SESSION (source), result, &error);
   if (ex->stream == NULL) {
     handle_transport_error (task, error);
+    return;
+  }
+  if (!G_IS_POLLABLE_INPUT_STREAM (ex->stream)
+      || !g_pollable_input_stream_can_poll (G_POLLABLE_INPUT_STREAM
+          (ex->stream))) {
+    handle_transport_error (task, g_error_new_literal (G_IO_ERROR,
+            G_IO_ERROR_NOT_SUPPORTED, "the response cannot be polled"));
     return;
   }
   ex->buffer = g_byte_array_new ();
