@@ -1238,12 +1238,44 @@ on_sync_done (GObject * source, GAsyncResult * result, gpointer user_data)
   *out = g_object_ref (result);
 }
 
+typedef struct
+{
+  GMainContext *context;
+  gboolean busy;
+} SyncContext;
+
+static void
+sync_context_free (gpointer data)
+{
+  SyncContext *sync = data;
+
+  g_main_context_unref (sync->context);
+  g_free (sync);
+}
+
 GAsyncResult *
 gst_fal_run_sync (GstFalAsyncStarter start, gpointer data,
     GCancellable * cancellable)
 {
-  GMainContext *context = g_main_context_new ();
+  /* a thread's blocking calls share one context, not a new one a call;
+   * one made from inside another's callbacks gets its own */
+  static GPrivate contexts = G_PRIVATE_INIT (sync_context_free);
+  SyncContext *sync = g_private_get (&contexts);
+  GMainContext *context;
   GAsyncResult *result = NULL;
+
+  if (sync == NULL) {
+    sync = g_new0 (SyncContext, 1);
+    sync->context = g_main_context_new ();
+    g_private_set (&contexts, sync);
+  }
+  if (sync->busy) {
+    sync = NULL;
+    context = g_main_context_new ();
+  } else {
+    sync->busy = TRUE;
+    context = g_main_context_ref (sync->context);
+  }
 
   g_main_context_push_thread_default (context);
   start (data, cancellable, on_sync_done, &result);
@@ -1254,6 +1286,8 @@ gst_fal_run_sync (GstFalAsyncStarter start, gpointer data,
   while (g_main_context_iteration (context, FALSE));
   g_main_context_pop_thread_default (context);
   g_main_context_unref (context);
+  if (sync)
+    sync->busy = FALSE;
   return result;
 }
 
