@@ -36,6 +36,11 @@ struct _GstFalClient
   /* session thread only: when an answer was last read in full, that is
    * when a kept-alive connection last went idle (monotonic, 0 = never) */
   gint64 last_answer_time;
+  /* exchanges handed to the session thread, started by one idle while it
+   * is pending (gstfalhttp.c) */
+  GMutex inbox_lock;
+  GQueue inbox;
+  gboolean inbox_posted;
 };
 
 /* The client a call of @application goes through: @client itself, or for

@@ -67,6 +67,11 @@ session_thread_run (gpointer user_data)
   st->session = soup_session_new_with_options ("max-conns", 256,
       "max-conns-per-host", 64, "timeout", 0, "idle-timeout",
       GST_FAL_IDLE_TIMEOUT, NULL);
+  /* fal authenticates with its own header and answers JSON that is not
+   * worth compressing: HTTP authentication and decoding would only cost
+   * every exchange their handlers */
+  soup_session_remove_feature_by_type (st->session, SOUP_TYPE_AUTH_MANAGER);
+  soup_session_remove_feature_by_type (st->session, SOUP_TYPE_CONTENT_DECODER);
   if (st->direct)
     soup_session_set_proxy_resolver (st->session, NULL);
   if (st->tls_database)
@@ -177,6 +182,7 @@ static void
 gst_fal_client_init (GstFalClient * client)
 {
   g_mutex_init (&client->lock);
+  g_mutex_init (&client->inbox_lock);
   client->key = key_from_env ();
   gst_fal_endpoint_derive_urls (NULL, &client->queue_url, &client->run_url,
       &client->rest_url);
@@ -213,6 +219,7 @@ gst_fal_client_finalize (GObject * object)
   g_free (client->tls_ca_file);
   g_clear_object (&client->tls_database);
   g_clear_error (&client->tls_error);
+  g_mutex_clear (&client->inbox_lock);
   g_mutex_clear (&client->lock);
   G_OBJECT_CLASS (gst_fal_client_parent_class)->finalize (object);
 }

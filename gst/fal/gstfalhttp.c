@@ -59,8 +59,11 @@ typedef struct
   GCancellable *attempt_cancellable;
   SoupMessage *msg;
   GInputStream *stream;
+  GSource *readable;            /* waits for more of the body */
   GByteArray *buffer;
   GSource *timer;
+  gint64 last_activity;         /* of the attempt (monotonic): the timer
+                                 * runs from there */
   GSource *retry_timer;
   goffset received;
   /* connection reuse (see "Connection reuse" below) */
@@ -69,6 +72,17 @@ typedef struct
   gboolean new_connection;      /* the next attempt opens a connection */
   gboolean resent;              /* the one resend of a POST was used */
   GTlsCertificateFlags tls_errors;      /* of the server's certificate */
+
+  /* what the session thread hands to the caller's context: the chunks read
+   * and then the end, all delivered by one idle while it is pending, so
+   * that an exchange wakes the caller once, not once per chunk and again
+   * for its end (see post()) */
+  GMutex outbox_lock;
+  GQueue outbox;                /* GBytes */
+  gboolean outbox_posted;       /* an idle will deliver it */
+  gboolean outbox_end;          /* the end is in: the last delivery */
+  GstFalHttpResponse *outcome;  /* the end: the response, or */
+  GError *outcome_error;        /* the error */
 } Exchange;
 
 void
@@ -109,6 +123,10 @@ exchange_free (Exchange * ex)
   g_clear_object (&ex->stream);
   if (ex->buffer)
     g_byte_array_unref (ex->buffer);
+  g_queue_clear_full (&ex->outbox, (GDestroyNotify) g_bytes_unref);
+  gst_fal_http_response_free (ex->outcome);
+  g_clear_error (&ex->outcome_error);
+  g_mutex_clear (&ex->outbox_lock);
   g_free (ex);
 }
 
@@ -289,6 +307,10 @@ clear_attempt (Exchange * ex)
     g_source_destroy (ex->timer);
     g_clear_pointer (&ex->timer, g_source_unref);
   }
+  if (ex->readable) {
+    g_source_destroy (ex->readable);
+    g_clear_pointer (&ex->readable, g_source_unref);
+  }
   g_clear_object (&ex->attempt_cancellable);
   /* libsoup may keep the message a while: its signals no longer come here */
   if (ex->msg)
@@ -300,19 +322,62 @@ clear_attempt (Exchange * ex)
   ex->received = 0;
 }
 
-typedef struct
-{
-  GDestroyNotify free;
-  gpointer data;
-} ChunkData;
-
+/* In the caller's context: the chunks read since the last delivery, then
+ * the end: the chunk data is freed (after the last chunk, before the
+ * callback) and the task returns, at once as this is its context. */
 static gboolean
-free_chunk_data (gpointer user_data)
+deliver_outbox (gpointer user_data)
 {
-  ChunkData *data = user_data;
+  GTask *task = user_data;
+  Exchange *ex = g_task_get_task_data (task);
+  GQueue chunks = G_QUEUE_INIT;
+  gboolean end;
+  GBytes *chunk;
 
-  data->free (data->data);
+  g_mutex_lock (&ex->outbox_lock);
+  chunks = ex->outbox;
+  g_queue_init (&ex->outbox);
+  end = ex->outbox_end;
+  ex->outbox_posted = FALSE;
+  g_mutex_unlock (&ex->outbox_lock);
+
+  while ((chunk = g_queue_pop_head (&chunks))) {
+    ex->on_chunk (chunk, ex->chunk_data);
+    g_bytes_unref (chunk);
+  }
+  if (!end)
+    return G_SOURCE_REMOVE;
+  if (ex->chunk_data_free) {
+    ex->chunk_data_free (ex->chunk_data);
+    ex->chunk_data_free = NULL;
+  }
+  if (ex->outcome_error)
+    g_task_return_error (task, g_steal_pointer (&ex->outcome_error));
+  else
+    g_task_return_pointer (task, g_steal_pointer (&ex->outcome),
+        (GDestroyNotify) gst_fal_http_response_free);
   return G_SOURCE_REMOVE;
+}
+
+/* From the session thread: queues @chunk (or, with NULL, the end) for the
+ * caller's context, and wakes it only when no delivery is pending yet. */
+static void
+post (GTask * task, GBytes * chunk)
+{
+  Exchange *ex = g_task_get_task_data (task);
+  gboolean wake;
+
+  g_mutex_lock (&ex->outbox_lock);
+  if (chunk)
+    g_queue_push_tail (&ex->outbox, chunk);
+  else
+    ex->outbox_end = TRUE;
+  wake = !ex->outbox_posted;
+  ex->outbox_posted = TRUE;
+  g_mutex_unlock (&ex->outbox_lock);
+  if (wake)
+    gst_fal_idle_add (g_task_get_context (task), deliver_outbox,
+        g_object_ref (task), g_object_unref);
 }
 
 /* Completes the exchange and drops the session thread's task reference. */
@@ -323,16 +388,6 @@ complete (GTask * task, GstFalHttpResponse * response, GError * error)
 
   g_assert (!ex->done);
   ex->done = TRUE;
-  /* the chunk data belongs to the caller's thread: freed there, after the
-   * chunks still queued and before the callback */
-  if (ex->chunk_data_free) {
-    ChunkData *data = g_new0 (ChunkData, 1);
-
-    data->free = ex->chunk_data_free;
-    data->data = ex->chunk_data;
-    ex->chunk_data_free = NULL;
-    gst_fal_idle_add (g_task_get_context (task), free_chunk_data, data, g_free);
-  }
   if (ex->retry_timer) {
     g_source_destroy (ex->retry_timer);
     g_clear_pointer (&ex->retry_timer, g_source_unref);
@@ -345,12 +400,12 @@ complete (GTask * task, GstFalHttpResponse * response, GError * error)
     g_cancellable_disconnect (ex->cancellable, ex->cancelled_id);
     ex->cancelled_id = 0;
   }
-  if (error)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, response,
-        (GDestroyNotify) gst_fal_http_response_free);
   clear_attempt (ex);
+  /* the end goes to the caller's context after the chunks queued before it
+   * (which hold the chunk data there) */
+  ex->outcome = response;
+  ex->outcome_error = error;
+  post (task, NULL);
   g_object_unref (task);
 }
 
@@ -668,20 +723,32 @@ handle_transport_error (GTask * task, GError * error)
   complete (task, NULL, error);
 }
 
+static void arm_timer (GTask * task, gint64 ms);
+
+/* No answer, or no more of it, within the attempt's timeout: it is
+ * cancelled. The timer is armed once an attempt, not at each read: when
+ * it fires after some activity, it is armed again for what is left. */
 static gboolean
 on_attempt_timeout (gpointer user_data)
 {
   GTask *task = user_data;
   Exchange *ex = g_task_get_task_data (task);
+  gint64 left = ex->last_activity + (gint64) (ex->timeout * G_USEC_PER_SEC)
+      - g_get_monotonic_time ();
 
+  if (left > 0) {
+    arm_timer (task, (left + 999) / 1000);
+    return G_SOURCE_REMOVE;
+  }
   ex->timed_out = TRUE;
   g_cancellable_cancel (ex->attempt_cancellable);
   return G_SOURCE_CONTINUE;
 }
 
-/* The attempt's timer; none when the exchange's deadline comes first. */
+/* The attempt's timer, firing in @ms; none when the exchange's deadline
+ * comes first. */
 static void
-arm_timer (GTask * task)
+arm_timer (GTask * task, gint64 ms)
 {
   Exchange *ex = g_task_get_task_data (task);
 
@@ -690,78 +757,89 @@ arm_timer (GTask * task)
     g_clear_pointer (&ex->timer, g_source_unref);
   }
   if (ex->deadline_end != 0 && ex->deadline_end - g_get_monotonic_time () <=
-      ex->timeout * G_USEC_PER_SEC)
+      ms * 1000)
     return;
-  ex->timer = g_timeout_source_new ((guint) (ex->timeout * 1000));
+  ex->timer = g_timeout_source_new ((guint) ms);
   g_source_set_callback (ex->timer, on_attempt_timeout, task, NULL);
   g_source_attach (ex->timer, g_main_context_get_thread_default ());
 }
 
-typedef struct
-{
-  GTask *task;
-  GBytes *chunk;
-} Chunk;
-
+/* Takes one read's outcome (@nread bytes of @data, 0 at the end of the
+ * body, < 0 with @error); FALSE when the attempt is over. */
 static gboolean
-deliver_chunk (gpointer user_data)
+take_read (GTask * task, const guint8 * data, gssize nread, GError * error)
 {
-  Chunk *chunk = user_data;
-  Exchange *ex = g_task_get_task_data (chunk->task);
-
-  ex->on_chunk (chunk->chunk, ex->chunk_data);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-chunk_free (gpointer user_data)
-{
-  Chunk *chunk = user_data;
-
-  g_object_unref (chunk->task);
-  g_bytes_unref (chunk->chunk);
-  g_free (chunk);
-}
-
-static void
-on_read (GObject * source, GAsyncResult * result, gpointer user_data)
-{
-  GTask *task = user_data;
   Exchange *ex = g_task_get_task_data (task);
-  GError *error = NULL;
-  g_autoptr (GBytes) bytes = NULL;
-  gboolean streaming;
 
-  bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result,
-      &error);
-  if (bytes == NULL) {
+  if (nread < 0) {
     handle_transport_error (task, error);
-    return;
+    return FALSE;
   }
-  if (g_bytes_get_size (bytes) == 0) {
+  if (nread == 0) {
     /* the answer is read: its connection, if kept alive, is idle now */
     task_client (task)->last_answer_time = g_get_monotonic_time ();
     handle_response (task, FALSE);
-    return;
+    return FALSE;
   }
-  ex->received += g_bytes_get_size (bytes);
-  streaming = ex->on_chunk
-      && SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (ex->msg));
-  if (streaming) {
-    Chunk *chunk = g_new0 (Chunk, 1);
-
-    chunk->task = g_object_ref (task);
-    chunk->chunk = g_bytes_ref (bytes);
+  ex->received += nread;
+  ex->last_activity = g_get_monotonic_time ();
+  if (ex->on_chunk
+      && SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (ex->msg))) {
     ex->chunks_delivered = TRUE;
-    gst_fal_idle_add (g_task_get_context (task), deliver_chunk, chunk,
-        chunk_free);
+    post (task, g_bytes_new (data, nread));
   } else {
-    g_byte_array_append (ex->buffer, g_bytes_get_data (bytes, NULL),
-        g_bytes_get_size (bytes));
+    g_byte_array_append (ex->buffer, data, nread);
   }
-  arm_timer (task);
-  g_input_stream_read_bytes_async (ex->stream, READ_CHUNK_SIZE,
-      G_PRIORITY_DEFAULT, ex->attempt_cancellable, on_read, task);
+  return TRUE;
+}
+
+static gboolean on_readable (GObject * stream, gpointer user_data);
+
+/* Reads what has arrived, into the session thread's one read buffer, then
+ * waits until there is more: no read is left pending, so none needs a
+ * buffer of its own (nor a round of the loop to report it). */
+static void
+read_body (GTask * task)
+{
+  static GPrivate buffers = G_PRIVATE_INIT (g_free);
+  Exchange *ex = g_task_get_task_data (task);
+  GPollableInputStream *pollable = G_POLLABLE_INPUT_STREAM (ex->stream);
+  guint8 *buffer = g_private_get (&buffers);
+  GError *error = NULL;
+  gssize nread;
+
+  if (buffer == NULL) {
+    buffer = g_malloc (READ_CHUNK_SIZE);
+    g_private_set (&buffers, buffer);
+  }
+  for (;;) {
+    nread = g_pollable_input_stream_read_nonblocking (pollable, buffer,
+        READ_CHUNK_SIZE, ex->attempt_cancellable, &error);
+    if (nread < 0 && g_error_matches (error, G_IO_ERROR,
+            G_IO_ERROR_WOULD_BLOCK)) {
+      g_clear_error (&error);
+      break;
+    }
+    if (!take_read (task, buffer, nread, error))
+      return;
+  }
+  /* also ready when the attempt is cancelled: the read then says so */
+  ex->readable = g_pollable_input_stream_create_source (pollable,
+      ex->attempt_cancellable);
+  g_source_set_callback (ex->readable, G_SOURCE_FUNC (on_readable), task,
+      NULL);
+  g_source_attach (ex->readable, g_main_context_get_thread_default ());
+}
+
+static gboolean
+on_readable (GObject * stream, gpointer user_data)
+{
+  GTask *task = user_data;
+  Exchange *ex = g_task_get_task_data (task);
+
+  g_clear_pointer (&ex->readable, g_source_unref);
+  read_body (task);
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -776,10 +854,16 @@ on_sent (GObject * source, GAsyncResult * result, gpointer user_data)
     handle_transport_error (task, error);
     return;
   }
+  if (!G_IS_POLLABLE_INPUT_STREAM (ex->stream)
+      || !g_pollable_input_stream_can_poll (G_POLLABLE_INPUT_STREAM
+          (ex->stream))) {
+    handle_transport_error (task, g_error_new_literal (G_IO_ERROR,
+            G_IO_ERROR_NOT_SUPPORTED, "the response cannot be polled"));
+    return;
+  }
   ex->buffer = g_byte_array_new ();
-  arm_timer (task);
-  g_input_stream_read_bytes_async (ex->stream, READ_CHUNK_SIZE,
-      G_PRIORITY_DEFAULT, ex->attempt_cancellable, on_read, task);
+  ex->last_activity = g_get_monotonic_time ();
+  read_body (task);
 }
 
 /* Connection reuse
@@ -915,8 +999,9 @@ start_attempt (GTask * task)
   g_signal_connect (ex->msg, "wrote-body", G_CALLBACK (on_wrote_body), ex);
   g_signal_connect (ex->msg, "restarted", G_CALLBACK (on_restarted), ex);
   ex->tls_errors = 0;
-  g_signal_connect (ex->msg, "accept-certificate",
-      G_CALLBACK (on_accept_certificate), ex);
+  if (g_str_has_prefix (ex->url, "https:"))
+    g_signal_connect (ex->msg, "accept-certificate",
+        G_CALLBACK (on_accept_certificate), ex);
   headers = soup_message_get_request_headers (ex->msg);
   soup_message_headers_replace (headers, "Accept", ex->accept);
   if (ex->user_agent)
@@ -934,7 +1019,8 @@ start_attempt (GTask * task)
       ex->url, ex->attempt);
   ex->attempt_cancellable = g_cancellable_new ();
   ex->timed_out = FALSE;
-  arm_timer (task);
+  ex->last_activity = g_get_monotonic_time ();
+  arm_timer (task, (gint64) (ex->timeout * 1000));
   soup_session_send_async (gst_fal_client_get_session (client), ex->msg,
       G_PRIORITY_DEFAULT, ex->attempt_cancellable, on_sent, task);
 }
@@ -955,10 +1041,9 @@ on_deadline (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-static gboolean
-start_in_session (gpointer user_data)
+static void
+start_in_session (GTask * task)
 {
-  GTask *task = user_data;
   Exchange *ex = g_task_get_task_data (task);
   gint64 remaining;
 
@@ -969,7 +1054,41 @@ start_in_session (gpointer user_data)
     g_source_attach (ex->deadline_timer, g_main_context_get_thread_default ());
   }
   start_attempt (task);
+}
+
+/* In the session thread: starts every exchange handed over so far. */
+static gboolean
+drain_inbox (gpointer user_data)
+{
+  GstFalClient *client = user_data;
+  GQueue tasks;
+  GTask *task;
+
+  g_mutex_lock (&client->inbox_lock);
+  tasks = client->inbox;
+  g_queue_init (&client->inbox);
+  client->inbox_posted = FALSE;
+  g_mutex_unlock (&client->inbox_lock);
+  while ((task = g_queue_pop_head (&tasks)))
+    start_in_session (task);
   return G_SOURCE_REMOVE;
+}
+
+/* Hands @task (and its reference) to the session thread, waking it only
+ * when no exchange handed earlier is still waiting to start. */
+static void
+hand_to_session (GstFalClient * client, GTask * task)
+{
+  gboolean wake;
+
+  g_mutex_lock (&client->inbox_lock);
+  g_queue_push_tail (&client->inbox, task);
+  wake = !client->inbox_posted;
+  client->inbox_posted = TRUE;
+  g_mutex_unlock (&client->inbox_lock);
+  if (wake)
+    gst_fal_idle_add (client->context, drain_inbox, g_object_ref (client),
+        g_object_unref);
 }
 
 static gboolean
@@ -1027,6 +1146,7 @@ http_start (GstFalClient * client, const GstFalHttpRequest * request,
   g_task_set_check_cancellable (task, FALSE);
 
   ex = g_new0 (Exchange, 1);
+  g_mutex_init (&ex->outbox_lock);
   ex->method = g_strdup (request->method);
   ex->url = g_strdup (request->url);
   ex->body = request->body ? g_bytes_ref (request->body) : NULL;
@@ -1100,7 +1220,7 @@ http_start (GstFalClient * client, const GstFalHttpRequest * request,
         G_CALLBACK (on_cancelled), task, NULL);
   }
   /* the session thread owns this reference until complete() */
-  g_main_context_invoke (client->context, start_in_session, task);
+  hand_to_session (client, task);
 }
 
 void
@@ -1154,12 +1274,44 @@ on_sync_done (GObject * source, GAsyncResult * result, gpointer user_data)
   *out = g_object_ref (result);
 }
 
+typedef struct
+{
+  GMainContext *context;
+  gboolean busy;
+} SyncContext;
+
+static void
+sync_context_free (gpointer data)
+{
+  SyncContext *sync = data;
+
+  g_main_context_unref (sync->context);
+  g_free (sync);
+}
+
 GAsyncResult *
 gst_fal_run_sync (GstFalAsyncStarter start, gpointer data,
     GCancellable * cancellable)
 {
-  GMainContext *context = g_main_context_new ();
+  /* a thread's blocking calls share one context, not a new one a call;
+   * one made from inside another's callbacks gets its own */
+  static GPrivate contexts = G_PRIVATE_INIT (sync_context_free);
+  SyncContext *sync = g_private_get (&contexts);
+  GMainContext *context;
   GAsyncResult *result = NULL;
+
+  if (sync == NULL) {
+    sync = g_new0 (SyncContext, 1);
+    sync->context = g_main_context_new ();
+    g_private_set (&contexts, sync);
+  }
+  if (sync->busy) {
+    sync = NULL;
+    context = g_main_context_new ();
+  } else {
+    sync->busy = TRUE;
+    context = g_main_context_ref (sync->context);
+  }
 
   g_main_context_push_thread_default (context);
   start (data, cancellable, on_sync_done, &result);
@@ -1170,6 +1322,8 @@ gst_fal_run_sync (GstFalAsyncStarter start, gpointer data,
   while (g_main_context_iteration (context, FALSE));
   g_main_context_pop_thread_default (context);
   g_main_context_unref (context);
+  if (sync)
+    sync->busy = FALSE;
   return result;
 }
 

@@ -121,7 +121,10 @@ refused:
 JsonNode *
 gst_fal_json_from_string (const gchar * text, gssize length, GError ** error)
 {
-  g_autoptr (JsonParser) parser = json_parser_new ();
+  /* one parser a thread, not one a text (it is never used re-entrantly:
+   * it runs no code of ours) */
+  static GPrivate parsers = G_PRIVATE_INIT (g_object_unref);
+  JsonParser *parser = g_private_get (&parsers);
   g_autofree gchar *marked = NULL;
   JsonNode *root;
 
@@ -131,16 +134,21 @@ gst_fal_json_from_string (const gchar * text, gssize length, GError ** error)
     length = strlen (text);
   if (!prescan (text, length, &marked, error))
     return NULL;
+  if (parser == NULL) {
+    parser = json_parser_new ();
+    g_private_set (&parsers, parser);
+  }
   if (!json_parser_load_from_data (parser, marked ? marked : text,
           marked ? -1 : length, error))
     return NULL;
-  root = json_parser_get_root (parser);
+  /* the parser keeps nothing of the text */
+  root = json_parser_steal_root (parser);
   if (root == NULL) {
     g_set_error_literal (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_PARSE,
         "empty JSON text");
     return NULL;
   }
-  return json_node_ref (root);
+  return root;
 }
 
 gchar *
