@@ -20,6 +20,9 @@
  * (see `interval`, `max-rate`, `when-full=skip`) pass unchanged. Each
  * replaced frame also carries a #GstFalResultMeta.
  *
+ * `endpoint` (`queue`, `run`, `stream`) picks how frames reach the model,
+ * as for falinfer.
+ *
  * With `ordering=ordered` frames leave in order with their own output
  * image; with `ordering=live` frames pass at once and the next frame that
  * leaves after an output image arrives is replaced by it.

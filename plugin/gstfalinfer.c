@@ -29,6 +29,11 @@
  * `ordering=live` frames pass at once and each result rides on the next
  * frame that leaves, carrying the PTS of its source frame in the meta.
  *
+ * `endpoint` picks how frames reach the model: through the queue (the
+ * default; submit, follow, fetch), one `POST /run` each, or `/stream`, whose
+ * every event also leaves on the `result` pad as it arrives, with
+ * `"partial": true` and the PTS of its frame.
+ *
  * Applications whose id starts with `local/` run on a local server started
  * in the process when neither `server-url` nor `GST_FAL_URL` is set.
  *
@@ -49,6 +54,11 @@
  *     faloverlay ! autovideosink f.result ! filesink location=results.jsonl
  * ]| Detects faces in one frame in ten without holding the video back, and
  * writes the results as JSON Lines.
+ * |[
+ * gst-launch-1.0 videotestsrc num-buffers=3 ! falinfer name=f endpoint=stream \
+ *     application=local/counter arguments='{"count": 2}' ! fakesink \
+ *     f.result ! filesink location=partials.jsonl
+ * ]| Writes each partial result of the stream, then each frame's result.
  *
  * Since: 0.1
  */
