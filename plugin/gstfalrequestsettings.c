@@ -369,6 +369,9 @@ gst_fal_request_state_start (GstFalRequestState * state,
   gst_fal_options_set_with_logs (state->options, TRUE);
   if (s->status_mode == GST_FAL_STATUS_MODE_POLL)
     g_object_set (state->client, "poll-interval", s->poll_interval, NULL);
+  if (s->endpoint == GST_FAL_ENDPOINT_KIND_REALTIME)
+    state->realtime = gst_fal_realtime_session_new (state->client,
+        s->application);
   return TRUE;
 
 fail_error:
@@ -383,6 +386,7 @@ void
 gst_fal_request_state_stop (GstFalRequestState * state)
 {
   gst_fal_request_settings_clear (&state->settings);
+  g_clear_pointer (&state->realtime, gst_fal_realtime_session_free);
   g_clear_object (&state->client);
   g_clear_pointer (&state->tmpl, gst_fal_arguments_template_free);
   g_clear_pointer (&state->encoder, gst_fal_frame_encoder_free);
@@ -403,6 +407,9 @@ gst_fal_request_element_change_state (GstElement * element,
         return GST_STATE_CHANGE_FAILURE;
       break;
     case GST_STATE_CHANGE_READY_TO_PAUSED:
+      /* fal's realtime is latest-wins */
+      gst_fal_dispatcher_set_latest_wins (dispatcher,
+          state->settings.endpoint == GST_FAL_ENDPOINT_KIND_REALTIME);
       gst_fal_dispatcher_start (dispatcher);
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
@@ -517,6 +524,17 @@ call_endpoint (GstFalRequestState * state, GstFalJob * job,
     return gst_fal_dispatcher_job_subscribe (job, state->client, application,
         arguments, state->options, error);
 
+  if (state->settings.endpoint == GST_FAL_ENDPOINT_KIND_REALTIME) {
+    g_autoptr (GVariant) output = gst_fal_realtime_session_call
+        (state->realtime,
+        gst_fal_realtime_session_message_from_json (arguments),
+        job->cancellable, error);
+
+    if (!output)
+      return NULL;
+    job->timings.run = (g_get_monotonic_time () - begin) * GST_USECOND;
+    return gst_fal_realtime_session_result_to_json (output);
+  }
   options = job_request_options (state, job);
   if (state->settings.endpoint == GST_FAL_ENDPOINT_KIND_STREAM)
     result = gst_fal_client_stream (state->client, application, arguments,
@@ -552,7 +570,9 @@ gst_fal_request_state_run (GstFalRequestState * state, GstFalJob * job,
       goto fail;
     sent_scale (state, gst_sample_get_caps (job->sample), &output->scale_x,
         &output->scale_y);
-    inline_frame = state->settings.upload == GST_FAL_UPLOAD_MODE_DATA_URI ||
+    /* realtime: the frame travels as bytes in the message */
+    inline_frame = state->settings.endpoint == GST_FAL_ENDPOINT_KIND_REALTIME
+        || state->settings.upload == GST_FAL_UPLOAD_MODE_DATA_URI ||
         (state->settings.upload == GST_FAL_UPLOAD_MODE_AUTO &&
         g_bytes_get_size (bytes) < GST_FAL_DATA_URI_THRESHOLD);
     if (inline_frame)

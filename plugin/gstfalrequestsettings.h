@@ -3,6 +3,7 @@
 #pragma once
 
 #include "gstfaldispatcher.h"
+#include "gstfalrealtimesession.h"
 
 G_BEGIN_DECLS
 
@@ -80,6 +81,7 @@ typedef struct
   GstFalArgumentsTemplate *tmpl;
   GstFalFrameEncoder *encoder;
   GstFalOptions *options;
+  GstFalRealtimeSession *realtime;      /* endpoint=realtime */
   /* set by the element once, at init; kept across stop */
   GstFalPartialFunc on_partial;
   gpointer partial_data;
@@ -137,7 +139,8 @@ void gst_fal_request_element_finalize (GstFalRequestState * state,
 
 /* Worker thread: encodes job's frame, uploads or inlines it, and calls the
  * application through the settings' endpoint (queue: submits and follows
- * the request; run; stream, each event to on_partial). Returns the output
+ * the request; run; stream, each event to on_partial; realtime, the frame
+ * inline as bytes on the element's websocket). Returns the output
  * or NULL with @error set. */
 GstFalRequestOutput *gst_fal_request_state_run (GstFalRequestState * state,
     GstFalJob * job, GError ** error);
