@@ -1,5 +1,5 @@
 /* gst-fal: falinfer and falfilter through each endpoint (queue, run,
- * stream), against the in-process local server */
+ * stream, realtime), against the in-process local server */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
@@ -20,7 +20,7 @@
 #define WAIT_LIMIT_US (90 * G_USEC_PER_SEC)
 
 /* the endpoints that are not the queue, by their nick */
-static const gchar *const direct_endpoints[] = { "run", "stream" };
+static const gchar *const direct_endpoints[] = { "run", "stream", "realtime" };
 
 static gint queued_messages;
 
@@ -191,8 +191,9 @@ meta_result (GstBuffer * buffer)
 static void
 check_one_result_each (const gchar * endpoint)
 {
+  /* a window of every frame: realtime's latest-wins replaces none */
   GstHarness *h = harness_new ("falinfer", endpoint, "local/echo",
-      "{\"index\": \"{{index}}\"}", "max-in-flight", 4, NULL);
+      "{\"index\": \"{{index}}\"}", "max-in-flight", 8, NULL);
   GstHarness *hr = gst_harness_new_with_element (h->element, NULL, "result");
   gboolean stream = g_str_equal (endpoint, "stream");
   const guint n = 8;
@@ -243,6 +244,7 @@ GST_START_TEST (test_one_result_each_in_order)
   check_one_result_each ("queue");
   check_one_result_each ("run");
   check_one_result_each ("stream");
+  check_one_result_each ("realtime");
 }
 
 GST_END_TEST;
@@ -347,6 +349,9 @@ check_details_422 (const GstStructure * details)
 static void
 check_on_error (const gchar * endpoint)
 {
+  /* realtime: the app's failure ends the session (INTERNAL_ERROR with its
+   * detail, no HTTP status); frames sent behind it fail with the socket */
+  gboolean realtime = g_str_equal (endpoint, "realtime");
   GstHarness *h = harness_new ("falinfer", endpoint, "local/fail",
       FAIL_ARGUMENTS, "on-error", 1, NULL);
   const GstStructure *details;
@@ -364,13 +369,19 @@ check_on_error (const gchar * endpoint)
     fail_unless (meta != NULL);
     fail_unless (meta->result_json == NULL);
     fail_unless (meta->error != NULL);
-    fail_unless (strstr (meta->error, "no such frame") != NULL, "%s",
-        meta->error);
-    fail_unless_equals_int (meta->http_status, 422);
+    if (!realtime) {
+      fail_unless (strstr (meta->error, "no such frame") != NULL, "%s",
+          meta->error);
+      fail_unless_equals_int (meta->http_status, 422);
+    } else if (i == 0) {
+      fail_unless (strstr (meta->error, "INTERNAL_ERROR") != NULL, "%s",
+          meta->error);
+    }
     gst_buffer_unref (out);
     error = wait_error_message (h->element, GST_MESSAGE_WARNING, &details,
         &msg);
-    check_details_422 (details);
+    if (!realtime)
+      check_details_422 (details);
     g_error_free (error);
     gst_message_unref (msg);
   }
@@ -382,7 +393,8 @@ check_on_error (const gchar * endpoint)
   gst_harness_play (h);
   push_frames (h, 1);
   error = wait_error_message (h->element, GST_MESSAGE_ERROR, &details, &msg);
-  check_details_422 (details);
+  if (!realtime)
+    check_details_422 (details);
   fail_unless (strstr (error->message, "no such frame") != NULL, "%s",
       error->message);
   g_error_free (error);
@@ -409,7 +421,7 @@ GST_START_TEST (test_eos_waits)
 
   for (e = 0; e < G_N_ELEMENTS (direct_endpoints); e++) {
     GstHarness *h = harness_new ("falinfer", direct_endpoints[e],
-        "local/sleep", "{\"seconds\": 0.2}", "max-in-flight", 2, NULL);
+        "local/sleep", "{\"seconds\": 0.2}", "max-in-flight", 4, NULL);
 
     gst_harness_set_src_caps_str (h, FRAME_CAPS);
     gst_harness_play (h);
@@ -498,6 +510,95 @@ GST_START_TEST (test_filter_replaces_frames)
 
 GST_END_TEST;
 
+/* realtime is latest-wins: with the window full, the newest frame replaces
+ * the one waiting (when-full=block would wait for the queue, run, stream);
+ * the replaced frames pass without a result. */
+GST_START_TEST (test_realtime_latest_wins)
+{
+  GstHarness *h = harness_new ("falinfer", "realtime", "local/sleep",
+      "{\"seconds\": 0.3}", "max-in-flight", 1, NULL);
+  guint i;
+
+  gst_harness_set_src_caps_str (h, FRAME_CAPS);
+  gst_harness_play (h);
+  push_frames (h, 4);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  for (i = 0; i < 4; i++) {
+    GstBuffer *out = gst_harness_pull (h);
+    GstFalResultMeta *meta = gst_buffer_get_fal_result_meta (out);
+
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (out), i * FRAME_DURATION);
+    if (i == 0 || i == 3) {
+      fail_unless (meta != NULL && meta->result_json != NULL);
+      fail_unless_equals_uint64 (meta->source_pts, i * FRAME_DURATION);
+    } else {
+      fail_unless (meta == NULL);
+    }
+    gst_buffer_unref (out);
+  }
+  harness_wait_eos (h);
+  fail_unless_equals_uint64 (get_counter (h->element, "completed"), 2);
+  fail_unless_equals_uint64 (get_counter (h->element, "skipped"), 2);
+  harness_free (h);
+}
+
+GST_END_TEST;
+
+static GstBuffer *
+frame_at (GstHarness * h, GstClockTime pts)
+{
+  GstBuffer *buffer = frame_new (h, 0);
+
+  GST_BUFFER_PTS (buffer) = pts;
+  return buffer;
+}
+
+/* The server drops the socket when the app fails (INTERNAL_ERROR, then
+ * close): the frame that failed and the frame sent behind it, whose result
+ * was lost with the socket, are failures under on-error; the next frame
+ * opens a new socket and gets its result. local/sleep sleeps {{pts}} (ns
+ * as s) seconds; 5000 is beyond its limit. */
+GST_START_TEST (test_realtime_reconnects)
+{
+  GstHarness *h = harness_new ("falinfer", "realtime", "local/sleep",
+      "{\"seconds\": \"{{pts}}\"}", "max-in-flight", 3, "on-error", 1,
+      NULL);
+  static const GstClockTime pts[] = { 2, 5000, 0 };
+  GstFalResultMeta *meta;
+  GstBuffer *out;
+  guint i;
+
+  gst_harness_set_src_caps_str (h, FRAME_CAPS);
+  gst_harness_play (h);
+  for (i = 0; i < G_N_ELEMENTS (pts); i++)
+    fail_unless_equals_int (gst_harness_push (h, frame_at (h, pts[i])),
+        GST_FLOW_OK);
+  for (i = 0; i < G_N_ELEMENTS (pts); i++) {
+    out = gst_harness_pull (h);
+    meta = gst_buffer_get_fal_result_meta (out);
+    fail_unless (meta != NULL);
+    fail_unless_equals_uint64 (meta->source_pts, pts[i]);
+    if (i == 0) {
+      fail_unless (meta->result_json != NULL, "error: %s", meta->error);
+    } else {
+      fail_unless (meta->error != NULL && meta->result_json == NULL);
+    }
+    gst_buffer_unref (out);
+  }
+  fail_unless_equals_uint64 (get_counter (h->element, "failed"), 2);
+
+  fail_unless_equals_int (gst_harness_push (h, frame_at (h, 0)), GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  meta = gst_buffer_get_fal_result_meta (out);
+  fail_unless (meta != NULL && meta->result_json != NULL, "error: %s",
+      meta ? meta->error : "no meta");
+  gst_buffer_unref (out);
+  fail_unless_equals_uint64 (get_counter (h->element, "completed"), 2);
+  harness_free (h);
+}
+
+GST_END_TEST;
+
 static Suite *
 falendpoints_suite (void)
 {
@@ -513,6 +614,8 @@ falendpoints_suite (void)
   tcase_add_test (tc, test_eos_waits);
   tcase_add_test (tc, test_flush);
   tcase_add_test (tc, test_filter_replaces_frames);
+  tcase_add_test (tc, test_realtime_latest_wins);
+  tcase_add_test (tc, test_realtime_reconnects);
   return s;
 }
 
