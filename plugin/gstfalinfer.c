@@ -30,9 +30,10 @@
  * frame that leaves, carrying the PTS of its source frame in the meta.
  *
  * `endpoint` picks how frames reach the model: through the queue (the
- * default; submit, follow, fetch), one `POST /run` each, or `/stream`, whose
+ * default; submit, follow, fetch), one `POST /run` each, `/stream`, whose
  * every event also leaves on the `result` pad as it arrives, with
- * `"partial": true` and the PTS of its frame.
+ * `"partial": true` and the PTS of its frame, or `realtime`: one websocket
+ * carrying every frame as bytes, results matched by order, latest-wins.
  *
  * Applications whose id starts with `local/` run on a local server started
  * in the process when neither `server-url` nor `GST_FAL_URL` is set.
@@ -59,6 +60,11 @@
  *     application=local/counter arguments='{"count": 2}' ! fakesink \
  *     f.result ! filesink location=partials.jsonl
  * ]| Writes each partial result of the stream, then each frame's result.
+ * |[
+ * gst-launch-1.0 videotestsrc is-live=true ! qroverlay data=hello ! \
+ *     falinfer endpoint=realtime application=local/barcode ordering=live ! \
+ *     faloverlay ! videoconvert ! autovideosink
+ * ]| Reads the QR code of a live source through one websocket.
  *
  * Since: 0.1
  */

@@ -6,7 +6,7 @@
  * A live videotestsrc (as a camera: frames come at 30 per second whether
  * or not anyone keeps up) draws a QR code on each frame; falinfer sends the
  * frames to APPLICATION (default local/barcode, which reads the code)
- * through ENDPOINT (default run) with ordering=live, so the video is never
+ * through ENDPOINT (default realtime) with ordering=live, so the video is never
  * held back; each result line of its `result` pad is printed on standard
  * output as it arrives. After FRAMES frames (default 60) the source ends
  * the stream. Exits 1 with the error on standard error when the pipeline
@@ -23,7 +23,7 @@ main (int argc, char **argv)
 {
   const gchar *application = argc > 1 ? argv[1] : "local/barcode";
   guint frames = argc > 2 ? (guint) g_ascii_strtoull (argv[2], NULL, 10) : 60;
-  const gchar *endpoint = argc > 3 ? argv[3] : "run";
+  const gchar *endpoint = argc > 3 ? argv[3] : "realtime";
   g_autofree gchar *description = NULL;
   GstElement *pipeline, *results;
   GError *error = NULL;

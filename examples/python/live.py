@@ -7,7 +7,7 @@ comes.
 A live videotestsrc (as a camera: 30 frames per second whether or not
 anyone keeps up) draws a QR code on each frame; falinfer sends the frames to
 APPLICATION (default local/barcode, which reads the code) through ENDPOINT
-(default run) with ordering=live, so the video is never held back. Each
+(default realtime) with ordering=live, so the video is never held back. Each
 result line of its `result` pad is printed on standard output as it
 arrives. After FRAMES frames (default 60) the source ends the stream.
 Exits 1 with the error on standard error when the pipeline fails. An
@@ -26,7 +26,7 @@ from gi.repository import Gst, GstApp  # noqa: E402,F401
 def main(argv):
     application = argv[1] if len(argv) > 1 else "local/barcode"
     frames = int(argv[2]) if len(argv) > 2 else 60
-    endpoint = argv[3] if len(argv) > 3 else "run"
+    endpoint = argv[3] if len(argv) > 3 else "realtime"
 
     Gst.init(None)
     pipeline = Gst.parse_launch(
