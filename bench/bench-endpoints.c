@@ -9,9 +9,14 @@
  *      (the order rotating each round); figures are medians over every
  *      frame of every round, ratios endpoint / queue of those medians, and
  *      the new connections per frame counted by bench-proxy.
+ *  (b) endpoint=realtime, local/echo, ordering=live: a live 1280x720 source
+ *      at --hd-rate frames/s, JPEG-encoded before falinfer (the frames pass
+ *      as they are), for --hd-seconds: results per second, frames per
+ *      second out of falinfer, the longest gap between two frames leaving
+ *      it and between two results, connections opened.
  *
  *   bench-endpoints --proxy PATH [--rounds 5] [--frames 60] [--rate 20]
- *       [--endpoints queue,run]
+ *       [--endpoints queue,run,realtime] [--hd-seconds 10] [--hd-rate 60]
  *
  * Prints its figures as one JSON object on standard output, a table on
  * standard error. The fal plugin is taken from GST_PLUGIN_PATH, else from the
@@ -31,6 +36,8 @@
 static gint rounds = 5;
 static gint frames = 60;
 static gint rate = 20;
+static gint hd_seconds = 10;
+static gint hd_rate = 60;
 static gchar *proxy_path;
 static gchar *endpoints_option;
 
@@ -146,6 +153,37 @@ proxy_stop (Proxy * proxy)
   g_free (proxy);
 }
 
+/* Adds @func as a buffer probe on pad @pad_name of the element @name. */
+static void
+probe_pad (GstElement * pipeline, const gchar * name, const gchar * pad_name,
+    GstPadProbeCallback func, gpointer data)
+{
+  g_autoptr (GstElement) element = gst_bin_get_by_name (GST_BIN (pipeline),
+      name);
+  g_autoptr (GstPad) pad = gst_element_get_static_pad (element, pad_name);
+
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, func, data, NULL);
+}
+
+/* Plays @pipeline to its EOS; an error or @timeout_s without EOS ends the
+ * program. */
+static void
+play_to_eos (GstElement * pipeline, guint timeout_s, const gchar * what)
+{
+  g_autoptr (GstBus) bus = gst_element_get_bus (pipeline);
+  g_autoptr (GstMessage) message = NULL;
+  g_autoptr (GError) error = NULL;
+
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  message = gst_bus_timed_pop_filtered (bus, timeout_s * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  if (!message || GST_MESSAGE_TYPE (message) != GST_MESSAGE_EOS) {
+    if (message)
+      gst_message_parse_error (message, &error, NULL);
+    g_error ("%s: %s", what, error ? error->message : "no EOS");
+  }
+}
+
 typedef struct
 {
   GArray *latencies;            /* ms, every frame of every round */
@@ -167,10 +205,6 @@ run_once (const gchar * endpoint, Proxy * proxy, Series * series)
   g_autoptr (GError) error = NULL;
   g_autoptr (GstElement) pipeline = gst_parse_launch (description, &error);
   g_autoptr (GstElement) infer = NULL;
-  g_autoptr (GstPad) sinkpad = NULL;
-  g_autoptr (GstPad) srcpad = NULL;
-  g_autoptr (GstBus) bus = NULL;
-  g_autoptr (GstMessage) message = NULL;
   Probe probe = { 0 };
   guint64 before, completed, failed;
 
@@ -181,23 +215,11 @@ run_once (const gchar * endpoint, Proxy * proxy, Series * series)
       g_free, g_free);
   probe.latencies = series->latencies;
   infer = gst_bin_get_by_name (GST_BIN (pipeline), "infer");
-  sinkpad = gst_element_get_static_pad (infer, "sink");
-  srcpad = gst_element_get_static_pad (infer, "src");
-  gst_pad_add_probe (sinkpad, GST_PAD_PROBE_TYPE_BUFFER, on_sink_buffer,
-      &probe, NULL);
-  gst_pad_add_probe (srcpad, GST_PAD_PROBE_TYPE_BUFFER, on_src_buffer,
-      &probe, NULL);
+  probe_pad (pipeline, "infer", "sink", on_sink_buffer, &probe);
+  probe_pad (pipeline, "infer", "src", on_src_buffer, &probe);
 
   before = proxy_accepted (proxy);
-  bus = gst_element_get_bus (pipeline);
-  gst_element_set_state (pipeline, GST_STATE_PLAYING);
-  message = gst_bus_timed_pop_filtered (bus, 300 * GST_SECOND,
-      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
-  if (!message || GST_MESSAGE_TYPE (message) != GST_MESSAGE_EOS) {
-    if (message)
-      gst_message_parse_error (message, &error, NULL);
-    g_error ("%s: %s", endpoint, error ? error->message : "no EOS in 300 s");
-  }
+  play_to_eos (pipeline, 300, endpoint);
   g_object_get (infer, "completed", &completed, "failed", &failed, NULL);
   gst_element_set_state (pipeline, GST_STATE_NULL);
   series->connections += proxy_accepted (proxy) - before;
@@ -224,6 +246,96 @@ percentile (GArray * values, gdouble p)
   return g_array_index (values, gdouble, (guint) ((values->len - 1) * p));
 }
 
+/* Gaps between buffers through a pad. */
+typedef struct
+{
+  guint64 n;
+  gint64 first, last, max_gap;
+} Flow;
+
+static GstPadProbeReturn
+on_flow_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  Flow *flow = user_data;
+  gint64 now = g_get_monotonic_time ();
+
+  if (flow->n++ == 0)
+    flow->first = now;
+  else
+    flow->max_gap = MAX (flow->max_gap, now - flow->last);
+  flow->last = now;
+  return GST_PAD_PROBE_OK;
+}
+
+static gdouble
+flow_rate (const Flow * flow)
+{
+  return flow->n > 1 ? (flow->n - 1) / ((flow->last - flow->first) /
+      (gdouble) G_USEC_PER_SEC) : 0;
+}
+
+static void
+add_member_double (JsonBuilder * builder, const gchar * name, gdouble value)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_double_value (builder, value);
+}
+
+/* (b): 1280x720 JPEG frames through local/echo over one websocket. */
+static void
+hd_realtime (Proxy * proxy, JsonBuilder * builder)
+{
+  g_autofree gchar *description = g_strdup_printf ("videotestsrc is-live=true "
+      "num-buffers=%d pattern=ball ! video/x-raw,width=1280,height=720,"
+      "framerate=%d/1 ! jpegenc quality=85 ! falinfer name=infer "
+      "endpoint=realtime application=local/echo ordering=live "
+      "arguments={\"image_url\":\"{{frame}}\"} server-url=%s ! "
+      "fakesink sync=false infer.result ! fakesink name=results sync=false",
+      hd_seconds * hd_rate, hd_rate, proxy->url);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GstElement) pipeline = gst_parse_launch (description, &error);
+  g_autoptr (GstElement) infer = NULL;
+  Flow frames_out = { 0 }, results_out = { 0 };
+  guint64 before, connections, completed, failed, skipped;
+
+  if (!pipeline || error)
+    g_error ("%s: %s", description, error ? error->message : "?");
+  infer = gst_bin_get_by_name (GST_BIN (pipeline), "infer");
+  probe_pad (pipeline, "infer", "src", on_flow_buffer, &frames_out);
+  probe_pad (pipeline, "results", "sink", on_flow_buffer, &results_out);
+  before = proxy_accepted (proxy);
+  play_to_eos (pipeline, hd_seconds + 120, "realtime 1280x720");
+  g_object_get (infer, "completed", &completed, "failed", &failed,
+      "skipped", &skipped, NULL);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  connections = proxy_accepted (proxy) - before;
+
+  g_printerr ("\n(b) endpoint=realtime, local/echo, 1280x720 JPEG, live at %d "
+      "frames/s, %d s, ordering=live\n"
+      "  results/s %.1f, frames/s out %.1f, longest frame gap %.1f ms, "
+      "longest result gap %.1f ms\n"
+      "  completed %" G_GUINT64_FORMAT ", failed %" G_GUINT64_FORMAT
+      ", replaced %" G_GUINT64_FORMAT ", connections %" G_GUINT64_FORMAT
+      "\n", hd_rate, hd_seconds, flow_rate (&results_out),
+      flow_rate (&frames_out), frames_out.max_gap / 1000.0,
+      results_out.max_gap / 1000.0, completed, failed, skipped, connections);
+  json_builder_set_member_name (builder, "realtime_hd");
+  json_builder_begin_object (builder);
+  add_member_double (builder, "source_rate", hd_rate);
+  add_member_double (builder, "seconds", hd_seconds);
+  add_member_double (builder, "results_per_s", flow_rate (&results_out));
+  add_member_double (builder, "frames_per_s", flow_rate (&frames_out));
+  add_member_double (builder, "longest_frame_gap_ms",
+      frames_out.max_gap / 1000.0);
+  add_member_double (builder, "longest_result_gap_ms",
+      results_out.max_gap / 1000.0);
+  add_member_double (builder, "completed", completed);
+  add_member_double (builder, "failed", failed);
+  add_member_double (builder, "replaced", skipped);
+  add_member_double (builder, "connections", connections);
+  json_builder_end_object (builder);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -233,7 +345,11 @@ main (int argc, char **argv)
     {"rate", 0, 0, G_OPTION_ARG_INT, &rate, "Frames per second", "N"},
     {"proxy", 0, 0, G_OPTION_ARG_FILENAME, &proxy_path, "bench-proxy", "PATH"},
     {"endpoints", 0, 0, G_OPTION_ARG_STRING, &endpoints_option,
-        "Endpoints, the first is the reference (queue,run)", "LIST"},
+        "Endpoints, the first is the reference (queue,run,realtime)", "LIST"},
+    {"hd-seconds", 0, 0, G_OPTION_ARG_INT, &hd_seconds,
+        "Seconds of the 1280x720 realtime run (0: none)", "S"},
+    {"hd-rate", 0, 0, G_OPTION_ARG_INT, &hd_rate,
+        "Frames per second of the 1280x720 source", "N"},
     {NULL}
   };
   g_autoptr (GOptionContext) context = g_option_context_new (NULL);
@@ -257,8 +373,8 @@ main (int argc, char **argv)
         "--proxy PATH is needed");
     return 2;
   }
-  endpoints = g_strsplit (endpoints_option ? endpoints_option : "queue,run",
-      ",", -1);
+  endpoints = g_strsplit (endpoints_option ? endpoints_option :
+      "queue,run,realtime", ",", -1);
   n = g_strv_length (endpoints);
   falinfer = gst_registry_lookup_feature (gst_registry_get (), "falinfer");
   if (!falinfer)
@@ -331,6 +447,8 @@ main (int argc, char **argv)
     g_array_unref (series[i].latencies);
   }
   json_builder_end_array (builder);
+  if (hd_seconds > 0)
+    hd_realtime (proxy, builder);
   json_builder_end_object (builder);
   root = json_builder_get_root (builder);
   json_generator_set_root (generator, root);
