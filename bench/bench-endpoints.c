@@ -13,7 +13,9 @@
  *      at --hd-rate frames/s, JPEG-encoded before falinfer (the frames pass
  *      as they are), for --hd-seconds: results per second, frames per
  *      second out of falinfer, the longest gap between two frames leaving
- *      it and between two results, connections opened.
+ *      it and between two results, connections opened; beside it, the same
+ *      source and encoder into fakesink without falinfer (what the machine
+ *      gives at all).
  *
  *   bench-endpoints --proxy PATH [--rounds 5] [--frames 60] [--rate 20]
  *       [--endpoints queue,run,realtime] [--hd-seconds 10] [--hd-rate 60]
@@ -281,23 +283,40 @@ add_member_double (JsonBuilder * builder, const gchar * name, gdouble value)
   json_builder_add_double_value (builder, value);
 }
 
+#define HD_SOURCE "videotestsrc is-live=true num-buffers=%d pattern=ball ! " \
+  "video/x-raw,width=1280,height=720,framerate=%d/1 ! jpegenc quality=85 ! "
+
+/* (b) without falinfer: the frames/s and longest gap of the source. */
+static Flow
+hd_source_alone (void)
+{
+  g_autofree gchar *description = g_strdup_printf (HD_SOURCE
+      "fakesink name=sink sync=false", hd_seconds * hd_rate, hd_rate);
+  g_autoptr (GstElement) pipeline = gst_parse_launch (description, NULL);
+  Flow flow = { 0 };
+
+  probe_pad (pipeline, "sink", "sink", on_flow_buffer, &flow);
+  play_to_eos (pipeline, hd_seconds + 120, "1280x720 source");
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  return flow;
+}
+
 /* (b): 1280x720 JPEG frames through local/echo over one websocket. */
 static void
 hd_realtime (Proxy * proxy, JsonBuilder * builder)
 {
-  g_autofree gchar *description = g_strdup_printf ("videotestsrc is-live=true "
-      "num-buffers=%d pattern=ball ! video/x-raw,width=1280,height=720,"
-      "framerate=%d/1 ! jpegenc quality=85 ! falinfer name=infer "
-      "endpoint=realtime application=local/echo ordering=live "
+  g_autofree gchar *description = g_strdup_printf (HD_SOURCE
+      "falinfer name=infer endpoint=realtime application=local/echo ordering=live "
       "arguments={\"image_url\":\"{{frame}}\"} server-url=%s ! "
       "fakesink sync=false infer.result ! fakesink name=results sync=false",
       hd_seconds * hd_rate, hd_rate, proxy->url);
   g_autoptr (GError) error = NULL;
   g_autoptr (GstElement) pipeline = gst_parse_launch (description, &error);
   g_autoptr (GstElement) infer = NULL;
-  Flow frames_out = { 0 }, results_out = { 0 };
+  Flow frames_out = { 0 }, results_out = { 0 }, alone;
   guint64 before, connections, completed, failed, skipped;
 
+  alone = hd_source_alone ();
   if (!pipeline || error)
     g_error ("%s: %s", description, error ? error->message : "?");
   infer = gst_bin_get_by_name (GST_BIN (pipeline), "infer");
@@ -319,6 +338,8 @@ hd_realtime (Proxy * proxy, JsonBuilder * builder)
       "\n", hd_rate, hd_seconds, flow_rate (&results_out),
       flow_rate (&frames_out), frames_out.max_gap / 1000.0,
       results_out.max_gap / 1000.0, completed, failed, skipped, connections);
+  g_printerr ("  without falinfer: frames/s %.1f, longest frame gap %.1f ms\n",
+      flow_rate (&alone), alone.max_gap / 1000.0);
   json_builder_set_member_name (builder, "realtime_hd");
   json_builder_begin_object (builder);
   add_member_double (builder, "source_rate", hd_rate);
@@ -333,6 +354,9 @@ hd_realtime (Proxy * proxy, JsonBuilder * builder)
   add_member_double (builder, "failed", failed);
   add_member_double (builder, "replaced", skipped);
   add_member_double (builder, "connections", connections);
+  add_member_double (builder, "alone_frames_per_s", flow_rate (&alone));
+  add_member_double (builder, "alone_longest_frame_gap_ms",
+      alone.max_gap / 1000.0);
   json_builder_end_object (builder);
 }
 

@@ -39,6 +39,8 @@ const md = [`### P9 endpoints: local/barcode, ordered, live 320×240 at ${r.rate
     ["longest gap between two frames leaving falinfer, ms", fmt(hd.longest_frame_gap_ms, 1),
       `≤ 50 (${met(hd.longest_frame_gap_ms <= 50)})`],
     ["longest gap between two results, ms", fmt(hd.longest_result_gap_ms, 1), ""],
+    ["the same source and jpegenc without falinfer: frames/s, longest gap ms",
+      `${fmt(hd.alone_frames_per_s, 1)}, ${fmt(hd.alone_longest_frame_gap_ms, 1)}`, ""],
     ["completed / failed / replaced (latest-wins), connections", `${hd.completed} / ${hd.failed} / ${hd.replaced}, ${hd.connections}`, ""],
   ])].join("\n");
 const svg = chart({ title: "P9: per-frame latency by endpoint (local/barcode, ordered)", legend: ["ours"], panels: [
