@@ -178,7 +178,7 @@ gst_fal_request_settings_install_properties (GObjectClass * klass, guint first)
   g_object_class_install_property (klass, first + PROP_ENDPOINT,
       g_param_spec_enum ("endpoint", "Endpoint",
           "How each sampled frame reaches the application: queue (submit, "
-          "follow the status, fetch the result; priority, hint, webhook-url, "
+          "follow the status, fetch the result; priority, webhook-url, "
           "start-timeout, status and poll-interval apply to it only), run "
           "(one POST /run per frame), stream (POST /stream; every event "
           "leaves on the result pad as a partial result) or realtime (one "
