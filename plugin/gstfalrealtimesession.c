@@ -36,7 +36,11 @@ struct _GstFalRealtimeSession
   GMutex lock;
   GCond cond;
   GHashTable *waiters;          /* message id → Waiter (not owned) */
+  guint n_closed;               /* "closed" signals so far */
 };
+
+/* How long freeing waits for the socket's close handshake. */
+#define CLOSE_WAIT (2 * G_TIME_SPAN_SECOND)
 
 static void
 finish_waiter (GstFalRealtimeSession * self, guint64 id, GVariant * result,
@@ -92,8 +96,14 @@ static void
 on_closed (GstFalRealtime * realtime, gint code, const gchar * reason,
     gpointer user_data)
 {
+  GstFalRealtimeSession *self = user_data;
+
   GST_INFO ("realtime socket closed (%d %s); the next frame reopens it",
       code, reason);
+  g_mutex_lock (&self->lock);
+  self->n_closed++;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
 }
 
 static gpointer
@@ -146,9 +156,17 @@ gst_fal_realtime_session_free (GstFalRealtimeSession * self)
 {
   GSource *source;
 
+  gint64 deadline = g_get_monotonic_time () + CLOSE_WAIT;
+
   if (!self)
     return;
   gst_fal_realtime_close (self->realtime);
+  /* the socket's "closed" comes on this thread's loop: a delivery left in
+   * the context after the loop ended would hold the connection for ever */
+  g_mutex_lock (&self->lock);
+  while (self->n_closed < gst_fal_realtime_get_n_connections (self->realtime)
+      && g_cond_wait_until (&self->cond, &self->lock, deadline));
+  g_mutex_unlock (&self->lock);
   /* after the deliveries close() queued */
   source = g_idle_source_new ();
   g_source_set_callback (source, quit_loop, self->loop, NULL);
