@@ -16,7 +16,7 @@ GstFalRealtimeSession *gst_fal_realtime_session_new (GstFalClient * client,
 /* Closes the socket (what waits fails as cancelled) and joins the thread. */
 void gst_fal_realtime_session_free (GstFalRealtimeSession * session);
 
-/* Worker thread: sends @message (floating reference sunk) and waits for its
+/* Worker thread: sends @message (a floating reference is sunk) and waits for its
  * result (in send order on the socket), its error (the app's
  * INTERNAL_ERROR, a socket lost before the result, a refused connection)
  * or @cancellable. A call after a dropped socket opens a new one.
@@ -31,7 +31,7 @@ GVariant *gst_fal_realtime_session_call (GstFalRealtimeSession * session,
 JsonNode *gst_fal_realtime_session_result_to_json (GVariant * result);
 
 /* The arguments as a realtime message: every data URI string (the frame)
- * becomes its bytes. (transfer full, floating reference sunk) */
+ * becomes its bytes. (transfer full, not floating) */
 GVariant *gst_fal_realtime_session_message_from_json (JsonNode * arguments);
 
 G_END_DECLS

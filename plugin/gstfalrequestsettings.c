@@ -525,10 +525,10 @@ call_endpoint (GstFalRequestState * state, GstFalJob * job,
         arguments, state->options, error);
 
   if (state->settings.endpoint == GST_FAL_ENDPOINT_KIND_REALTIME) {
+    g_autoptr (GVariant) message =
+        gst_fal_realtime_session_message_from_json (arguments);
     g_autoptr (GVariant) output = gst_fal_realtime_session_call
-        (state->realtime,
-        gst_fal_realtime_session_message_from_json (arguments),
-        job->cancellable, error);
+        (state->realtime, message, job->cancellable, error);
 
     if (!output)
       return NULL;
