@@ -97,6 +97,18 @@ push_frames (GstHarness * h, guint n)
         GST_FLOW_OK);
 }
 
+/* Plays @h (and @hr, its result pad's harness), pushes @n frames, then
+ * EOS. */
+static void
+play_frames_then_eos (GstHarness * h, GstHarness * hr, guint n)
+{
+  gst_harness_play (hr);
+  gst_harness_set_src_caps_str (h, FRAME_CAPS);
+  gst_harness_play (h);
+  push_frames (h, n);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+}
+
 static JsonObject *
 parse_object (const gchar * text, gsize len)
 {
@@ -160,11 +172,7 @@ check_one_result_each (const gchar * endpoint)
   const guint n = 8;
   guint i, finals = 0, partials = 0;
 
-  gst_harness_play (hr);
-  gst_harness_set_src_caps_str (h, FRAME_CAPS);
-  gst_harness_play (h);
-  push_frames (h, n);
-  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  play_frames_then_eos (h, hr, n);
   for (i = 0; i < n; i++) {
     GstBuffer *out = gst_harness_pull (h);
     JsonObject *result = meta_result (out);
@@ -224,11 +232,7 @@ GST_START_TEST (test_stream_partials)
   guint partials[4] = { 0, };
   guint i, finals = 0;
 
-  gst_harness_play (hr);
-  gst_harness_set_src_caps_str (h, FRAME_CAPS);
-  gst_harness_play (h);
-  push_frames (h, n);
-  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  play_frames_then_eos (h, hr, n);
   for (i = 0; i < n; i++) {
     GstBuffer *out = gst_harness_pull (h);
     JsonObject *result = meta_result (out);
