@@ -5,8 +5,8 @@
 # does. Usage, from the source tree, after `meson compile -C build`:
 #   bench/run-all.sh [BUILD_DIR] [PROGRAM...] [--FLAG VALUE...]
 # (default: build, all of p1-cpu p3-connections p5-memory p6-upload
-# p7-scale p8-realtime p8-batch p9-soak; flags go to every program named).
-# QUICK=1 runs small N (a few minutes in all) instead of the full figures.
+# p7-scale p8-realtime p8-batch p9-soak p9-endpoints; flags go to every program
+# named). QUICK=1 runs small N (a few minutes in all) instead of the full figures.
 set -eu
 
 src_dir=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,7 +17,7 @@ while [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; do
   programs="$programs $1"
   shift
 done
-programs=${programs:-p1-cpu p3-connections p5-memory p6-upload p7-scale p8-realtime p8-batch p9-soak}
+programs=${programs:-p1-cpu p3-connections p5-memory p6-upload p7-scale p8-realtime p8-batch p9-soak p9-endpoints}
 js_dir="$build/bench/js"
 
 command -v node >/dev/null && command -v npm >/dev/null || {
@@ -44,6 +44,7 @@ for p in $programs; do
       p8-realtime) quick="--n 300 --rounds 2" ;;
       p8-batch) quick="--n 2000 --loop-n 50 --subscribe-n 500 --rss-lines 50000" ;;
       p9-soak) quick="--frames 500 --subscribes 500" ;;
+      p9-endpoints) quick="--rounds 2 --frames 30 --hd-seconds 5" ;;
     esac
   fi
   echo "== $p $quick" >&2

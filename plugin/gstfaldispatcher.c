@@ -128,6 +128,7 @@ struct _GstFalDispatcher
   GstClockTime reported_latency;        /* last answer to a LATENCY query */
   gint upstream_live;           /* -1 unknown, else whether upstream is live */
   guint lost_at_eos;            /* jobs cancelled at EOS without a result */
+  gboolean latest_wins;         /* block acts as keep-latest */
 
   /* counters, under lock */
   guint64 submitted, completed, failed, skipped, dropped;
@@ -624,8 +625,8 @@ admit_frame (GstFalDispatcher * self, GstBuffer * buffer, gint64 until)
   Job *job;
 
   /* the streaming thread never waits in live mode */
-  if (self->active.ordering == GST_FAL_ORDERING_LIVE &&
-      when_full == GST_FAL_WHEN_FULL_BLOCK)
+  if ((self->active.ordering == GST_FAL_ORDERING_LIVE || self->latest_wins)
+      && when_full == GST_FAL_WHEN_FULL_BLOCK)
     when_full = GST_FAL_WHEN_FULL_KEEP_LATEST;
 
   if (when_full == GST_FAL_WHEN_FULL_BLOCK) {
@@ -1122,6 +1123,15 @@ gst_fal_dispatcher_free (GstFalDispatcher * self)
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
   g_free (self);
+}
+
+void
+gst_fal_dispatcher_set_latest_wins (GstFalDispatcher * self,
+    gboolean latest_wins)
+{
+  g_mutex_lock (&self->lock);
+  self->latest_wins = latest_wins;
+  g_mutex_unlock (&self->lock);
 }
 
 gboolean

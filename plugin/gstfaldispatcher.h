@@ -160,6 +160,12 @@ gboolean gst_fal_dispatcher_set_property (GstFalDispatcher * dispatcher,
 gboolean gst_fal_dispatcher_get_property (GstFalDispatcher * dispatcher,
     guint prop_id, GValue * value, GParamSpec * pspec);
 
+/* Before start: with @latest_wins (fal's realtime), when max-in-flight
+ * requests run, the newest frame replaces the one waiting for a slot even
+ * with when-full=block, as in live mode. */
+void gst_fal_dispatcher_set_latest_wins (GstFalDispatcher * dispatcher,
+    gboolean latest_wins);
+
 /* READY→PAUSED: snapshots the settings, starts the workers. */
 gboolean gst_fal_dispatcher_start (GstFalDispatcher * dispatcher);
 /* PAUSED→READY: cancels everything in flight (on the server too), stops the

@@ -20,6 +20,10 @@
  * (see `interval`, `max-rate`, `when-full=skip`) pass unchanged. Each
  * replaced frame also carries a #GstFalResultMeta.
  *
+ * `endpoint` (`queue`, `run`, `stream`, `realtime`) picks how frames reach
+ * the model, as for falinfer; with `realtime` the output image comes back
+ * inline on the element's websocket.
+ *
  * With `ordering=ordered` frames leave in order with their own output
  * image; with `ordering=live` frames pass at once and the next frame that
  * leaves after an output image arrives is replaced by it.

@@ -29,6 +29,12 @@
  * `ordering=live` frames pass at once and each result rides on the next
  * frame that leaves, carrying the PTS of its source frame in the meta.
  *
+ * `endpoint` picks how frames reach the model: through the queue (the
+ * default; submit, follow, fetch), one `POST /run` each, `/stream`, whose
+ * every event also leaves on the `result` pad as it arrives, with
+ * `"partial": true` and the PTS of its frame, or `realtime`: one websocket
+ * carrying every frame as bytes, results matched by order, latest-wins.
+ *
  * Applications whose id starts with `local/` run on a local server started
  * in the process when neither `server-url` nor `GST_FAL_URL` is set.
  *
@@ -49,6 +55,16 @@
  *     faloverlay ! autovideosink f.result ! filesink location=results.jsonl
  * ]| Detects faces in one frame in ten without holding the video back, and
  * writes the results as JSON Lines.
+ * |[
+ * gst-launch-1.0 videotestsrc num-buffers=3 ! falinfer name=f endpoint=stream \
+ *     application=local/counter arguments='{"count": 2}' ! fakesink \
+ *     f.result ! filesink location=partials.jsonl
+ * ]| Writes each partial result of the stream, then each frame's result.
+ * |[
+ * gst-launch-1.0 videotestsrc is-live=true ! qroverlay data=hello ! \
+ *     falinfer endpoint=realtime application=local/barcode ordering=live ! \
+ *     faloverlay ! videoconvert ! autovideosink
+ * ]| Reads the QR code of a live source through one websocket.
  *
  * Since: 0.1
  */
@@ -77,6 +93,10 @@ struct _GstFalInfer
   GCond result_cond;
   GQueue result_queue;          /* GstMiniObject: buffers and events */
   gboolean result_flushing;
+  /* endpoint=stream: partial results that came before the result pad's
+   * segment wait here for it */
+  gboolean result_segment_queued;
+  GQueue early_partials;
   gboolean attached;            /* push side: the leaving frame got a result */
 };
 
@@ -142,6 +162,47 @@ queue_result (GstFalInfer * self, GstMiniObject * object)
   g_mutex_unlock (&self->result_lock);
 }
 
+/* A partial result leaves at once, unless the segment it belongs to is not
+ * on the result pad yet (ordered mode: the src task pushes the events).
+ * A flush cancels the job before it clears the queue under this lock: a
+ * partial of before a flush never leaves after it. */
+static void
+queue_partial (GstFalInfer * self, GstFalJob * job, GstBuffer * buffer)
+{
+  g_mutex_lock (&self->result_lock);
+  if (self->result_flushing || g_cancellable_is_cancelled (job->cancellable)) {
+    g_mutex_unlock (&self->result_lock);
+    gst_buffer_unref (buffer);
+    return;
+  }
+  if (self->result_segment_queued)
+    g_queue_push_tail (&self->result_queue, buffer);
+  else
+    g_queue_push_tail (&self->early_partials, buffer);
+  g_cond_signal (&self->result_cond);
+  g_mutex_unlock (&self->result_lock);
+}
+
+/* The segment goes to the result pad, then the partials that waited. */
+static void
+queue_result_segment (GstFalInfer * self, GstEvent * segment)
+{
+  GstMiniObject *partial;
+
+  g_mutex_lock (&self->result_lock);
+  if (self->result_flushing) {
+    g_mutex_unlock (&self->result_lock);
+    gst_event_unref (segment);
+    return;
+  }
+  g_queue_push_tail (&self->result_queue, segment);
+  self->result_segment_queued = TRUE;
+  while ((partial = g_queue_pop_head (&self->early_partials)))
+    g_queue_push_tail (&self->result_queue, partial);
+  g_cond_signal (&self->result_cond);
+  g_mutex_unlock (&self->result_lock);
+}
+
 static void
 result_loop (gpointer user_data)
 {
@@ -171,9 +232,13 @@ set_result_flushing (GstFalInfer * self, gboolean flushing)
 {
   g_mutex_lock (&self->result_lock);
   self->result_flushing = flushing;
-  if (flushing)
+  if (flushing) {
     g_queue_clear_full (&self->result_queue,
         (GDestroyNotify) gst_mini_object_unref);
+    g_queue_clear_full (&self->early_partials,
+        (GDestroyNotify) gst_mini_object_unref);
+    self->result_segment_queued = FALSE;
+  }
   g_cond_signal (&self->result_cond);
   g_mutex_unlock (&self->result_lock);
 }
@@ -194,8 +259,10 @@ result_activate_mode (GstPad * pad, GstObject * parent, GstPadMode mode,
   return gst_pad_stop_task (pad);
 }
 
-static void
-push_result_json (GstFalInfer * self, GstFalJob * job)
+/* One line of the result pad: the job's result (or @partial, an event of
+ * its stream) or its error, with the PTS and duration of its frame. */
+static GstBuffer *
+result_line_new (GstFalInfer * self, GstFalJob * job, JsonNode * partial)
 {
   GstFalRequestOutput *output = job->result;
   g_autoptr (JsonBuilder) builder = json_builder_new ();
@@ -219,7 +286,12 @@ push_result_json (GstFalInfer * self, GstFalJob * job)
     json_builder_add_int_value (builder, job->pts);
   else
     json_builder_add_null_value (builder);
-  if (output) {
+  if (partial) {
+    json_builder_set_member_name (builder, "partial");
+    json_builder_add_boolean_value (builder, TRUE);
+    json_builder_set_member_name (builder, "result");
+    json_builder_add_value (builder, json_node_copy (partial));
+  } else if (output) {
     JsonNode *result = gst_fal_json_from_string (output->result_json, -1,
         NULL);
     json_builder_set_member_name (builder, "result");
@@ -249,7 +321,22 @@ push_result_json (GstFalInfer * self, GstFalJob * job)
   buffer = gst_buffer_new_wrapped (text, len + 1);
   GST_BUFFER_PTS (buffer) = job->pts;
   GST_BUFFER_DURATION (buffer) = job->duration;
-  queue_result (self, GST_MINI_OBJECT (buffer));
+  return buffer;
+}
+
+static void
+push_result_json (GstFalInfer * self, GstFalJob * job)
+{
+  queue_result (self, GST_MINI_OBJECT (result_line_new (self, job, NULL)));
+}
+
+/* endpoint=stream, worker thread: each event leaves as it arrives. */
+static void
+infer_partial (GstFalJob * job, JsonNode * event, gpointer user_data)
+{
+  GstFalInfer *self = user_data;
+
+  queue_partial (self, job, result_line_new (self, job, event));
 }
 
 static GstBuffer *
@@ -332,6 +419,8 @@ infer_src_event (GstEvent * event, gpointer user_data)
         gst_pad_start_task (self->resultpad, result_loop, self, NULL);
       return;
     case GST_EVENT_SEGMENT:
+      queue_result_segment (self, gst_event_ref (event));
+      return;
     case GST_EVENT_EOS:
     case GST_EVENT_GAP:
       mirror = gst_event_ref (event);
@@ -393,6 +482,8 @@ gst_fal_infer_finalize (GObject * object)
   gst_fal_request_element_finalize (&self->state, &self->settings,
       self->dispatcher);
   g_queue_clear_full (&self->result_queue,
+      (GDestroyNotify) gst_mini_object_unref);
+  g_queue_clear_full (&self->early_partials,
       (GDestroyNotify) gst_mini_object_unref);
   g_mutex_clear (&self->result_lock);
   g_cond_clear (&self->result_cond);
@@ -457,9 +548,12 @@ gst_fal_infer_init (GstFalInfer * self)
   g_mutex_init (&self->result_lock);
   g_cond_init (&self->result_cond);
   g_queue_init (&self->result_queue);
+  g_queue_init (&self->early_partials);
   self->result_flushing = TRUE;
 
   gst_fal_request_settings_init (&self->settings);
+  self->state.on_partial = infer_partial;
+  self->state.partial_data = self;
   self->dispatcher = gst_fal_dispatcher_new (GST_ELEMENT (self),
       self->sinkpad, self->srcpad, &funcs, self);
 }

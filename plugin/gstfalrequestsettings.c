@@ -15,6 +15,7 @@
 #define DEFAULT_IMAGE_FORMAT GST_FAL_IMAGE_FORMAT_JPEG
 #define DEFAULT_QUALITY 85
 #define DEFAULT_MAX_DIMENSION 1024
+#define DEFAULT_ENDPOINT GST_FAL_ENDPOINT_KIND_QUEUE
 
 enum
 {
@@ -33,6 +34,7 @@ enum
   PROP_QUALITY,
   PROP_MAX_DIMENSION,
   PROP_TLS_CA_FILE,
+  PROP_ENDPOINT,
   N_REQUEST_PROPERTIES
 };
 
@@ -40,6 +42,11 @@ G_DEFINE_ENUM_TYPE (GstFalUploadMode, gst_fal_upload_mode,
     G_DEFINE_ENUM_VALUE (GST_FAL_UPLOAD_MODE_AUTO, "auto"),
     G_DEFINE_ENUM_VALUE (GST_FAL_UPLOAD_MODE_CDN, "cdn"),
     G_DEFINE_ENUM_VALUE (GST_FAL_UPLOAD_MODE_DATA_URI, "data-uri"));
+G_DEFINE_ENUM_TYPE (GstFalEndpointKind, gst_fal_endpoint_kind,
+    G_DEFINE_ENUM_VALUE (GST_FAL_ENDPOINT_KIND_QUEUE, "queue"),
+    G_DEFINE_ENUM_VALUE (GST_FAL_ENDPOINT_KIND_RUN, "run"),
+    G_DEFINE_ENUM_VALUE (GST_FAL_ENDPOINT_KIND_STREAM, "stream"),
+    G_DEFINE_ENUM_VALUE (GST_FAL_ENDPOINT_KIND_REALTIME, "realtime"));
 
 void
 gst_fal_request_output_free (GstFalRequestOutput * output)
@@ -62,6 +69,7 @@ gst_fal_request_settings_init (GstFalRequestSettings * s)
   s->image_format = DEFAULT_IMAGE_FORMAT;
   s->quality = DEFAULT_QUALITY;
   s->max_dimension = DEFAULT_MAX_DIMENSION;
+  s->endpoint = DEFAULT_ENDPOINT;
 }
 
 void
@@ -99,6 +107,7 @@ gst_fal_request_settings_install_properties (GObjectClass * klass, guint first)
   gst_type_mark_as_plugin_api (GST_FAL_TYPE_IMAGE_FORMAT, 0);
   gst_type_mark_as_plugin_api (GST_FAL_TYPE_PRIORITY, 0);
   gst_type_mark_as_plugin_api (GST_FAL_TYPE_STATUS_MODE, 0);
+  gst_type_mark_as_plugin_api (GST_FAL_TYPE_ENDPOINT_KIND, 0);
 
   g_object_class_install_property (klass, first + PROP_APPLICATION,
       g_param_spec_string ("application", "Application",
@@ -166,6 +175,17 @@ gst_fal_request_settings_install_properties (GObjectClass * klass, guint first)
       g_param_spec_string ("tls-ca-file", "TLS CA file",
           "PEM file of the CAs trusted for an https server, instead of the "
           "system's; unset = GST_FAL_CA_FILE", NULL, rw));
+  g_object_class_install_property (klass, first + PROP_ENDPOINT,
+      g_param_spec_enum ("endpoint", "Endpoint",
+          "How each sampled frame reaches the application: queue (submit, "
+          "follow the status, fetch the result; priority, webhook-url, "
+          "start-timeout, status and poll-interval apply to it only), run "
+          "(one POST /run per frame), stream (POST /stream; every event "
+          "leaves on the result pad as a partial result) or realtime (one "
+          "websocket carrying every frame, the frame as bytes; when "
+          "max-in-flight frames wait for results the newest frame replaces "
+          "the waiting one)", GST_FAL_TYPE_ENDPOINT_KIND, DEFAULT_ENDPOINT,
+          rw));
   return first + N_REQUEST_PROPERTIES;
 }
 
@@ -240,6 +260,9 @@ gst_fal_request_settings_set_property (GstElement * element,
       g_free (s->tls_ca_file);
       s->tls_ca_file = g_value_dup_string (value);
       break;
+    case PROP_ENDPOINT:
+      s->endpoint = g_value_get_enum (value);
+      break;
     default:
       break;
   }
@@ -299,6 +322,9 @@ gst_fal_request_settings_get_property (GstElement * element,
     case PROP_TLS_CA_FILE:
       g_value_set_string (value, s->tls_ca_file);
       break;
+    case PROP_ENDPOINT:
+      g_value_set_enum (value, s->endpoint);
+      break;
     default:                   /* the key is never readable */
       break;
   }
@@ -343,6 +369,9 @@ gst_fal_request_state_start (GstFalRequestState * state,
   gst_fal_options_set_with_logs (state->options, TRUE);
   if (s->status_mode == GST_FAL_STATUS_MODE_POLL)
     g_object_set (state->client, "poll-interval", s->poll_interval, NULL);
+  if (s->endpoint == GST_FAL_ENDPOINT_KIND_REALTIME)
+    state->realtime = gst_fal_realtime_session_new (state->client,
+        s->application);
   return TRUE;
 
 fail_error:
@@ -357,6 +386,7 @@ void
 gst_fal_request_state_stop (GstFalRequestState * state)
 {
   gst_fal_request_settings_clear (&state->settings);
+  g_clear_pointer (&state->realtime, gst_fal_realtime_session_free);
   g_clear_object (&state->client);
   g_clear_pointer (&state->tmpl, gst_fal_arguments_template_free);
   g_clear_pointer (&state->encoder, gst_fal_frame_encoder_free);
@@ -377,6 +407,9 @@ gst_fal_request_element_change_state (GstElement * element,
         return GST_STATE_CHANGE_FAILURE;
       break;
     case GST_STATE_CHANGE_READY_TO_PAUSED:
+      /* fal's realtime is latest-wins */
+      gst_fal_dispatcher_set_latest_wins (dispatcher,
+          state->settings.endpoint == GST_FAL_ENDPOINT_KIND_REALTIME);
       gst_fal_dispatcher_start (dispatcher);
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:
@@ -446,6 +479,74 @@ sent_scale (GstFalRequestState * state, GstCaps * caps, gdouble * scale_x,
   }
 }
 
+/* The request options with the job's timeout when they have none. */
+static GstFalOptions *
+job_request_options (GstFalRequestState * state, GstFalJob * job)
+{
+  g_autoptr (GstFalOptions) job_options = gst_fal_dispatcher_job_options (job);
+  GstFalOptions *options = gst_fal_options_copy (state->options);
+
+  if (gst_fal_options_get_timeout (options) <= 0 &&
+      gst_fal_options_get_timeout (job_options) > 0)
+    gst_fal_options_set_timeout (options,
+        gst_fal_options_get_timeout (job_options));
+  return options;
+}
+
+typedef struct
+{
+  GstFalRequestState *state;
+  GstFalJob *job;
+} PartialData;
+
+static void
+on_stream_event (JsonNode * event, gpointer user_data)
+{
+  PartialData *data = user_data;
+
+  if (data->state->on_partial)
+    data->state->on_partial (data->job, event, data->state->partial_data);
+}
+
+/* Calls the application with @arguments through the endpoint of the
+ * settings; fills the job's request id (queue) and run time. */
+static JsonNode *
+call_endpoint (GstFalRequestState * state, GstFalJob * job,
+    JsonNode * arguments, GError ** error)
+{
+  const gchar *application = state->settings.application;
+  g_autoptr (GstFalOptions) options = NULL;
+  PartialData partial = { state, job };
+  gint64 begin = g_get_monotonic_time ();
+  JsonNode *result;
+
+  if (state->settings.endpoint == GST_FAL_ENDPOINT_KIND_QUEUE)
+    return gst_fal_dispatcher_job_subscribe (job, state->client, application,
+        arguments, state->options, error);
+
+  if (state->settings.endpoint == GST_FAL_ENDPOINT_KIND_REALTIME) {
+    g_autoptr (GVariant) message =
+        gst_fal_realtime_session_message_from_json (arguments);
+    g_autoptr (GVariant) output = gst_fal_realtime_session_call
+        (state->realtime, message, job->cancellable, error);
+
+    if (!output)
+      return NULL;
+    job->timings.run = (g_get_monotonic_time () - begin) * GST_USECOND;
+    return gst_fal_realtime_session_result_to_json (output);
+  }
+  options = job_request_options (state, job);
+  if (state->settings.endpoint == GST_FAL_ENDPOINT_KIND_STREAM)
+    result = gst_fal_client_stream (state->client, application, arguments,
+        options, on_stream_event, &partial, job->cancellable, error);
+  else
+    result = gst_fal_client_run (state->client, application, arguments,
+        options, job->cancellable, error);
+  if (result)
+    job->timings.run = (g_get_monotonic_time () - begin) * GST_USECOND;
+  return result;
+}
+
 GstFalRequestOutput *
 gst_fal_request_state_run (GstFalRequestState * state, GstFalJob * job,
     GError ** error)
@@ -469,7 +570,9 @@ gst_fal_request_state_run (GstFalRequestState * state, GstFalJob * job,
       goto fail;
     sent_scale (state, gst_sample_get_caps (job->sample), &output->scale_x,
         &output->scale_y);
-    inline_frame = state->settings.upload == GST_FAL_UPLOAD_MODE_DATA_URI ||
+    /* realtime: the frame travels as bytes in the message */
+    inline_frame = state->settings.endpoint == GST_FAL_ENDPOINT_KIND_REALTIME
+        || state->settings.upload == GST_FAL_UPLOAD_MODE_DATA_URI ||
         (state->settings.upload == GST_FAL_UPLOAD_MODE_AUTO &&
         g_bytes_get_size (bytes) < GST_FAL_DATA_URI_THRESHOLD);
     if (inline_frame)
@@ -487,8 +590,7 @@ gst_fal_request_state_run (GstFalRequestState * state, GstFalJob * job,
 
   arguments = gst_fal_arguments_template_instantiate (state->tmpl, frame_url,
       job->pts, job->index);
-  result = gst_fal_dispatcher_job_subscribe (job, state->client,
-      state->settings.application, arguments, state->options, error);
+  result = call_endpoint (state, job, arguments, error);
   json_node_unref (arguments);
   if (!result)
     goto fail;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "gstfaldispatcher.h"
+#include "gstfalrealtimesession.h"
 
 G_BEGIN_DECLS
 
@@ -20,6 +21,34 @@ typedef enum {
 
 GType gst_fal_upload_mode_get_type (void);
 #define GST_FAL_TYPE_UPLOAD_MODE (gst_fal_upload_mode_get_type ())
+
+/**
+ * GstFalEndpointKind:
+ * @GST_FAL_ENDPOINT_KIND_QUEUE: submit to the queue and follow the request
+ *   (three exchanges per frame, with queue position and logs)
+ * @GST_FAL_ENDPOINT_KIND_RUN: one `POST /run` per frame
+ * @GST_FAL_ENDPOINT_KIND_STREAM: `POST …/stream` per frame; every event is
+ *   a partial result
+ * @GST_FAL_ENDPOINT_KIND_REALTIME: one websocket per element carrying every
+ *   sampled frame; results match frames by order
+ *
+ * Which of the application's endpoints the requests of falinfer and
+ * falfilter go to (the `endpoint` property).
+ */
+typedef enum {
+  GST_FAL_ENDPOINT_KIND_QUEUE,
+  GST_FAL_ENDPOINT_KIND_RUN,
+  GST_FAL_ENDPOINT_KIND_STREAM,
+  GST_FAL_ENDPOINT_KIND_REALTIME,
+} GstFalEndpointKind;
+
+GType gst_fal_endpoint_kind_get_type (void);
+#define GST_FAL_TYPE_ENDPOINT_KIND (gst_fal_endpoint_kind_get_type ())
+
+/* endpoint=stream: called on the worker thread for every event of a
+ * frame's stream as it arrives (transfer none). */
+typedef void (*GstFalPartialFunc) (GstFalJob * job, JsonNode * event,
+    gpointer user_data);
 
 /* Frames encoded to fewer bytes than this go inline with upload=auto. */
 #define GST_FAL_DATA_URI_THRESHOLD (256 * 1024)
@@ -41,6 +70,7 @@ typedef struct
   GstFalImageFormat image_format;
   guint quality;
   guint max_dimension;
+  GstFalEndpointKind endpoint;
 } GstFalRequestSettings;
 
 /* What a running element uses, built by gst_fal_request_state_start(). */
@@ -51,6 +81,10 @@ typedef struct
   GstFalArgumentsTemplate *tmpl;
   GstFalFrameEncoder *encoder;
   GstFalOptions *options;
+  GstFalRealtimeSession *realtime;      /* endpoint=realtime */
+  /* set by the element once, at init; kept across stop */
+  GstFalPartialFunc on_partial;
+  gpointer partial_data;
 } GstFalRequestState;
 
 /* What the work of one request gives (job->result of falinfer). */
@@ -67,7 +101,7 @@ void gst_fal_request_settings_clear (GstFalRequestSettings * settings);
 
 /* Installs application, arguments, server-url, key, priority, hint,
  * webhook-url, start-timeout, status, poll-interval, upload, image-format,
- * quality, max-dimension and tls-ca-file from @first_prop_id; returns the
+ * quality, max-dimension, tls-ca-file and endpoint from @first_prop_id; returns the
  * next free id. */
 guint gst_fal_request_settings_install_properties (GObjectClass * klass,
     guint first_prop_id);
@@ -103,8 +137,11 @@ gboolean gst_fal_request_element_get_property (GstElement * element,
 void gst_fal_request_element_finalize (GstFalRequestState * state,
     GstFalRequestSettings * settings, GstFalDispatcher * dispatcher);
 
-/* Worker thread: encodes job's frame, uploads or inlines it, submits and
- * follows the request. Returns the output or NULL with @error set. */
+/* Worker thread: encodes job's frame, uploads or inlines it, and calls the
+ * application through the settings' endpoint (queue: submits and follows
+ * the request; run; stream, each event to on_partial; realtime, the frame
+ * inline as bytes on the element's websocket). Returns the output
+ * or NULL with @error set. */
 GstFalRequestOutput *gst_fal_request_state_run (GstFalRequestState * state,
     GstFalJob * job, GError ** error);
 

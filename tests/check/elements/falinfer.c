@@ -13,12 +13,8 @@
 #include <gst/falserver/gstfalserver.h>
 
 #include "falelementtest.h"
+#include "falframes.h"
 
-#define WIDTH 64
-#define HEIGHT 48
-#define FRAME_CAPS "video/x-raw,format=RGB,width=64,height=48,framerate=30/1"
-#define FRAME_DURATION (GST_SECOND / 30)
-#define WAIT_LIMIT_US (90 * G_USEC_PER_SEC)
 
 static GstHarness *
 harness_new (const gchar * application, const gchar * arguments,
@@ -48,25 +44,6 @@ harness_new (const gchar * application, const gchar * arguments,
   return h;
 }
 
-static GstBuffer *
-frame_new (GstHarness * h, guint i)
-{
-  GstBuffer *buffer = gst_harness_create_buffer (h, WIDTH * HEIGHT * 3);
-
-  gst_buffer_memset (buffer, 0, (guint8) (i * 7), WIDTH * HEIGHT * 3);
-  GST_BUFFER_PTS (buffer) = i * FRAME_DURATION;
-  GST_BUFFER_DURATION (buffer) = FRAME_DURATION;
-  return buffer;
-}
-
-static guint64
-get_counter (GstElement * element, const gchar * name)
-{
-  guint64 value;
-  g_object_get (element, name, &value, NULL);
-  return value;
-}
-
 static void
 wait_counter_at_least (GstElement * element, const gchar * name, guint64 value)
 {
@@ -75,22 +52,6 @@ wait_counter_at_least (GstElement * element, const gchar * name, guint64 value)
   while (get_counter (element, name) < value) {
     fail_unless (g_get_monotonic_time () < deadline,
         "%s never reached %" G_GUINT64_FORMAT, name, value);
-    g_usleep (5000);
-  }
-}
-
-static void
-wait_in_flight (GstElement * element, guint value)
-{
-  gint64 deadline = g_get_monotonic_time () + WAIT_LIMIT_US;
-  guint in_flight;
-
-  for (;;) {
-    g_object_get (element, "in-flight", &in_flight, NULL);
-    if (in_flight == value)
-      return;
-    fail_unless (g_get_monotonic_time () < deadline,
-        "in-flight stayed %u, not %u", in_flight, value);
     g_usleep (5000);
   }
 }
