@@ -19,6 +19,23 @@ typedef struct _GstFalAppCall GstFalAppCall;
 typedef JsonNode *(*GstFalAppRunFunc) (GstFalAppCall * call, gpointer app_data,
     GError ** error);
 
+/* Runners (docs/server.md): an app with a setup function runs on runners.
+ * setup makes one runner's state from app_data, once per runner, on the
+ * runner's thread (its pipeline built, its model loaded); run is then called
+ * with that state instead of app_data, request after request, and teardown
+ * frees it. A run that is cancelled or fails with a status below 500 leaves
+ * its runner to serve the next request; any other failure tears the runner
+ * down and a new one replaces it. Returns NULL with @error if the runner
+ * cannot be set up. */
+typedef gpointer (*GstFalAppSetupFunc) (gpointer app_data, GError ** error);
+
+/* fal's scaling knobs of an app (0: the server's default). */
+typedef struct {
+  guint min_concurrency;        /* runners kept warm */
+  guint max_concurrency;        /* runners at most */
+  gdouble keep_alive;           /* seconds an idle runner above the minimum lives */
+} GstFalAppScaling;
+
 typedef struct {
   const gchar *name;            /* "local/echo" (owner/alias) */
   const gchar *description;     /* one line */
@@ -27,6 +44,9 @@ typedef struct {
   GstFalAppRunFunc run;
   gpointer app_data;
   GDestroyNotify app_data_free;
+  GstFalAppSetupFunc setup;     /* NULL: run gets app_data */
+  GDestroyNotify teardown;      /* frees what setup made */
+  GstFalAppScaling scaling;
 } GstFalAppInfo;
 
 #define GST_FAL_APP_ERROR (gst_fal_app_error_quark ())
@@ -64,6 +84,12 @@ gchar *gst_fal_app_call_store (GstFalAppCall * call, GBytes * data,
  * the run function then returns NULL with any error set. */
 void gst_fal_app_call_fail (GstFalAppCall * call, guint status,
     JsonNode * detail, const gchar * error_type);
+
+/* A runner of a registered app (from gst_fal_app_registry_lookup): its
+ * state for the info's run, or NULL with @error; freed by
+ * gst_fal_app_info_teardown(). */
+gpointer gst_fal_app_info_setup (const GstFalAppInfo * info, GError ** error);
+void gst_fal_app_info_teardown (const GstFalAppInfo * info, gpointer runner);
 
 /* Registration (server-internal registry). */
 typedef struct _GstFalAppRegistry GstFalAppRegistry;

@@ -209,6 +209,11 @@ GstFalAppCall *gst_fal_app_call_new (GstFalServerRequest * request);
 void gst_fal_app_call_free (GstFalAppCall * call);
 /* Runs the app on the current thread and completes the request. */
 void gst_fal_app_call_run (GstFalAppCall * call);
+/* Runs the call on @runner (from gst_fal_app_info_setup) and completes the
+ * request. Returns whether the runner may serve the next request: FALSE
+ * after a failure that may have left it in a bad state (a status of 500 or
+ * more), TRUE after a success, a cancel or a validation error. */
+gboolean gst_fal_app_call_run_on (GstFalAppCall * call, gpointer runner);
 
 /* ---- connections libsoup < 3.3 forgets (gstfalconnections.c) ---- */
 

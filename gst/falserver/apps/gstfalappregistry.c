@@ -13,7 +13,16 @@ typedef struct
   GstFalAppRunFunc run;
   gpointer app_data;
   GDestroyNotify app_data_free;
+  GstFalAppSetupFunc setup;
+  GDestroyNotify teardown;
 } AppEntry;
+
+/* One runner of an entry: the app's own runner state, or its app_data. */
+typedef struct
+{
+  AppEntry *entry;
+  gpointer state;
+} Runner;
 
 struct _GstFalAppRegistry
 {
@@ -32,10 +41,49 @@ app_entry_free (AppEntry * entry)
   g_free (entry);
 }
 
-static JsonNode *
-run_validated (GstFalAppCall * call, gpointer app_data, GError ** error)
+static gpointer
+runner_setup (gpointer app_data, GError ** error)
 {
   AppEntry *entry = app_data;
+  Runner *runner = g_new0 (Runner, 1);
+
+  runner->entry = entry;
+  runner->state = entry->app_data;
+  if (entry->setup && !(runner->state = entry->setup (entry->app_data,
+              error))) {
+    g_free (runner);
+    return NULL;
+  }
+  return runner;
+}
+
+static void
+runner_teardown (Runner * runner)
+{
+  if (runner->entry->setup && runner->entry->teardown)
+    runner->entry->teardown (runner->state);
+  g_free (runner);
+}
+
+gpointer
+gst_fal_app_info_setup (const GstFalAppInfo * info, GError ** error)
+{
+  g_return_val_if_fail (info != NULL && info->setup != NULL, NULL);
+  return info->setup (info->app_data, error);
+}
+
+void
+gst_fal_app_info_teardown (const GstFalAppInfo * info, gpointer runner)
+{
+  if (runner && info->teardown)
+    info->teardown (runner);
+}
+
+static JsonNode *
+run_validated (GstFalAppCall * call, gpointer data, GError ** error)
+{
+  Runner *runner = data;
+  AppEntry *entry = runner->entry;
   g_autoptr (JsonNode) detail = NULL;
 
   detail = gst_fal_apps_validate (entry->info.input_schema,
@@ -46,7 +94,7 @@ run_validated (GstFalAppCall * call, gpointer app_data, GError ** error)
         "The input of %s is not valid", entry->info.name);
     return NULL;
   }
-  return entry->run (call, entry->app_data, error);
+  return entry->run (call, runner->state, error);
 }
 
 GstFalAppRegistry *
@@ -87,9 +135,14 @@ gst_fal_app_registry_add (GstFalAppRegistry * registry,
       info->output_schema : "{}");
   entry->info.run = run_validated;
   entry->info.app_data = entry;
+  entry->info.setup = runner_setup;
+  entry->info.teardown = (GDestroyNotify) runner_teardown;
+  entry->info.scaling = info->scaling;
   entry->run = info->run;
   entry->app_data = info->app_data;
   entry->app_data_free = info->app_data_free;
+  entry->setup = info->setup;
+  entry->teardown = info->teardown;
   /* a later registration (e.g. from --apps) replaces an earlier one */
   g_hash_table_replace (registry->apps, (gpointer) entry->info.name, entry);
 }

@@ -89,6 +89,36 @@ gboolean gst_fal_apps_run_image_pipeline (GstFalAppCall * call,
     GstFalPipelineSetup setup, gpointer setup_data, GstFalPipelineRun * run,
     GError ** error);
 
+/* Sniffs @image and checks it against the call's max-pixels, as
+ * gst_fal_apps_run_image_pipeline() does: returns its caps ("image/png")
+ * and @decoder, and @first, the bytes of its first image (transfer full);
+ * NULL with a 422 @error when it is refused. */
+const gchar *gst_fal_apps_check_image (GstFalAppCall * call, GBytes * image,
+    const gchar ** decoder, GBytes ** first, GError ** error);
+
+/* The error of a pipeline's error message: a 422 naming image_url when the
+ * input did not decode, else a 500 naming the element. */
+void gst_fal_apps_pipeline_error (GstMessage * message, GError ** error);
+/* Sets @run's input size from the caps of the element named fal-input. */
+void gst_fal_apps_read_input_size (GstBin * pipeline, GstFalPipelineRun * run);
+
+/* A warm pipeline (gstfalappswarm.c): an image app's pipeline built once
+ * per runner and fed image after image. @rest is the app's pipeline after
+ * the decoded input and must end in an appsink named fal-sink; one pipeline
+ * is built for each image type the runner sees (PNG at once, so that the
+ * app's model is loaded before the first request). */
+typedef struct _GstFalWarmPipeline GstFalWarmPipeline;
+
+GstFalWarmPipeline *gst_fal_warm_pipeline_new (const gchar * rest,
+    const gchar * message_name, GError ** error);
+void gst_fal_warm_pipeline_free (GstFalWarmPipeline * warm);
+/* As gst_fal_apps_run_image_pipeline(), on the warm pipeline of @image's
+ * type. A pipeline that failed is dropped and built again for the next
+ * image; a cancelled run flushes it. */
+gboolean gst_fal_warm_pipeline_run (GstFalWarmPipeline * warm,
+    GstFalAppCall * call, GBytes * image, GstFalPipelineSetup setup,
+    gpointer setup_data, GstFalPipelineRun * run, GError ** error);
+
 /* Fetches the input's image_url (validated to be present). */
 GBytes *gst_fal_apps_fetch_image (GstFalAppCall * call, GError ** error);
 

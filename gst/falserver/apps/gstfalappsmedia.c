@@ -22,7 +22,7 @@
 static const gchar builtin_apps_format[] =
   "[local/barcode]\n"
   "description=Reads every barcode and QR code in the image (zbar)\n"
-  "pipeline=videoconvert ! zbar name=zbar\n"
+  "pipeline=videoconvert\n"
   "output=symbols\n"
   "\n"
   "[local/face-detection]\n"
@@ -135,66 +135,53 @@ gst_fal_apps_map_faces (GstFalPipelineRun * run)
   return object_node (output);
 }
 
-typedef struct
+/* Scans the grey frame at the end of the pipeline with libzbar: one scan
+ * gives each symbol's type, data and location (the zbar element of 1.22
+ * posts no location). */
+JsonNode *
+gst_fal_apps_map_symbols (GstFalPipelineRun * run,
+    zbar_image_scanner_t * scanner)
 {
-  gchar *type;
-  gchar *data;
-  gint x, y, w, h;
-} LocatedSymbol;
-
-static void
-located_symbol_free (LocatedSymbol * symbol)
-{
-  g_free (symbol->type);
-  g_free (symbol->data);
-  g_free (symbol);
-}
-
-/* Scans the grey frame with libzbar for the symbols' locations: the zbar
- * element of 1.22 posts a symbol's type and data, not where it is. */
-static GPtrArray *
-locate_symbols (GstSample * sample)
-{
-  GPtrArray *located = g_ptr_array_new_with_free_func (
-      (GDestroyNotify) located_symbol_free);
+  GstSample *sample = run->sample;
+  JsonObject *output = json_object_new ();
+  JsonArray *symbols = json_array_new ();
   GstVideoInfo info;
   GstVideoFrame frame;
-  g_autofree guint8 *pixels = NULL;
-  zbar_image_scanner_t *scanner;
   zbar_image_t *image;
   const zbar_symbol_t *symbol;
-  guint width, height, row;
 
+  json_object_set_array_member (output, "symbols", symbols);
+  json_object_set_int_member (output, "width", run->input_width);
+  json_object_set_int_member (output, "height", run->input_height);
   if (sample == NULL
       || !gst_video_info_from_caps (&info, gst_sample_get_caps (sample))
       || GST_VIDEO_INFO_FORMAT (&info) != GST_VIDEO_FORMAT_GRAY8
       || !gst_video_frame_map (&frame, &info, gst_sample_get_buffer (sample),
           GST_MAP_READ))
-    return located;
+    return object_node (output);
 
-  width = GST_VIDEO_INFO_WIDTH (&info);
-  height = GST_VIDEO_INFO_HEIGHT (&info);
-  pixels = g_malloc ((gsize) width * height);
-  for (row = 0; row < height; row++)
-    memcpy (pixels + (gsize) row * width,
-        (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&frame, 0) +
-        (gsize) row * GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0), width);
-  gst_video_frame_unmap (&frame);
-
-  scanner = zbar_image_scanner_create ();
-  zbar_image_scanner_set_config (scanner, ZBAR_NONE, ZBAR_CFG_ENABLE, 1);
   image = zbar_image_create ();
   zbar_image_set_format (image, GST_MAKE_FOURCC ('Y', '8', '0', '0'));
-  zbar_image_set_size (image, width, height);
-  zbar_image_set_data (image, pixels, (gulong) width * height, NULL);
+  /* the rows as they are: the stride is the width */
+  zbar_image_set_size (image, GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0),
+      GST_VIDEO_INFO_HEIGHT (&info));
+  zbar_image_set_crop (image, 0, 0, GST_VIDEO_INFO_WIDTH (&info),
+      GST_VIDEO_INFO_HEIGHT (&info));
+  zbar_image_set_data (image, GST_VIDEO_FRAME_PLANE_DATA (&frame, 0),
+      (gulong) GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0) *
+      GST_VIDEO_INFO_HEIGHT (&info), NULL);
   zbar_scan_image (scanner, image);
 
   for (symbol = zbar_image_first_symbol (image); symbol;
       symbol = zbar_symbol_next (symbol)) {
-    LocatedSymbol *located_symbol = g_new0 (LocatedSymbol, 1);
+    JsonObject *object = json_object_new ();
     gint x0 = G_MAXINT, y0 = G_MAXINT, x1 = G_MININT, y1 = G_MININT;
     guint i, n = zbar_symbol_get_loc_size (symbol);
 
+    json_object_set_string_member (object, "type",
+        zbar_get_symbol_name (zbar_symbol_get_type (symbol)));
+    json_object_set_string_member (object, "data",
+        zbar_symbol_get_data (symbol));
     for (i = 0; i < n; i++) {
       gint x = zbar_symbol_get_loc_x (symbol, i);
       gint y = zbar_symbol_get_loc_y (symbol, i);
@@ -203,69 +190,14 @@ locate_symbols (GstSample * sample)
       x1 = MAX (x1, x);
       y1 = MAX (y1, y);
     }
-    located_symbol->type =
-        g_strdup (zbar_get_symbol_name (zbar_symbol_get_type (symbol)));
-    located_symbol->data = g_strdup (zbar_symbol_get_data (symbol));
-    if (n > 0) {
-      located_symbol->x = x0;
-      located_symbol->y = y0;
-      /* the location points are pixel centres: include the last ones */
-      located_symbol->w = x1 - x0 + 1;
-      located_symbol->h = y1 - y0 + 1;
-    }
-    g_ptr_array_add (located, located_symbol);
+    /* the location points are pixel centres: include the last ones */
+    if (n > 0)
+      json_object_set_object_member (object, "box", box_new (x0, y0,
+              x1 - x0 + 1, y1 - y0 + 1));
+    json_array_add_object_element (symbols, object);
   }
-
   zbar_image_destroy (image);
-  zbar_image_scanner_destroy (scanner);
-  return located;
-}
-
-static JsonObject *
-take_box (GPtrArray * located, const gchar * type, const gchar * data)
-{
-  guint i;
-
-  for (i = 0; i < located->len; i++) {
-    LocatedSymbol *symbol = g_ptr_array_index (located, i);
-
-    if (g_strcmp0 (symbol->type, type) == 0
-        && g_strcmp0 (symbol->data, data) == 0 && symbol->w > 0) {
-      JsonObject *box = box_new (symbol->x, symbol->y, symbol->w, symbol->h);
-      g_ptr_array_remove_index (located, i);
-      return box;
-    }
-  }
-  return NULL;
-}
-
-JsonNode *
-gst_fal_apps_map_symbols (GstFalPipelineRun * run)
-{
-  g_autoptr (GPtrArray) located = locate_symbols (run->sample);
-  JsonObject *output = json_object_new ();
-  JsonArray *symbols = json_array_new ();
-  guint i;
-
-  for (i = 0; i < run->messages->len; i++) {
-    GstStructure *s = g_ptr_array_index (run->messages, i);
-    const gchar *type = gst_structure_get_string (s, "type");
-    const gchar *data = gst_structure_get_string (s, "symbol");
-    JsonObject *symbol, *box;
-
-    if (type == NULL || data == NULL)
-      continue;
-    symbol = json_object_new ();
-    json_object_set_string_member (symbol, "type", type);
-    json_object_set_string_member (symbol, "data", data);
-    box = take_box (located, type, data);
-    if (box)
-      json_object_set_object_member (symbol, "box", box);
-    json_array_add_object_element (symbols, symbol);
-  }
-  json_object_set_array_member (output, "symbols", symbols);
-  json_object_set_int_member (output, "width", run->input_width);
-  json_object_set_int_member (output, "height", run->input_height);
+  gst_video_frame_unmap (&frame);
   return object_node (output);
 }
 

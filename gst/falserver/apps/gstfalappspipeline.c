@@ -43,8 +43,26 @@ is_decode_error (GError * error)
       error->code == GST_STREAM_ERROR_FORMAT);
 }
 
-static void
-read_input_size (GstBin * pipeline, GstFalPipelineRun * run)
+void
+gst_fal_apps_pipeline_error (GstMessage * message, GError ** error)
+{
+  g_autoptr (GError) gst_error = NULL;
+  g_autofree gchar *debug = NULL;
+
+  gst_message_parse_error (message, &gst_error, &debug);
+  g_debug ("pipeline error from %s: %s (%s)", GST_MESSAGE_SRC_NAME (message),
+      gst_error->message, debug ? debug : "");
+  if (is_decode_error (gst_error))
+    g_set_error (error, GST_FAL_APP_ERROR, 422,
+        "image_url is not a decodable image: %s", gst_error->message);
+  else
+    g_set_error (error, GST_FAL_APP_ERROR, 500,
+        "The pipeline failed in %s: %s", GST_MESSAGE_SRC_NAME (message),
+        gst_error->message);
+}
+
+void
+gst_fal_apps_read_input_size (GstBin * pipeline, GstFalPipelineRun * run)
 {
   g_autoptr (GstElement) input = gst_bin_get_by_name (pipeline, "fal-input");
   g_autoptr (GstPad) pad = NULL;
@@ -127,23 +145,9 @@ wait_for_end (GstBus * bus, const gchar * message_name,
     switch (GST_MESSAGE_TYPE (message)) {
       case GST_MESSAGE_EOS:
         return TRUE;
-      case GST_MESSAGE_ERROR:{
-        g_autoptr (GError) gst_error = NULL;
-        g_autofree gchar *debug = NULL;
-
-        gst_message_parse_error (message, &gst_error, &debug);
-        g_debug ("pipeline error from %s: %s (%s)",
-            GST_MESSAGE_SRC_NAME (message), gst_error->message,
-            debug ? debug : "");
-        if (is_decode_error (gst_error))
-          g_set_error (error, GST_FAL_APP_ERROR, 422,
-              "image_url is not a decodable image: %s", gst_error->message);
-        else
-          g_set_error (error, GST_FAL_APP_ERROR, 500,
-              "The pipeline failed in %s: %s",
-              GST_MESSAGE_SRC_NAME (message), gst_error->message);
+      case GST_MESSAGE_ERROR:
+        gst_fal_apps_pipeline_error (message, error);
         return FALSE;
-      }
       case GST_MESSAGE_APPLICATION:
         if (gst_message_has_name (message, CANCEL_MESSAGE)) {
           g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
@@ -215,7 +219,7 @@ gst_fal_apps_run_pipeline (GstFalAppCall * call, const gchar * description,
 
   if (cancellable)
     g_cancellable_disconnect (cancellable, handler);
-  read_input_size (GST_BIN (pipeline), run);
+  gst_fal_apps_read_input_size (GST_BIN (pipeline), run);
   gst_element_set_state (pipeline, GST_STATE_NULL);
   return ok;
 }
@@ -403,50 +407,62 @@ set_not_an_image (GBytes * image, GError ** error)
         "image: its type is unknown");
 }
 
-gboolean
-gst_fal_apps_run_image_pipeline (GstFalAppCall * call, const gchar * rest,
-    GBytes * image, const gchar * message_name, GstFalPipelineSetup setup,
-    gpointer setup_data, GstFalPipelineRun * run, GError ** error)
+const gchar *
+gst_fal_apps_check_image (GstFalAppCall * call, GBytes * image,
+    const gchar ** decoder, GBytes ** first, GError ** error)
 {
   guint64 max_pixels = gst_fal_app_call_get_max_pixels (call);
   g_autoptr (GstElementFactory) factory = NULL;
-  g_autoptr (GBytes) first = NULL;
-  g_autofree gchar *description = NULL;
   const ImageType *type = NULL;
   guint32 width = 0, height = 0;
   gsize size, end = 0;
   const guint8 *data = g_bytes_get_data (image, &size);
   guint i;
 
-  memset (run, 0, sizeof (*run));
   for (i = 0; i < G_N_ELEMENTS (image_types) && !type; i++)
     if (image_types[i].parse (data, size, &width, &height, &end))
       type = &image_types[i];
   if (!type) {
     set_not_an_image (image, error);
-    return FALSE;
+    return NULL;
   }
   if (width == 0 || height == 0) {
     g_set_error (error, GST_FAL_APP_ERROR, 422, "image_url is not a "
         "decodable image: its %s header gives no size", type->caps);
-    return FALSE;
+    return NULL;
   }
   if (max_pixels && (guint64) width * height > max_pixels) {
     g_set_error (error, GST_FAL_APP_ERROR, 422, "image_url has %ux%u "
         "pixels, more than the limit of %" G_GUINT64_FORMAT " pixels "
         "(max-pixels)", width, height, max_pixels);
-    return FALSE;
+    return NULL;
   }
   factory = gst_element_factory_find (type->decoder);
   if (!factory) {
     g_set_error (error, GST_FAL_APP_ERROR, 422, "image_url is %s, which "
         "this server cannot decode (no %s)", type->caps, type->decoder);
-    return FALSE;
+    return NULL;
   }
   /* one image: whatever follows its end is not decoded */
-  first = g_bytes_new_from_bytes (image, 0, end);
-  description = gst_fal_apps_image_description (type->caps, type->decoder,
-      rest);
+  *first = g_bytes_new_from_bytes (image, 0, end);
+  *decoder = type->decoder;
+  return type->caps;
+}
+
+gboolean
+gst_fal_apps_run_image_pipeline (GstFalAppCall * call, const gchar * rest,
+    GBytes * image, const gchar * message_name, GstFalPipelineSetup setup,
+    gpointer setup_data, GstFalPipelineRun * run, GError ** error)
+{
+  g_autoptr (GBytes) first = NULL;
+  g_autofree gchar *description = NULL;
+  const gchar *caps, *decoder;
+
+  memset (run, 0, sizeof (*run));
+  caps = gst_fal_apps_check_image (call, image, &decoder, &first, error);
+  if (caps == NULL)
+    return FALSE;
+  description = gst_fal_apps_image_description (caps, decoder, rest);
   return gst_fal_apps_run_pipeline (call, description, first, message_name,
       setup, setup_data, run, error);
 }
