@@ -8,10 +8,10 @@
 #include "config.h"
 #endif
 
-#include <unistd.h>
-#include <glib/gstdio.h>
 #include <string.h>
 #include <gst/video/video.h>
+#include <stdbool.h>
+#include <tesseract/capi.h>
 #include <zbar.h>
 
 #include "gstfalappsmedia-private.h"
@@ -247,35 +247,106 @@ text_to_image_run (GstFalAppCall * call, gpointer app_data, GError ** error)
   return output;
 }
 
-/* ocr: tesseract's command line on the image, decoded and made grey */
+/* ocr: libtesseract on the image, decoded and made grey; each runner keeps
+ * its engine loaded (with the language of its last request) */
 
-static gchar *
-run_tesseract (GstFalAppCall * call, const gchar * path,
-    const gchar * language, GError ** error)
+typedef struct
 {
-  GCancellable *cancellable = gst_fal_app_call_get_cancellable (call);
-  g_autoptr (GSubprocess) process = NULL;
-  g_autofree gchar *text = NULL, *errors = NULL;
+  GstFalWarmPipeline *warm;
+  TessBaseAPI *engine;
+  gchar *language;              /* the engine's, NULL until loaded */
+} OcrRunner;
 
-  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-      G_SUBPROCESS_FLAGS_STDERR_PIPE, error, "tesseract", path, "stdout",
-      "-l", language, NULL);
-  if (process == NULL) {
-    g_prefix_error (error, "tesseract cannot run: ");
+static void
+ocr_runner_free (OcrRunner * runner)
+{
+  gst_fal_warm_pipeline_free (runner->warm);
+  TessBaseAPIEnd (runner->engine);
+  TessBaseAPIDelete (runner->engine);
+  g_free (runner->language);
+  g_free (runner);
+}
+
+static gboolean
+ocr_load (OcrRunner * runner, const gchar * language, GError ** error)
+{
+  if (g_strcmp0 (runner->language, language) == 0)
+    return TRUE;
+  g_clear_pointer (&runner->language, g_free);
+  if (TessBaseAPIInit3 (runner->engine, NULL, language) != 0) {
+    g_set_error (error, GST_FAL_APP_ERROR, 422, "language %s is not "
+        "installed for tesseract", language);
+    return FALSE;
+  }
+  /* as tesseract's command line does */
+  TessBaseAPISetPageSegMode (runner->engine, PSM_AUTO);
+  runner->language = g_strdup (language);
+  return TRUE;
+}
+
+static gpointer
+ocr_setup (gpointer app_data, GError ** error)
+{
+  OcrRunner *runner = g_new0 (OcrRunner, 1);
+
+  runner->engine = TessBaseAPICreate ();
+  runner->warm = gst_fal_warm_pipeline_new ("videoconvert ! "
+      "video/x-raw,format=GRAY8 ! appsink name=fal-sink sync=false", NULL,
+      error);
+  if (runner->warm == NULL || !ocr_load (runner, "eng", error)) {
+    ocr_runner_free (runner);
     return NULL;
   }
-  if (!g_subprocess_communicate_utf8 (process, NULL, cancellable, &text,
-          &errors, error)) {
-    g_subprocess_force_exit (process);
-    g_subprocess_wait (process, NULL, NULL);
+  return runner;
+}
+
+static bool
+ocr_cancelled (void *cancel_this, int words)
+{
+  return g_cancellable_is_cancelled (cancel_this);
+}
+
+/* The text of a grey frame, or NULL with @error. */
+static gchar *
+ocr_read (OcrRunner * runner, GstFalAppCall * call, GstSample * sample,
+    GError ** error)
+{
+  GstVideoInfo info;
+  GstVideoFrame frame;
+  ETEXT_DESC *monitor;
+  gchar *text = NULL;
+  gint failed;
+
+  if (sample == NULL
+      || !gst_video_info_from_caps (&info, gst_sample_get_caps (sample))
+      || !gst_video_frame_map (&frame, &info, gst_sample_get_buffer (sample),
+          GST_MAP_READ)) {
+    g_set_error_literal (error, GST_FAL_APP_ERROR, 500,
+        "The app's pipeline produced no image");
     return NULL;
   }
-  if (!g_subprocess_get_successful (process)) {
-    g_set_error (error, GST_FAL_APP_ERROR, 500, "tesseract failed: %s",
-        errors ? g_strstrip (errors) : "");
-    return NULL;
+  TessBaseAPISetImage (runner->engine, GST_VIDEO_FRAME_PLANE_DATA (&frame, 0),
+      GST_VIDEO_INFO_WIDTH (&info), GST_VIDEO_INFO_HEIGHT (&info), 1,
+      GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0));
+  monitor = TessMonitorCreate ();
+  TessMonitorSetCancelThis (monitor, gst_fal_app_call_get_cancellable (call));
+  TessMonitorSetCancelFunc (monitor, ocr_cancelled);
+  failed = TessBaseAPIRecognize (runner->engine, monitor);
+  TessMonitorDelete (monitor);
+  if (g_cancellable_set_error_if_cancelled (gst_fal_app_call_get_cancellable
+          (call), error)) {
+  } else if (failed) {
+    g_set_error_literal (error, GST_FAL_APP_ERROR, 500,
+        "tesseract cannot read the image");
+  } else {
+    gchar *utf8 = TessBaseAPIGetUTF8Text (runner->engine);
+
+    text = g_strdup (g_strstrip (utf8 ? utf8 : (gchar *) ""));
+    TessDeleteText (utf8);
   }
-  return g_strdup (g_strstrip (text));
+  TessBaseAPIClear (runner->engine);
+  gst_video_frame_unmap (&frame);
+  return text;
 }
 
 static gboolean
@@ -290,16 +361,14 @@ valid_language (const gchar * language)
 }
 
 static JsonNode *
-ocr_run (GstFalAppCall * call, gpointer app_data, GError ** error)
+ocr_run (GstFalAppCall * call, gpointer runner_data, GError ** error)
 {
+  OcrRunner *runner = runner_data;
   JsonNode *input = gst_fal_app_call_get_input (call);
   const gchar *language = gst_fal_apps_get_string (input, "language", "eng");
   g_autoptr (GBytes) image = NULL;
-  g_autofree gchar *path = NULL, *text = NULL;
+  g_autofree gchar *text = NULL;
   GstFalPipelineRun run;
-  GstMapInfo map;
-  gboolean written;
-  gint fd;
   JsonObject *output;
 
   if (!valid_language (language)) {
@@ -307,36 +376,18 @@ ocr_run (GstFalAppCall * call, gpointer app_data, GError ** error)
         "language must be tesseract language codes joined with +");
     return gst_fal_apps_input_error (call, "language", error);
   }
+  if (!ocr_load (runner, language, error))
+    return gst_fal_apps_input_error (call, "language", error);
   image = gst_fal_apps_fetch_image (call, error);
   if (image == NULL)
     return gst_fal_apps_input_error (call, "image_url", error);
-  if (!gst_fal_apps_run_image_pipeline (call,
-          "videoconvert ! video/x-raw,format=GRAY8" GST_FAL_APPS_PNG_TAIL,
-          image, NULL, NULL, NULL, &run, error) || run.sample == NULL) {
+  if (!gst_fal_warm_pipeline_run (runner->warm, call, image, NULL, NULL,
+          &run, error)) {
     gst_fal_pipeline_run_clear (&run);
-    if (error && *error == NULL)
-      g_set_error_literal (error, GST_FAL_APP_ERROR, 422,
-          "image_url is not a decodable image");
     return gst_fal_apps_input_error (call, "image_url", error);
   }
-
-  fd = g_file_open_tmp ("gst-fal-ocr-XXXXXX.png", &path, error);
-  if (fd < 0) {
-    gst_fal_pipeline_run_clear (&run);
-    return NULL;
-  }
-  gst_buffer_map (gst_sample_get_buffer (run.sample), &map, GST_MAP_READ);
-  written = write (fd, map.data, map.size) == (gssize) map.size;
-  gst_buffer_unmap (gst_sample_get_buffer (run.sample), &map);
-  close (fd);
+  text = ocr_read (runner, call, run.sample, error);
   gst_fal_pipeline_run_clear (&run);
-
-  if (written)
-    text = run_tesseract (call, path, language, error);
-  else
-    g_set_error_literal (error, GST_FAL_APP_ERROR, 500,
-        "the image cannot be written for tesseract");
-  g_unlink (path);
   if (text == NULL)
     return NULL;
 
@@ -356,7 +407,7 @@ static const GstFalAppInfo code_apps[] = {
     "\"height\": {\"type\": \"integer\", \"minimum\": 16, \"maximum\": 4096,"
     " \"default\": 512}}}",
     gst_fal_apps_image_output_schema, text_to_image_run, NULL, NULL },
-  { "local/ocr", "Reads the text in the image (tesseract)",
+  { "local/ocr", "Reads the text in the image (libtesseract)",
     "{\"title\": \"OcrInput\", \"type\": \"object\","
     " \"required\": [\"image_url\"], \"properties\": {"
     "\"image_url\": {\"type\": \"string\","
@@ -365,7 +416,7 @@ static const GstFalAppInfo code_apps[] = {
     " \"description\": \"tesseract language codes, e.g. eng or eng+deu\"}}}",
     "{\"title\": \"OcrOutput\", \"type\": \"object\", \"required\": [\"text\"],"
     " \"properties\": {\"text\": {\"type\": \"string\"}}}",
-    ocr_run, NULL, NULL },
+    ocr_run, NULL, NULL, ocr_setup, (GDestroyNotify) ocr_runner_free },
 };
 /* *INDENT-ON* */
 
