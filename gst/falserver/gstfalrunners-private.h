@@ -46,6 +46,12 @@ gboolean gst_fal_runners_parse_knob (GstFalRunners * runners,
  * min_concurrency runners. */
 void gst_fal_runners_start (GstFalRunners * runners, GPtrArray * apps);
 
+/* Lets @app run @n more runners (fewer when negative, to give back what was
+ * reserved), beyond its max_concurrency and the server's bound: the
+ * embedded server makes room for the requests a pipeline keeps in flight. */
+void gst_fal_runners_reserve (GstFalRunners * runners,
+    const GstFalAppInfo * app, gint n);
+
 /* Queues @request for a runner of its app; FALSE if @max_waiting > 0 and
  * that many wait already (all apps), or closed. */
 gboolean gst_fal_runners_push (GstFalRunners * runners,

@@ -42,6 +42,7 @@ struct _Pool
   GQueue normal, low;
   GList *members;               /* (element-type Runner) */
   guint n_idle, n_starting;
+  guint reserved;               /* runners a pipeline's elements asked for */
   gboolean setup_failed;        /* the minimum is not kept until one works */
   GCond cond;
 };
@@ -59,7 +60,7 @@ struct _GstFalRunners
   GCond ended;                  /* a runner ended */
   GHashTable *pools;            /* GstFalAppInfo * → Pool */
   GHashTable *knobs;            /* app name or "*" → Knobs */
-  guint max_runners;
+  guint max_runners, reserved;
   guint n_runners, n_retiring, n_waiting;
   GList *finished;              /* (element-type GThread) to join */
   gboolean closed;
@@ -244,6 +245,12 @@ pool_get (GstFalRunners * runners, const GstFalAppInfo * app)
 }
 
 static guint
+pool_max (Pool * pool)
+{
+  return MAX (pool->scaling.max_concurrency, pool->reserved);
+}
+
+static guint
 pool_waiting (Pool * pool)
 {
   return pool->normal.length + pool->low.length;
@@ -308,9 +315,9 @@ pool_ensure (Pool * pool)
         && !pool->setup_failed;
     gboolean needed = pool_waiting (pool) > pool->n_idle + pool->n_starting;
 
-    if ((!below_min && !needed) || members >= pool->scaling.max_concurrency)
+    if ((!below_min && !needed) || members >= pool_max (pool))
       return;
-    if (runners->n_runners >= runners->max_runners) {
+    if (runners->n_runners >= runners->max_runners + runners->reserved) {
       evict_for (runners, pool);
       return;
     }
@@ -340,6 +347,21 @@ gst_fal_runners_start (GstFalRunners * runners, GPtrArray * apps)
         g_ptr_array_index (apps, i))->scaling.min_concurrency;
   /* the warm runners always fit */
   runners->max_runners = MAX (runners->max_runners, minimums);
+  ensure_all (runners);
+  g_mutex_unlock (&runners->lock);
+}
+
+void
+gst_fal_runners_reserve (GstFalRunners * runners, const GstFalAppInfo * app,
+    gint n)
+{
+  Pool *pool;
+
+  g_mutex_lock (&runners->lock);
+  pool = pool_get (runners, app);
+  g_return_if_fail (n >= 0 || pool->reserved >= (guint) - n);
+  pool->reserved += n;
+  runners->reserved += n;
   ensure_all (runners);
   g_mutex_unlock (&runners->lock);
 }
@@ -591,7 +613,7 @@ describe_pool (Pool * pool)
   json_builder_set_member_name (builder, "min_concurrency");
   json_builder_add_int_value (builder, pool->scaling.min_concurrency);
   json_builder_set_member_name (builder, "max_concurrency");
-  json_builder_add_int_value (builder, pool->scaling.max_concurrency);
+  json_builder_add_int_value (builder, pool_max (pool));
   json_builder_set_member_name (builder, "keep_alive");
   json_builder_add_double_value (builder, pool->scaling.keep_alive);
   json_builder_set_member_name (builder, "queued");
