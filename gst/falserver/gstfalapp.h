@@ -85,10 +85,11 @@ gchar *gst_fal_app_call_store (GstFalAppCall * call, GBytes * data,
 void gst_fal_app_call_fail (GstFalAppCall * call, guint status,
     JsonNode * detail, const gchar * error_type);
 
-/* A runner of a registered app (from gst_fal_app_registry_lookup): its
- * state for the info's run, or NULL with @error; freed by
- * gst_fal_app_info_teardown(). */
-gpointer gst_fal_app_info_setup (const GstFalAppInfo * info, GError ** error);
+/* A runner of an app: @runner is the state for the info's run (its
+ * app_data when it has no setup); FALSE with @error if it cannot be set up.
+ * Freed by gst_fal_app_info_teardown(). */
+gboolean gst_fal_app_info_setup (const GstFalAppInfo * info,
+    gpointer * runner, GError ** error);
 void gst_fal_app_info_teardown (const GstFalAppInfo * info, gpointer runner);
 
 /* Registration (server-internal registry). */

@@ -317,19 +317,3 @@ gst_fal_app_call_run_on (GstFalAppCall * call, gpointer runner)
   }
   return TRUE;
 }
-
-void
-gst_fal_app_call_run (GstFalAppCall * call)
-{
-  const GstFalAppInfo *app = call->request->app;
-  g_autoptr (GError) error = NULL;
-  gpointer runner = gst_fal_app_info_setup (app, &error);
-
-  if (runner == NULL) {
-    gst_fal_server_request_fail (call->request, 503, error->message,
-        "runner_scheduling_failure");
-    return;
-  }
-  gst_fal_app_call_run_on (call, runner);
-  gst_fal_app_info_teardown (app, runner);
-}

@@ -33,9 +33,10 @@ typedef void (*GstFalRunnersRefuse) (GstFalServerRequest * request,
 GstFalRunners *gst_fal_runners_new (guint max_runners,
     const GstFalAppScaling * defaults, GstFalRunnersServe serve,
     GstFalRunnersRefuse refuse, gpointer user_data);
-/* Stops and joins every runner; the requests still waiting must have been
- * taken by gst_fal_runners_close(). */
+/* Closes (dropping the requests still waiting), joins the runners, frees. */
 void gst_fal_runners_free (GstFalRunners * runners);
+/* Waits until every runner has ended (after gst_fal_runners_close()). */
+void gst_fal_runners_join (GstFalRunners * runners);
 
 /* Sets one knob ("min-concurrency", "max-concurrency", "keep-alive") of
  * an app, or of every app for "*", from "APP=VALUE", before start. An
@@ -53,7 +54,7 @@ void gst_fal_runners_reserve (GstFalRunners * runners,
     const GstFalAppInfo * app, gint n);
 
 /* Queues @request for a runner of its app; FALSE if @max_waiting > 0 and
- * that many wait already (all apps), or closed. */
+ * that many requests wait already (all apps), or closed. */
 gboolean gst_fal_runners_push (GstFalRunners * runners,
     GstFalServerRequest * request, guint max_waiting);
 /* TRUE if the request was waiting and is now removed. */

@@ -118,6 +118,16 @@ pool_free (Pool * pool)
 }
 
 void
+gst_fal_runners_join (GstFalRunners * runners)
+{
+  g_mutex_lock (&runners->lock);
+  while (runners->n_runners > 0)
+    g_cond_wait (&runners->ended, &runners->lock);
+  g_mutex_unlock (&runners->lock);
+  join_finished (runners);
+}
+
+void
 gst_fal_runners_free (GstFalRunners * runners)
 {
   GHashTableIter iter;
@@ -127,11 +137,7 @@ gst_fal_runners_free (GstFalRunners * runners)
     return;
   g_list_free_full (gst_fal_runners_close (runners),
       (GDestroyNotify) gst_fal_server_request_unref);
-  g_mutex_lock (&runners->lock);
-  while (runners->n_runners > 0)
-    g_cond_wait (&runners->ended, &runners->lock);
-  g_mutex_unlock (&runners->lock);
-  join_finished (runners);
+  gst_fal_runners_join (runners);
 
   g_hash_table_iter_init (&iter, runners->pools);
   while (g_hash_table_iter_next (&iter, NULL, &pool))
@@ -413,6 +419,12 @@ wait_for_request (Runner * runner)
       set_state (runner, RUNNER_BUSY);
       return pool_pop (pool);
     }
+    /* idle while another app waits for room: this runner may be it */
+    if (runners->n_runners >= runners->max_runners + runners->reserved) {
+      ensure_all (runners);
+      if (runner->retire)
+        return NULL;
+    }
     above_min = g_list_length (pool->members) > pool->scaling.min_concurrency;
     if (!above_min)
       g_cond_wait (&pool->cond, &runners->lock);
@@ -423,12 +435,12 @@ wait_for_request (Runner * runner)
 }
 
 static void
-runner_end (Runner * runner, gpointer state)
+runner_end (Runner * runner, gboolean set_up, gpointer state)
 {
   Pool *pool = runner->pool;
   GstFalRunners *runners = pool->runners;
 
-  if (state)
+  if (set_up)
     gst_fal_app_info_teardown (pool->app, state);
   g_mutex_lock (&runners->lock);
   set_state (runner, RUNNER_BUSY);      /* neither idle nor starting */
@@ -456,11 +468,11 @@ runner_main (gpointer data)
   g_autoptr (GError) error = NULL;
   GstFalServerRequest *request;
   gpointer state;
-  gboolean reusable = TRUE;
+  gboolean set_up, reusable = TRUE;
 
-  state = gst_fal_app_info_setup (pool->app, &error);
+  set_up = gst_fal_app_info_setup (pool->app, &state, &error);
   g_mutex_lock (&runners->lock);
-  if (state == NULL) {
+  if (!set_up) {
     pool->setup_failed = TRUE;
     request = pool_pop (pool);
     g_mutex_unlock (&runners->lock);
@@ -470,7 +482,7 @@ runner_main (gpointer data)
       runners->refuse (request, error, runners->user_data);
       gst_fal_server_request_unref (request);
     }
-    runner_end (runner, NULL);
+    runner_end (runner, FALSE, NULL);
     return NULL;
   }
   pool->setup_failed = FALSE;
@@ -486,7 +498,7 @@ runner_main (gpointer data)
   if (!reusable)
     g_debug ("runner %s of %s is replaced after a failure", runner->id,
         pool->app->name);
-  runner_end (runner, state);
+  runner_end (runner, TRUE, state);
   return NULL;
 }
 
@@ -498,11 +510,12 @@ gst_fal_runners_push (GstFalRunners * runners, GstFalServerRequest * request,
 {
   gboolean pushed = FALSE;
 
+  Pool *pool;
+
   g_mutex_lock (&runners->lock);
+  pool = pool_get (runners, request->app);
   if (!runners->closed && (max_waiting == 0
           || runners->n_waiting < max_waiting)) {
-    Pool *pool = pool_get (runners, request->app);
-
     g_queue_push_tail (request->low_priority ? &pool->low : &pool->normal,
         gst_fal_server_request_ref (request));
     runners->n_waiting++;

@@ -65,17 +65,21 @@ runner_teardown (Runner * runner)
   g_free (runner);
 }
 
-gpointer
-gst_fal_app_info_setup (const GstFalAppInfo * info, GError ** error)
+gboolean
+gst_fal_app_info_setup (const GstFalAppInfo * info, gpointer * runner,
+    GError ** error)
 {
-  g_return_val_if_fail (info != NULL && info->setup != NULL, NULL);
-  return info->setup (info->app_data, error);
+  g_return_val_if_fail (info != NULL, FALSE);
+  *runner = info->app_data;
+  if (info->setup)
+    *runner = info->setup (info->app_data, error);
+  return *runner != NULL || info->setup == NULL;
 }
 
 void
 gst_fal_app_info_teardown (const GstFalAppInfo * info, gpointer runner)
 {
-  if (runner && info->teardown)
+  if (info->setup && info->teardown)
     info->teardown (runner);
 }
 
