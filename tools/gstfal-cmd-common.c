@@ -123,7 +123,8 @@ gst_fal_cmd_parse (int *argc, char ***argv, const gchar * positional,
     gst_fal_cmd_usage_error ("%s", error->message);
     return FALSE;
   }
-  if ((guint) (*argc - 1) != n_positional) {
+  if (n_positional != GST_FAL_CMD_ANY_POSITIONAL
+      && (guint) (*argc - 1) != n_positional) {
     gst_fal_cmd_usage_error ("%s expects %s (run 'gst-fal %s --help')",
         (*argv)[0], positional, (*argv)[0]);
     return FALSE;

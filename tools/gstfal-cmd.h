@@ -49,6 +49,8 @@ typedef struct {
 /* Parses argv (argv[0] is the subcommand name) into @opts; leaves the
  * positional arguments in argv. @positional: e.g. "APP ARGS". On a usage
  * error prints one line and returns FALSE. */
+/* @n_positional: how many positional arguments, or this for any number */
+#define GST_FAL_CMD_ANY_POSITIONAL G_MAXUINT
 gboolean gst_fal_cmd_parse (int *argc, char ***argv, const gchar * positional,
     const gchar * description, GstFalCmdOptFlags flags,
     GstFalCmdOptions * opts, guint n_positional);
@@ -99,6 +101,7 @@ int gst_fal_cmd_cancel (int argc, char **argv);
 int gst_fal_cmd_upload (int argc, char **argv);
 int gst_fal_cmd_serve (int argc, char **argv);
 int gst_fal_cmd_apps (int argc, char **argv);
+int gst_fal_cmd_runners (int argc, char **argv);
 
 /* The commands taking APP ARGS (run, stream, submit, subscribe): parses,
  * makes the client and the call options, starts the call with @call, waits,
