@@ -224,9 +224,8 @@ resolve_scaling (GstFalRunners * runners, const GstFalAppInfo * app)
   RESOLVE (max_concurrency, 0);
   RESOLVE (keep_alive, 0);
 #undef RESOLVE
-  if (s.max_concurrency == 0)
-    s.max_concurrency = runners->max_runners;
-  s.min_concurrency = MIN (s.min_concurrency, s.max_concurrency);
+  if (s.max_concurrency > 0)
+    s.min_concurrency = MIN (s.min_concurrency, s.max_concurrency);
   return s;
 }
 
@@ -250,10 +249,13 @@ pool_get (GstFalRunners * runners, const GstFalAppInfo * app)
   return pool;
 }
 
+/* max_concurrency (0: the server's bound), or what was reserved */
 static guint
 pool_max (Pool * pool)
 {
-  return MAX (pool->scaling.max_concurrency, pool->reserved);
+  guint max = pool->scaling.max_concurrency;
+
+  return MAX (max ? max : pool->runners->max_runners, pool->reserved);
 }
 
 static guint

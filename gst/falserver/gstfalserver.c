@@ -333,6 +333,21 @@ gst_fal_server_get_default (GError ** error)
   return result;
 }
 
+void
+gst_fal_server_reserve_runners (GstFalServer * self,
+    const gchar * application, gint n)
+{
+  g_autofree gchar *app_name = NULL, *path = NULL;
+  const GstFalAppInfo *app;
+
+  g_return_if_fail (GST_FAL_IS_SERVER (self));
+  if (!self->runners || !application
+      || !gst_fal_split_endpoint (application, &app_name, &path)
+      || !(app = gst_fal_app_registry_lookup (self->registry, app_name)))
+    return;
+  gst_fal_runners_reserve (self->runners, app, n);
+}
+
 GPtrArray *
 gst_fal_server_list_apps (GstFalServer * self)
 {

@@ -43,6 +43,14 @@ void gst_fal_server_stop (GstFalServer * server);
 
 const gchar *gst_fal_server_get_url (GstFalServer * server);
 
+/* Lets @application (an endpoint id) run @n more requests at once, beyond
+ * its max_concurrency and the server's "workers" (fewer when @n is
+ * negative, to give a reservation back): the elements that start the
+ * embedded server reserve their max-in-flight, so that a pipeline's own
+ * requests do not wait for each other. Unknown applications are ignored. */
+void gst_fal_server_reserve_runners (GstFalServer * server,
+    const gchar * application, gint n);
+
 /* The process-wide embedded server (started on first use, on an ephemeral
  * loopback port, no key). (transfer full) */
 GstFalServer *gst_fal_server_get_default (GError ** error);
