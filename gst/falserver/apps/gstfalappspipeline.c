@@ -118,9 +118,8 @@ watch_sink (GstBin * pipeline, GstFalPipelineRun * run)
     gst_app_sink_set_callbacks (GST_APP_SINK (sink), &callbacks, run, NULL);
 }
 
-/* Pops bus messages until EOS, an error or a cancel. */
-static gboolean
-wait_for_end (GstBus * bus, const gchar * message_name,
+GstFalBusEnd
+gst_fal_apps_wait_bus (GstBus * bus, const gchar * message_name,
     GstFalPipelineRun * run, GError ** error)
 {
   GstClockTime deadline = gst_util_get_timestamp () +
@@ -134,29 +133,34 @@ wait_for_end (GstBus * bus, const gchar * message_name,
     if (now >= deadline) {
       g_set_error (error, GST_FAL_APP_ERROR, 500,
           "The pipeline did not finish within %d s", PIPELINE_DEADLINE_SECONDS);
-      return FALSE;
+      return GST_FAL_BUS_FAILED;
     }
     message = gst_bus_timed_pop_filtered (bus, deadline - now,
         GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT |
         GST_MESSAGE_APPLICATION);
     if (message == NULL)
       continue;
+    s = gst_message_get_structure (message);
 
     switch (GST_MESSAGE_TYPE (message)) {
       case GST_MESSAGE_EOS:
-        return TRUE;
+        return GST_FAL_BUS_EOS;
       case GST_MESSAGE_ERROR:
         gst_fal_apps_pipeline_error (message, error);
-        return FALSE;
+        return GST_FAL_BUS_FAILED;
       case GST_MESSAGE_APPLICATION:
-        if (gst_message_has_name (message, CANCEL_MESSAGE)) {
+        if (gst_structure_has_name (s, CANCEL_MESSAGE)) {
           g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
               "The request was cancelled");
-          return FALSE;
+          return GST_FAL_BUS_CANCELLED;
+        }
+        if (gst_structure_has_name (s, GST_FAL_APPS_SAMPLE_MESSAGE)) {
+          gst_structure_get (s, "sample", GST_TYPE_SAMPLE, &run->sample,
+              NULL);
+          return GST_FAL_BUS_SAMPLE;
         }
         break;
       case GST_MESSAGE_ELEMENT:
-        s = gst_message_get_structure (message);
         if (s && message_name && (g_str_equal (message_name, "*")
                 || gst_structure_has_name (s, message_name)))
           g_ptr_array_add (run->messages, gst_structure_copy (s));
@@ -167,6 +171,24 @@ wait_for_end (GstBus * bus, const gchar * message_name,
   }
 }
 
+gulong
+gst_fal_apps_cancel_on_bus (GstFalAppCall * call, GstBus * bus)
+{
+  GCancellable *cancellable = gst_fal_app_call_get_cancellable (call);
+
+  return cancellable ? g_cancellable_connect (cancellable,
+      G_CALLBACK (post_cancel), gst_object_ref (bus), gst_object_unref) : 0;
+}
+
+void
+gst_fal_apps_cancel_on_bus_done (GstFalAppCall * call, gulong handler)
+{
+  GCancellable *cancellable = gst_fal_app_call_get_cancellable (call);
+
+  if (cancellable)
+    g_cancellable_disconnect (cancellable, handler);
+}
+
 gboolean
 gst_fal_apps_run_pipeline (GstFalAppCall * call, const gchar * description,
     GBytes * input, const gchar * message_name, GstFalPipelineSetup setup,
@@ -175,8 +197,7 @@ gst_fal_apps_run_pipeline (GstFalAppCall * call, const gchar * description,
   g_autoptr (GError) parse_error = NULL;
   g_autoptr (GstElement) pipeline = NULL;
   g_autoptr (GstBus) bus = NULL;
-  GCancellable *cancellable = gst_fal_app_call_get_cancellable (call);
-  gulong handler = 0;
+  gulong handler;
   gboolean ok = FALSE;
 
   memset (run, 0, sizeof (*run));
@@ -201,24 +222,19 @@ gst_fal_apps_run_pipeline (GstFalAppCall * call, const gchar * description,
   bus = gst_element_get_bus (pipeline);
   watch_sink (GST_BIN (pipeline), run);
   feed_source (GST_BIN (pipeline), input);
-  if (cancellable)
-    handler = g_cancellable_connect (cancellable, G_CALLBACK (post_cancel),
-        gst_object_ref (bus), gst_object_unref);
+  handler = gst_fal_apps_cancel_on_bus (call, bus);
 
   if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE) {
     /* the error message on the bus says why */
-    ok = wait_for_end (bus, NULL, run, error);
-    if (ok)
+    if (gst_fal_apps_wait_bus (bus, NULL, run, error) != GST_FAL_BUS_FAILED)
       g_set_error_literal (error, GST_FAL_APP_ERROR, 500,
           "The app's pipeline cannot start");
-    ok = FALSE;
   } else {
-    ok = wait_for_end (bus, message_name, run, error);
+    ok = gst_fal_apps_wait_bus (bus, message_name, run, error) ==
+        GST_FAL_BUS_EOS;
   }
-
-  if (cancellable)
-    g_cancellable_disconnect (cancellable, handler);
+  gst_fal_apps_cancel_on_bus_done (call, handler);
   gst_fal_apps_read_input_size (GST_BIN (pipeline), run);
   gst_element_set_state (pipeline, GST_STATE_NULL);
   return ok;
@@ -447,24 +463,6 @@ gst_fal_apps_check_image (GstFalAppCall * call, GBytes * image,
   *first = g_bytes_new_from_bytes (image, 0, end);
   *decoder = type->decoder;
   return type->caps;
-}
-
-gboolean
-gst_fal_apps_run_image_pipeline (GstFalAppCall * call, const gchar * rest,
-    GBytes * image, const gchar * message_name, GstFalPipelineSetup setup,
-    gpointer setup_data, GstFalPipelineRun * run, GError ** error)
-{
-  g_autoptr (GBytes) first = NULL;
-  g_autofree gchar *description = NULL;
-  const gchar *caps, *decoder;
-
-  memset (run, 0, sizeof (*run));
-  caps = gst_fal_apps_check_image (call, image, &decoder, &first, error);
-  if (caps == NULL)
-    return FALSE;
-  description = gst_fal_apps_image_description (caps, decoder, rest);
-  return gst_fal_apps_run_pipeline (call, description, first, message_name,
-      setup, setup_data, run, error);
 }
 
 GBytes *

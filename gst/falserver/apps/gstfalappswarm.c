@@ -15,10 +15,6 @@
 
 #include "gstfalapps-private.h"
 
-/* as for one run: guards a runner against an element that holds a frame */
-#define WARM_DEADLINE_SECONDS 120
-#define CANCEL_MESSAGE "gst-fal-cancel"
-#define SAMPLE_MESSAGE "gst-fal-sample"
 
 typedef struct
 {
@@ -57,7 +53,7 @@ post_sample (GstAppSink * sink, gpointer user_data)
     return GST_FLOW_ERROR;
   gst_element_post_message (GST_ELEMENT (sink),
       gst_message_new_application (GST_OBJECT (sink),
-          gst_structure_new (SAMPLE_MESSAGE, "sample", GST_TYPE_SAMPLE,
+          gst_structure_new (GST_FAL_APPS_SAMPLE_MESSAGE, "sample", GST_TYPE_SAMPLE,
               sample, NULL)));
   return GST_FLOW_OK;
 }
@@ -170,13 +166,6 @@ warm_for (GstFalWarmPipeline * self, const gchar * caps,
   return warm;
 }
 
-static void
-post_cancel (GCancellable * cancellable, GstBus * bus)
-{
-  gst_bus_post (bus, gst_message_new_application (NULL,
-          gst_structure_new_empty (CANCEL_MESSAGE)));
-}
-
 /* Stops the frame in flight: once the flush reaches the source's streaming
  * thread, nothing of it is left in the pipeline. */
 static void
@@ -186,83 +175,15 @@ flush (Warm * warm)
   gst_element_send_event (warm->src, gst_event_new_flush_stop (TRUE));
 }
 
-static gboolean
-wants_message (GstFalWarmPipeline * self, const GstStructure * s)
-{
-  return s && self->message_name && (g_str_equal (self->message_name, "*")
-      || gst_structure_has_name (s, self->message_name));
-}
-
-/* Pops the bus until the frame's sample, an error or a cancel. FALSE with
- * @broken set when the pipeline must be dropped. */
-static gboolean
-wait_for_sample (GstFalWarmPipeline * self, Warm * warm,
-    GstFalPipelineRun * run, gboolean * broken, GError ** error)
-{
-  GstClockTime deadline = gst_util_get_timestamp () +
-      WARM_DEADLINE_SECONDS * GST_SECOND;
-
-  *broken = TRUE;
-  for (;;) {
-    GstClockTime now = gst_util_get_timestamp ();
-    g_autoptr (GstMessage) message = NULL;
-    const GstStructure *s;
-
-    if (now >= deadline) {
-      g_set_error (error, GST_FAL_APP_ERROR, 500,
-          "The pipeline gave no frame within %d s", WARM_DEADLINE_SECONDS);
-      return FALSE;
-    }
-    message = gst_bus_timed_pop_filtered (warm->bus, deadline - now,
-        GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT |
-        GST_MESSAGE_APPLICATION);
-    if (message == NULL)
-      continue;
-    s = gst_message_get_structure (message);
-
-    switch (GST_MESSAGE_TYPE (message)) {
-      case GST_MESSAGE_EOS:
-        g_set_error_literal (error, GST_FAL_APP_ERROR, 500,
-            "The app's pipeline ended");
-        return FALSE;
-      case GST_MESSAGE_ERROR:
-        gst_fal_apps_pipeline_error (message, error);
-        return FALSE;
-      case GST_MESSAGE_ELEMENT:
-        if (wants_message (self, s))
-          g_ptr_array_add (run->messages, gst_structure_copy (s));
-        break;
-      case GST_MESSAGE_APPLICATION:
-        if (gst_structure_has_name (s, CANCEL_MESSAGE)) {
-          flush (warm);
-          *broken = FALSE;
-          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-              "The request was cancelled");
-          return FALSE;
-        }
-        if (gst_structure_has_name (s, SAMPLE_MESSAGE)) {
-          gst_structure_get (s, "sample", GST_TYPE_SAMPLE, &run->sample,
-              NULL);
-          *broken = FALSE;
-          return TRUE;
-        }
-        break;
-      default:
-        break;
-    }
-  }
-}
-
 gboolean
 gst_fal_warm_pipeline_run (GstFalWarmPipeline * self, GstFalAppCall * call,
     GBytes * image, GstFalPipelineSetup setup, gpointer setup_data,
     GstFalPipelineRun * run, GError ** error)
 {
-  GCancellable *cancellable = gst_fal_app_call_get_cancellable (call);
   g_autoptr (GBytes) first = NULL;
   const gchar *caps, *decoder;
   gboolean ok = FALSE, broken = TRUE;
-  gulong handler = 0;
+  gulong handler;
   GstMessage *stale;
   Warm *warm;
 
@@ -279,17 +200,30 @@ gst_fal_warm_pipeline_run (GstFalWarmPipeline * self, GstFalAppCall * call,
   if (setup && !setup (GST_BIN (warm->pipeline), setup_data, error))
     return FALSE;
 
-  if (cancellable)
-    handler = g_cancellable_connect (cancellable, G_CALLBACK (post_cancel),
-        gst_object_ref (warm->bus), gst_object_unref);
+  handler = gst_fal_apps_cancel_on_bus (call, warm->bus);
   /* the buffer holds its own reference to the bytes */
   if (gst_app_src_push_buffer (GST_APP_SRC (warm->src),
-          gst_buffer_new_wrapped_bytes (first)) != GST_FLOW_OK)
+          gst_buffer_new_wrapped_bytes (first)) != GST_FLOW_OK) {
     bus_error (warm->bus, "does not take images", error);
-  else
-    ok = wait_for_sample (self, warm, run, &broken, error);
-  if (cancellable)
-    g_cancellable_disconnect (cancellable, handler);
+  } else {
+    switch (gst_fal_apps_wait_bus (warm->bus, self->message_name, run, error)) {
+      case GST_FAL_BUS_SAMPLE:
+        ok = TRUE;
+        broken = FALSE;
+        break;
+      case GST_FAL_BUS_CANCELLED:
+        flush (warm);
+        broken = FALSE;
+        break;
+      case GST_FAL_BUS_EOS:
+        g_set_error_literal (error, GST_FAL_APP_ERROR, 500,
+            "The app's pipeline ended");
+        break;
+      case GST_FAL_BUS_FAILED:
+        break;
+    }
+  }
+  gst_fal_apps_cancel_on_bus_done (call, handler);
 
   if (ok)
     gst_fal_apps_read_input_size (GST_BIN (warm->pipeline), run);
