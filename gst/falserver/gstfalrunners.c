@@ -367,7 +367,8 @@ gst_fal_runners_reserve (GstFalRunners * runners, const GstFalAppInfo * app,
 
   g_mutex_lock (&runners->lock);
   pool = pool_get (runners, app);
-  g_return_if_fail (n >= 0 || pool->reserved >= (guint) - n);
+  /* never give back more than was reserved */
+  n = MAX (n, -(gint) pool->reserved);
   pool->reserved += n;
   runners->reserved += n;
   ensure_all (runners);
