@@ -46,7 +46,6 @@ echo "main job average latency, medians of $rounds: this tree $m_ours ms," \
   "base $m_theirs ms, ratio ${ratio}x"
 if [ -n "${BENCH_RESULTS:-}" ]; then
   printf '{"rounds": %s, "this_ms": %s, "base_ms": %s, "ratio": %s,\n "base": "%s"}\n' \
-    "$rounds" "$m_ours" "$m_theirs" "$ratio" \
-    "$(git -C "$base" rev-parse --short HEAD 2>/dev/null || echo "$base")" \
+    "$rounds" "$m_ours" "$m_theirs" "$ratio" "$base" \
     > "$BENCH_RESULTS/main-job.json"
 fi
