@@ -22,8 +22,12 @@ static const GstFalCmd commands[] = {
   {"cancel", "cancel a queued or running request", gst_fal_cmd_cancel},
   {"subscribe", "queue a request, follow it and print its result",
       gst_fal_cmd_subscribe},
+  {"batch", "run one request per JSON line of input, N at a time",
+      gst_fal_cmd_batch},
   {"stream", "print each event of an app's stream as one JSON line",
       gst_fal_cmd_stream},
+  {"realtime", "send JSON lines over an app's realtime websocket, print "
+        "each result as a JSON line", gst_fal_cmd_realtime},
   {"upload", "upload a file to the CDN and print its URL",
       gst_fal_cmd_upload},
   {"serve", "run the local fal-compatible server", gst_fal_cmd_serve},

@@ -57,6 +57,17 @@ option_entries (GstFalCmdOptFlags flags, GstFalCmdOptions * opts)
     {"poll-interval", 0, 0, G_OPTION_ARG_DOUBLE, &opts->poll_interval,
         "seconds between two polls (with --poll)", "SECONDS"},
   };
+  GOptionEntry realtime[] = {
+    {"max-buffering", 0, 0, G_OPTION_ARG_INT, &opts->max_buffering,
+        "inputs the server keeps waiting, the oldest dropped beyond (1-60)",
+        "N"},
+    {"throttle-interval", 0, 0, G_OPTION_ARG_INT, &opts->throttle_interval,
+          "send at most one line per interval, the newest (default 0: every "
+          "line)", "MS"},
+    {"file", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opts->files,
+        "add the bytes of PATH to every message as the binary field FIELD",
+        "FIELD=PATH"},
+  };
 
   g_array_append_vals (entries, common, G_N_ELEMENTS (common));
   if (flags & GST_FAL_CMD_OPT_PATH)
@@ -73,6 +84,8 @@ option_entries (GstFalCmdOptFlags flags, GstFalCmdOptions * opts)
     g_array_append_val (entries, logs);
   if (flags & GST_FAL_CMD_OPT_POLL)
     g_array_append_vals (entries, poll, G_N_ELEMENTS (poll));
+  if (flags & GST_FAL_CMD_OPT_REALTIME)
+    g_array_append_vals (entries, realtime, G_N_ELEMENTS (realtime));
   return entries;
 }
 
@@ -85,7 +98,13 @@ check_options (const GstFalCmdOptions * opts)
         opts->priority);
     return FALSE;
   }
-  if (opts->timeout < 0 || opts->start_timeout < 0 || opts->poll_interval < 0) {
+  if (opts->max_buffering < 0 || opts->max_buffering > 60) {
+    gst_fal_cmd_usage_error ("--max-buffering must be from 1 to 60, not %d",
+        opts->max_buffering);
+    return FALSE;
+  }
+  if (opts->timeout < 0 || opts->start_timeout < 0 || opts->poll_interval < 0
+      || opts->throttle_interval < 0) {
     gst_fal_cmd_usage_error ("durations must not be negative");
     return FALSE;
   }
@@ -110,11 +129,23 @@ gst_fal_cmd_parse (int *argc, char ***argv, const gchar * positional,
     const gchar * description, GstFalCmdOptFlags flags,
     GstFalCmdOptions * opts, guint n_positional)
 {
+  return gst_fal_cmd_parse_full (argc, argv, positional, description, flags,
+      NULL, opts, n_positional, n_positional);
+}
+
+gboolean
+gst_fal_cmd_parse_full (int *argc, char ***argv, const gchar * positional,
+    const gchar * description, GstFalCmdOptFlags flags,
+    const GOptionEntry * extra, GstFalCmdOptions * opts, guint min_positional,
+    guint max_positional)
+{
   g_autoptr (GOptionContext) context = g_option_context_new (positional);
   g_autoptr (GArray) entries = option_entries (flags, opts);
   g_autoptr (GError) error = NULL;
   g_autofree gchar *prgname = g_strdup_printf ("gst-fal %s", (*argv)[0]);
 
+  for (; extra && extra->long_name; extra++)
+    g_array_append_vals (entries, extra, 1);
   g_set_prgname (prgname);
   g_option_context_set_summary (context, description);
   g_option_context_add_main_entries (context,
@@ -123,8 +154,8 @@ gst_fal_cmd_parse (int *argc, char ***argv, const gchar * positional,
     gst_fal_cmd_usage_error ("%s", error->message);
     return FALSE;
   }
-  if (n_positional != GST_FAL_CMD_ANY_POSITIONAL
-      && (guint) (*argc - 1) != n_positional) {
+  if ((guint) (*argc - 1) < min_positional
+      || (guint) (*argc - 1) > max_positional) {
     gst_fal_cmd_usage_error ("%s expects %s (run 'gst-fal %s --help')",
         (*argv)[0], positional, (*argv)[0]);
     return FALSE;
@@ -144,6 +175,7 @@ gst_fal_cmd_options_clear (GstFalCmdOptions * opts)
   g_clear_pointer (&opts->priority, g_free);
   g_clear_pointer (&opts->hint, g_free);
   g_clear_pointer (&opts->webhook, g_free);
+  g_clear_pointer (&opts->files, g_strfreev);
 }
 
 int

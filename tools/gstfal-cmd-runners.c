@@ -111,29 +111,20 @@ gst_fal_cmd_runners (int argc, char **argv)
   GstFalCmdOptions opts = { 0 };
   g_autoptr (JsonNode) answer = NULL;
   gboolean json = FALSE;
+  const GOptionEntry extra[] = {
+    {"json", 0, 0, G_OPTION_ARG_NONE, &json,
+        "print the server's answer as JSON", NULL},
+    {NULL}
+  };
   int status = GST_FAL_EXIT_OK;
   guint i;
 
-  /* --json is ours: taken out before the shared options are parsed */
-  for (i = 1; i < (guint) argc; i++) {
-    if (!strcmp (argv[i], "--json")) {
-      json = TRUE;
-      memmove (&argv[i], &argv[i + 1], (argc - i) * sizeof (gchar *));
-      argc--;
-      i--;
-    }
-  }
-  if (!gst_fal_cmd_parse (&argc, &argv, "[APP]",
+  if (!gst_fal_cmd_parse_full (&argc, &argv, "[APP]",
           "Lists the runners of a local server's apps (gst-fal serve "
           "--admin): each with its state (starting, idle, busy) and the "
-          "requests it served. --json prints the server's answer. The server "
-          "is --server, else $GST_FAL_URL, else " DEFAULT_SERVER ".", 0,
-          &opts, GST_FAL_CMD_ANY_POSITIONAL))
+          "requests it served. The server is --server, else $GST_FAL_URL, "
+          "else " DEFAULT_SERVER ".", 0, extra, &opts, 0, 1))
     return GST_FAL_EXIT_USAGE;
-  if (argc > 2) {
-    gst_fal_cmd_options_clear (&opts);
-    return gst_fal_cmd_usage_error ("runners: at most one APP");
-  }
 
   answer = fetch_runners (&opts, argc == 2 ? argv[1] : NULL, &status);
   if (answer && json) {

@@ -26,6 +26,10 @@ typedef struct {
   gboolean logs;
   gboolean poll;
   gdouble poll_interval;
+  /* realtime */
+  gint max_buffering;
+  gint throttle_interval;
+  gchar **files;                /* FIELD=PATH */
 } GstFalCmdOptions;
 
 typedef enum {
@@ -36,6 +40,7 @@ typedef enum {
   GST_FAL_CMD_OPT_START_TIMEOUT = 1 << 4,
   GST_FAL_CMD_OPT_LOGS = 1 << 5,
   GST_FAL_CMD_OPT_POLL = 1 << 6,
+  GST_FAL_CMD_OPT_REALTIME = 1 << 7,
 } GstFalCmdOptFlags;
 
 typedef int (*GstFalCmdFunc) (int argc, char **argv);
@@ -49,11 +54,15 @@ typedef struct {
 /* Parses argv (argv[0] is the subcommand name) into @opts; leaves the
  * positional arguments in argv. @positional: e.g. "APP ARGS". On a usage
  * error prints one line and returns FALSE. */
-/* @n_positional: how many positional arguments, or this for any number */
-#define GST_FAL_CMD_ANY_POSITIONAL G_MAXUINT
 gboolean gst_fal_cmd_parse (int *argc, char ***argv, const gchar * positional,
     const gchar * description, GstFalCmdOptFlags flags,
     GstFalCmdOptions * opts, guint n_positional);
+/* gst_fal_cmd_parse() with options of the subcommand's own (@extra,
+ * NULL-terminated) and min_positional to max_positional arguments. */
+gboolean gst_fal_cmd_parse_full (int *argc, char ***argv,
+    const gchar * positional, const gchar * description,
+    GstFalCmdOptFlags flags, const GOptionEntry * extra,
+    GstFalCmdOptions * opts, guint min_positional, guint max_positional);
 void gst_fal_cmd_options_clear (GstFalCmdOptions * opts);
 /* gst_fal_cmd_parse() of "APP ARGS", then ARGS loaded into @arguments.
  * Returns GST_FAL_EXIT_OK, or the exit status of the usage error printed. */
@@ -90,6 +99,23 @@ void gst_fal_cmd_progress_update (GstFalRequest * request,
     GstFalStatus * status, gpointer progress);
 void gst_fal_cmd_progress_free (GstFalCmdProgress * progress);
 
+/* Output of gst-fal batch (gstfal-cmd-batchout.c): one JSON line per item,
+ * each written whole by one write(2) in append mode. */
+typedef struct _GstFalCmdBatchOutput GstFalCmdBatchOutput;
+/* @path: NULL for standard output. With @resume, reads which indexes the
+ * file holds already, and cuts a partly written last line off. */
+GstFalCmdBatchOutput *gst_fal_cmd_batch_output_open (const gchar * path,
+    gboolean resume, GError ** error);
+/* Whether the file held @index when opened (safe from any thread). */
+gboolean gst_fal_cmd_batch_output_has (GstFalCmdBatchOutput * out,
+    guint64 index);
+guint64 gst_fal_cmd_batch_output_n_resumed (GstFalCmdBatchOutput * out);
+/* Writes @line and a newline; syncs a file at most once a second. */
+gboolean gst_fal_cmd_batch_output_write (GstFalCmdBatchOutput * out,
+    const gchar * line, GError ** error);
+/* Syncs and closes. */
+void gst_fal_cmd_batch_output_close (GstFalCmdBatchOutput * out);
+
 /* Subcommands */
 int gst_fal_cmd_run (int argc, char **argv);
 int gst_fal_cmd_submit (int argc, char **argv);
@@ -102,6 +128,8 @@ int gst_fal_cmd_upload (int argc, char **argv);
 int gst_fal_cmd_serve (int argc, char **argv);
 int gst_fal_cmd_apps (int argc, char **argv);
 int gst_fal_cmd_runners (int argc, char **argv);
+int gst_fal_cmd_realtime (int argc, char **argv);
+int gst_fal_cmd_batch (int argc, char **argv);
 
 /* The commands taking APP ARGS (run, stream, submit, subscribe): parses,
  * makes the client and the call options, starts the call with @call, waits,

@@ -44,11 +44,13 @@ export function serveSupports(option) {
   return execFileSync(tool, ["serve", "--help"]).toString().includes(option);
 }
 
-// gst-fal serve on a free port; resolves to { url, pid, stop() }
-export function startServer({ workers = 32, tls = null, storage } = {}) {
+// gst-fal serve on a free port (admin: with its /_admin routes); resolves to
+// { url, pid, stop() }
+export function startServer({ workers = 32, tls = null, storage, admin = false } = {}) {
   storage ??= join(build, "bench", "tmp", `storage-${process.pid}-${Date.now()}`);
   const args = ["serve", "--port", "0", "--workers", String(workers), "--key", KEY,
     "--storage-dir", storage];
+  if (admin) args.push("--admin");
   if (tls) args.push("--tls-certificate", tls.cert, "--tls-key", tls.key);
   const child = spawn(tool, args, { stdio: ["ignore", "pipe", "inherit"] });
   return new Promise((resolve, reject) => {
@@ -98,7 +100,10 @@ export function startProxy(url, delayMs = 0) {
 export function runDriver(kind, args, hooks = {}, env = {}) {
   const [cmd, pre] = kind === "ours"
     ? [join(build, "bench", "bench-driver"), []]
-    : [process.execPath, [join(build, "bench", "js", "driver.mjs")]];
+    : [process.execPath, [
+      // fal.realtime needs a global WebSocket: behind a flag on Node 20
+      ...(typeof globalThis.WebSocket === "function" ? [] : ["--experimental-websocket"]),
+      join(build, "bench", "js", "driver.mjs")]];
   const child = spawn(cmd, [...pre, ...args.map(String)],
     { stdio: ["pipe", "pipe", "inherit"], env: { ...process.env, ...env } });
   return new Promise((resolve, reject) => {

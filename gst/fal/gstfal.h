@@ -7,6 +7,9 @@
 #include <gst/fal/gstfaloptions.h>
 #include <gst/fal/gstfalrequest.h>
 #include <gst/fal/gstfalclient.h>
+#include <gst/fal/gstfalbatch.h>
 #include <gst/fal/gstfalupload.h>
 #include <gst/fal/gstfalframe.h>
 #include <gst/fal/gstfalresultmeta.h>
+#include <gst/fal/gstfalwebhook.h>
+#include <gst/fal/gstfalrealtime.h>

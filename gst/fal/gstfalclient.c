@@ -725,53 +725,105 @@ gst_fal_client_run (GstFalClient * client, const gchar * application,
 
 /* submit */
 
+/* The request id of a submit answer cut short or not JSON: its
+ * x-fal-request-id header, else a whole "request_id" string in what arrived
+ * of the body; NULL when neither has one. */
+static gchar *
+salvaged_request_id (GstFalHttpResponse * response)
+{
+  const gchar *id = soup_message_headers_get_one (response->headers,
+      "x-fal-request-id");
+  const gchar *key = "\"request_id\"";
+  gsize size;
+  const gchar *data = g_bytes_get_data (response->body, &size);
+  const gchar *p, *start, *end = data + size;
+
+  if (id && *id)
+    return g_strdup (id);
+  p = data ? g_strstr_len (data, size, key) : NULL;
+  if (p == NULL)
+    return NULL;
+  for (p += strlen (key); p < end && g_ascii_isspace (*p); p++);
+  if (p >= end || *p++ != ':')
+    return NULL;
+  for (; p < end && g_ascii_isspace (*p); p++);
+  if (p >= end || *p++ != '"')
+    return NULL;
+  for (start = p; p < end && *p != '"' && *p != '\\'; p++);
+  if (p >= end || *p != '"' || p == start)
+    return NULL;
+  return g_strndup (start, p - start);
+}
+
 static void
 on_submitted (GObject * source, GAsyncResult * result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
   GstFalClient *client = GST_FAL_CLIENT (source);
+  const gchar *application = g_task_get_task_data (task);
   g_autoptr (GstFalHttpResponse) response = NULL;
   g_autoptr (JsonNode) node = NULL;
   g_autoptr (GstFalStatus) status = NULL;
+  g_autofree gchar *salvaged = NULL;
   GstFalRequest *request;
-  JsonObject *object;
+  JsonObject *object = NULL;
+  const gchar *request_id, *response_url = NULL, *status_url = NULL;
+  const gchar *cancel_url = NULL;
   GError *error = NULL;
   gint position = 0;
 
   response = gst_fal_client_http_finish (client, result, &error);
-  if (response)
-    node = gst_fal_http_response_parse_json (response, &error);
-  if (node && (!JSON_NODE_HOLDS_OBJECT (node)
-          || !json_object_has_member (json_node_get_object (node),
-              "request_id"))) {
-    error = gst_fal_error_new_full (GST_FAL_ERROR_PROTOCOL, response->status,
-        NULL, NULL, NULL, "%s: the submit answer has no request_id",
-        (const gchar *) g_task_get_task_data (task));
-    g_clear_pointer (&node, json_node_unref);
-  }
-  if (node == NULL) {
+  if (response == NULL) {
     g_task_return_error (task, error);
     return;
   }
-  object = json_node_get_object (node);
-  if (json_object_has_member (object, "queue_position"))
-    position = json_object_get_int_member (object, "queue_position");
-  request = gst_fal_request_new (client, g_task_get_task_data (task),
-      json_object_get_string_member (object, "request_id"),
-      json_object_get_string_member_with_default (object, "response_url",
-          NULL), json_object_get_string_member_with_default (object,
-          "status_url", NULL),
-      json_object_get_string_member_with_default (object, "cancel_url", NULL),
-      &error);
+  if (!response->cut_short)
+    node = gst_fal_http_response_parse_json (response, &error);
+  if (node && JSON_NODE_HOLDS_OBJECT (node)
+      && json_object_has_member (json_node_get_object (node), "request_id"))
+    object = json_node_get_object (node);
+  else if (node)
+    error = gst_fal_error_new_full (GST_FAL_ERROR_PROTOCOL, response->status,
+        NULL, NULL, NULL, "%s: the submit answer has no request_id",
+        application);
+  if (object == NULL) {
+    /* accepted (2xx), the answer unreadable: followed by the id it holds */
+    salvaged = salvaged_request_id (response);
+    if (salvaged == NULL && response->cut_short)
+      error = gst_fal_error_new_full (GST_FAL_ERROR_SERVER, response->status,
+          NULL, NULL, NULL, "%s: submit may have been accepted: its answer "
+          "was cut short after %" G_GSIZE_FORMAT " of %" G_GOFFSET_FORMAT
+          " bytes (no request id)", application,
+          g_bytes_get_size (response->body),
+          soup_message_headers_get_content_length (response->headers));
+    if (salvaged == NULL) {
+      g_task_return_error (task, error);
+      return;
+    }
+    g_debug ("%s: submit answer %s: following request %s", application,
+        response->cut_short ? "cut short" : error->message, salvaged);
+    g_clear_error (&error);
+  }
+  request_id = salvaged;
+  if (object) {
+    if (json_object_has_member (object, "queue_position"))
+      position = json_object_get_int_member (object, "queue_position");
+    request_id = json_object_get_string_member (object, "request_id");
+    response_url = json_object_get_string_member_with_default (object,
+        "response_url", NULL);
+    status_url = json_object_get_string_member_with_default (object,
+        "status_url", NULL);
+    cancel_url = json_object_get_string_member_with_default (object,
+        "cancel_url", NULL);
+  }
+  request = gst_fal_request_new (client, application, request_id,
+      response_url, status_url, cancel_url, &error);
   if (request == NULL) {
     g_task_return_error (task, error);
     return;
   }
   status = gst_fal_status_new_queued (gst_fal_request_get_request_id
-      (request), position, json_object_get_string_member_with_default (object,
-          "response_url", NULL),
-      json_object_get_string_member_with_default (object, "status_url", NULL),
-      json_object_get_string_member_with_default (object, "cancel_url", NULL));
+      (request), position, response_url, status_url, cancel_url);
   gst_fal_request_set_submit_status (request, status);
   g_task_return_pointer (task, request, g_object_unref);
 }
@@ -832,6 +884,7 @@ gst_fal_client_submit_async (GstFalClient * client, const gchar * application,
   request.content_type = "application/json";
   request.auth = GST_FAL_AUTH_KEY;
   request.retry = GST_FAL_RETRY_SAFE;
+  request.submit = TRUE;
   request.headers = (const gchar * const *) headers;
   request.deadline = gst_fal_client_call_deadline (client, options);
   request.label = application;
@@ -1463,4 +1516,12 @@ gst_fal_client_stream (GstFalClient * client, const gchar * application,
       cancellable);
 
   return gst_fal_client_stream_finish (client, result, error);
+}
+
+/* For the other library files: route () (gstfalrealtime.c). */
+GstFalClient *
+gst_fal_client_route_application (GstFalClient * client,
+    const gchar * application, GError ** error)
+{
+  return route (client, application, error);
 }

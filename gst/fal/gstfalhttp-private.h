@@ -24,10 +24,12 @@ G_BEGIN_DECLS
 typedef enum {
   /* Never retried (e.g. a submit after the request may have been sent). */
   GST_FAL_RETRY_NONE,
-  /* Retried when the server cannot have acted on it: connection refused,
-   * 429, 503 answered without a request id. Used for submit. */
+  /* Retried when the server cannot have acted on it: the request was not
+   * written whole (connection refused, reset while sending), 429, 503
+   * answered without a request id. Used for submit. */
   GST_FAL_RETRY_SAFE,
-  /* Idempotent: transport errors and 408/409/429/502/503/504 are retried. */
+  /* Idempotent: transport errors, bodies cut short and
+   * 408/409/429/502/503/504 are retried. */
   GST_FAL_RETRY_IDEMPOTENT,
 } GstFalRetryPolicy;
 
@@ -62,12 +64,24 @@ typedef struct {
   /* For the deadline's error: what did not answer in time, e.g. "status of
    * request 1234" (nullable: "<label>: no result within N s"). */
   const gchar *what;
+  /* A queue submit: a 2xx answer whose body is cut short is returned, with
+   * cut_short set (the request id may be in its x-fal-request-id header or
+   * in the part of the body that arrived), and a connection lost after the
+   * request was sent is reported as a submit that may have been accepted. */
+  gboolean submit;
+  /* About a request the server accepted (status, result, cancel): giving up
+   * would lose it, so with a deadline a transport fault, or a retryable
+   * status answered without x-fal-request-id (not the server's word on the
+   * request), is retried past max-retries, until the deadline. */
+  gboolean until_deadline;
 } GstFalHttpRequest;
 
 typedef struct {
   guint status;
   SoupMessageHeaders *headers;  /* response headers (owned) */
   GBytes *body;                 /* owned, never NULL */
+  /* only for a submit: the body is what arrived of a longer one */
+  gboolean cut_short;
 } GstFalHttpResponse;
 
 void gst_fal_http_response_free (GstFalHttpResponse * response);

@@ -25,6 +25,8 @@ typedef struct
   gchar *accept;
   GStrv headers;
   GstFalRetryPolicy retry;
+  gboolean submit;
+  gboolean until_deadline;
   gdouble timeout;
   gchar *request_id;
   gchar *label;
@@ -412,14 +414,19 @@ schedule_attempt (GTask * task, gdouble delay)
 
 /* Schedules another attempt after @delay seconds; FALSE when out of retries.
  * Past the deadline there is no other attempt: it fails the exchange itself
- * with the timeout and returns TRUE. */
+ * with the timeout and returns TRUE. @transient: a fault of the way, not an
+ * answer about the request (which names it in x-fal-request-id, as a result
+ * replaying its failure does): an until_deadline exchange then goes on past
+ * max-retries. */
 static gboolean
-schedule_retry (GTask * task, gdouble delay, const gchar * why)
+schedule_retry (GTask * task, gdouble delay, const gchar * why,
+    gboolean transient)
 {
   Exchange *ex = g_task_get_task_data (task);
+  gboolean persist = transient && ex->until_deadline && ex->deadline_end != 0;
 
-  if (ex->attempt > ex->settings.max_retries || g_atomic_int_get
-      (&ex->cancelled))
+  if ((ex->attempt > ex->settings.max_retries && !persist)
+      || g_atomic_int_get (&ex->cancelled))
     return FALSE;
   if (deadline_reached (ex)) {
     complete (task, NULL, deadline_error (ex));
@@ -540,8 +547,13 @@ certificate_error (Exchange * ex)
       ex->request_id, "%s: connection failed: %s", ex->label, detail);
 }
 
+/* @cut: reading the body failed. A submit's answer whose headers arrived
+ * is the server's word even when its body was cut short (by a reset or
+ * before its Content-Length): a 2xx is returned cut short, for the request
+ * id it carries in x-fal-request-id or in what arrived of the body (the
+ * request runs: failing would lose it); another status is that status. */
 static void
-handle_response (GTask * task)
+handle_response (GTask * task, gboolean cut)
 {
   Exchange *ex = g_task_get_task_data (task);
   guint status = soup_message_get_status (ex->msg);
@@ -551,7 +563,8 @@ handle_response (GTask * task)
   g_autofree gchar *why = NULL;
 
   ex->buffer = NULL;
-  if (body_truncated (ex, headers)) {
+  cut = cut || body_truncated (ex, headers);
+  if (cut && !ex->submit) {
     handle_transport_error (task, g_error_new (G_IO_ERROR,
             G_IO_ERROR_PARTIAL_INPUT, "body cut short: %" G_GOFFSET_FORMAT
             " of %" G_GOFFSET_FORMAT " bytes", ex->received,
@@ -563,12 +576,14 @@ handle_response (GTask * task)
     response->status = status;
     response->headers = soup_message_headers_ref (headers);
     response->body = g_steal_pointer (&body);
+    response->cut_short = cut;
     complete (task, response, NULL);
     return;
   }
   why = g_strdup_printf ("HTTP %u", status);
   if (status_is_retryable (ex, status, headers)
-      && schedule_retry (task, retry_after (headers), why))
+      && schedule_retry (task, retry_after (headers), why,
+          soup_message_headers_get_one (headers, "x-fal-request-id") == NULL))
     return;
   complete (task, NULL, gst_fal_http_error_new (ex->label, status, headers,
           body, ex->request_id));
@@ -603,6 +618,14 @@ handle_transport_error (GTask * task, GError * error)
     schedule_attempt (task, 0);
     return;
   }
+  if (ex->submit && ex->buffer) {
+    /* the answer's headers arrived, its body was cut */
+    g_debug ("%s %s: answer cut short (%s): read as it is", ex->method,
+        ex->label, error->message);
+    g_error_free (error);
+    handle_response (task, TRUE);
+    return;
+  }
   if (g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE)) {
     complete (task, NULL, certificate_error (ex));
     g_error_free (error);
@@ -614,16 +637,27 @@ handle_transport_error (GTask * task, GError * error)
         ex->request_id, "%s: no answer within %.1f s", ex->label, ex->timeout);
     retryable = ex->retry == GST_FAL_RETRY_IDEMPOTENT && !ex->chunks_delivered;
   } else if (ex->retry == GST_FAL_RETRY_SAFE) {
-    retryable = g_error_matches (error, G_IO_ERROR,
-        G_IO_ERROR_CONNECTION_REFUSED);
+    /* not written whole (refused, reset while sending): never had it */
+    retryable = !ex->wrote_body;
   } else {
     retryable = ex->retry == GST_FAL_RETRY_IDEMPOTENT && !ex->chunks_delivered;
   }
-  if (retryable && schedule_retry (task, -1, error->message)) {
+  if (retryable && schedule_retry (task, -1, error->message, TRUE)) {
     g_error_free (error);
     return;
   }
-  if (error->domain != GST_FAL_ERROR) {
+  if (error->domain != GST_FAL_ERROR && ex->retry == GST_FAL_RETRY_SAFE
+      && ex->wrote_body && ex->stream == NULL) {
+    /* sent, no answer: the server may have read it, acted on it and died;
+     * it is neither sent again nor lost silently */
+    GError *fal_error = gst_fal_error_new_full (GST_FAL_ERROR_SERVER, 0, NULL,
+        error->message, ex->request_id, "%s: %s may have been accepted: "
+        "connection lost after the request was sent (no request id): %s",
+        ex->label, ex->submit ? "submit" : "request", error->message);
+
+    g_error_free (error);
+    error = fal_error;
+  } else if (error->domain != GST_FAL_ERROR) {
     GError *fal_error = gst_fal_error_new_full (GST_FAL_ERROR_SERVER, 0, NULL,
         error->message, ex->request_id, "%s: connection failed: %s",
         ex->label, error->message);
@@ -707,7 +741,7 @@ on_read (GObject * source, GAsyncResult * result, gpointer user_data)
   if (g_bytes_get_size (bytes) == 0) {
     /* the answer is read: its connection, if kept alive, is idle now */
     task_client (task)->last_answer_time = g_get_monotonic_time ();
-    handle_response (task);
+    handle_response (task, FALSE);
     return;
   }
   ex->received += g_bytes_get_size (bytes);
@@ -1008,6 +1042,8 @@ http_start (GstFalClient * client, const GstFalHttpRequest * request,
   g_ptr_array_add (headers, NULL);
   ex->headers = (GStrv) g_ptr_array_free (headers, FALSE);
   ex->retry = request->retry;
+  ex->submit = request->submit;
+  ex->until_deadline = request->until_deadline;
   ex->timeout = request->timeout > 0 ? request->timeout :
       DEFAULT_EXCHANGE_TIMEOUT;
   if (request->deadline > 0) {

@@ -312,6 +312,7 @@ request_http (GstFalRequest * request, const gchar * method,
   http.url = url;
   http.auth = GST_FAL_AUTH_KEY;
   http.retry = GST_FAL_RETRY_IDEMPOTENT;
+  http.until_deadline = TRUE;
   http.request_id = request->request_id;
   http.label = request->application;
   http.deadline = MAX (deadline, 0);
@@ -679,6 +680,7 @@ typedef struct
   gboolean got_event;
   GError *stream_error;
   GstFalStatus *final;
+  /* the last status reported, polled or streamed */
   GstFalStatus *last_polled;
 } Follow;
 
@@ -825,7 +827,8 @@ follow_completed (GTask * task)
 
   if (f->fetch_result) {
     f->busy = TRUE;
-    result_start (request, 0, f->internal, on_final_result, task);
+    /* the follow's watch ends it first; the deadline bounds its retries */
+    result_start (request, f->deadline, f->internal, on_final_result, task);
     return;
   }
   out = g_new0 (FollowResult, 1);
@@ -899,8 +902,8 @@ poll_once (GTask * task)
   Follow *f = g_task_get_task_data (task);
 
   f->busy = TRUE;
-  status_start (g_task_get_source_object (task), f->with_logs, 0, f->internal,
-      on_polled, task);
+  status_start (g_task_get_source_object (task), f->with_logs, f->deadline,
+      f->internal, on_polled, task);
 }
 
 static void
@@ -964,6 +967,9 @@ on_stream_chunk (GBytes * chunk, gpointer user_data)
     gst_fal_status_unref (status);
     status = whole;
     notify_status (task, status);
+    /* should the stream break, polls report only what changes from here */
+    g_clear_pointer (&f->last_polled, gst_fal_status_unref);
+    f->last_polled = gst_fal_status_ref (status);
     if (gst_fal_status_get_kind (status) == GST_FAL_STATUS_COMPLETED)
       f->final = g_steal_pointer (&status);
   }
@@ -999,17 +1005,12 @@ on_stream_done (GObject * source, GAsyncResult * result, gpointer user_data)
     follow_completed (task);
   } else if (f->stream_error) {
     follow_finish_task (task, NULL, g_steal_pointer (&f->stream_error));
-  } else if (error) {
-    g_debug ("%s: status stream failed (%s), polling instead",
-        request->application, error->message);
-    poll_once (task);
   } else {
-    follow_finish_task (task, NULL, gst_fal_error_new_full
-        (GST_FAL_ERROR_PROTOCOL, response->status, NULL, NULL,
-            request->request_id, "%s: the status stream ended %sbefore "
-            "COMPLETED (request %s)", request->application,
-            gst_fal_sse_parser_has_pending (f->parser) ? "mid-event " : "",
-            request->request_id));
+    /* broken, or cut short (libsoup 3.2 reads a connection closed amid a
+     * chunked body as its end): resumed by polling */
+    g_debug ("%s: status stream %s before COMPLETED, polling instead",
+        request->application, error ? error->message : "ended");
+    poll_once (task);
   }
 }
 

@@ -12,6 +12,7 @@ struct _GstFalAppCall
   GstFalServerRequest *request;
   guint64 max_fetch_bytes;      /* 0 = none */
   guint64 max_pixels;
+  guint64 max_width, max_height;        /* 0 = none */
   guint fail_status;
   JsonNode *fail_detail;
   gchar *fail_error_type;
@@ -168,6 +169,22 @@ gst_fal_app_call_get_max_pixels (GstFalAppCall * call)
   return call->max_pixels;
 }
 
+void
+gst_fal_app_call_set_max_size (GstFalAppCall * call, guint64 max_width,
+    guint64 max_height)
+{
+  call->max_width = max_width;
+  call->max_height = max_height;
+}
+
+void
+gst_fal_app_call_get_max_size (GstFalAppCall * call, guint64 * max_width,
+    guint64 * max_height)
+{
+  *max_width = call->max_width;
+  *max_height = call->max_height;
+}
+
 gchar *
 gst_fal_app_call_store (GstFalAppCall * call, GBytes * data,
     const gchar * content_type, const gchar * file_name)
@@ -175,6 +192,13 @@ gst_fal_app_call_store (GstFalAppCall * call, GBytes * data,
   GstFalServerRequest *request = call->request;
   g_autofree gchar *path = NULL;
 
+  if (request->inline_media) {
+    g_autofree gchar *b64 = g_base64_encode (g_bytes_get_data (data, NULL),
+        g_bytes_get_size (data));
+
+    return g_strconcat ("data:", content_type ? content_type :
+        "application/octet-stream", ";base64,", b64, NULL);
+  }
   if (!request->storage)
     return NULL;
   path = gst_fal_storage_put (request->storage, data, content_type, file_name,

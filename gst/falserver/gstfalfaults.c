@@ -1,6 +1,8 @@
 /* gst-fal server: admin and faults: /_admin/faults, and the faults and
- * latency it injects into the API routes (docs/server.md "Fault injection");
- * /_admin/runners[/APP], the apps' runners (docs/server.md "Runners") */
+ * latency it injects into the API routes; /_admin/executions, the counts
+ * that show whether a request ran twice (docs/server.md "Fault
+ * injection"); /_admin/runners[/APP], the apps' runners (docs/server.md
+ * "Runners") */
 #include <string.h>
 #include "gstfalrouter-private.h"
 
@@ -31,6 +33,63 @@ route_runners (GstFalServer * self, SoupServerMessage * msg,
 }
 
 void
+gst_fal_faults_count_accepted (GstFalServer * self)
+{
+  g_mutex_lock (&self->lock);
+  self->accepted++;
+  g_mutex_unlock (&self->lock);
+}
+
+void
+gst_fal_faults_count_execution (GstFalServer * self,
+    GstFalServerRequest * request)
+{
+  gboolean again;
+
+  g_mutex_lock (&request->lock);
+  again = request->executions++ > 0;
+  g_mutex_unlock (&request->lock);
+  g_mutex_lock (&self->lock);
+  self->executions++;
+  if (again)
+    self->ran_again++;
+  g_mutex_unlock (&self->lock);
+}
+
+/* GET /_admin/executions: {"requests", "executions", "ran_again"} since the
+ * start; ?request_id=ID: {"request_id", "executions"} of a request still
+ * kept (404 else). */
+static void
+respond_executions (GstFalServer * self, SoupServerMessage * msg,
+    GHashTable * query)
+{
+  const gchar *id = query ? g_hash_table_lookup (query, "request_id") : NULL;
+  JsonObject *object = json_object_new ();
+  JsonNode *node = json_node_init_object (json_node_alloc (), object);
+  GstFalServerRequest *request;
+
+  g_mutex_lock (&self->lock);
+  if (id == NULL) {
+    json_object_set_int_member (object, "requests", self->accepted);
+    json_object_set_int_member (object, "executions", self->executions);
+    json_object_set_int_member (object, "ran_again", self->ran_again);
+  } else if ((request = g_hash_table_lookup (self->requests, id))) {
+    json_object_set_string_member (object, "request_id", id);
+    g_mutex_lock (&request->lock);
+    json_object_set_int_member (object, "executions", request->executions);
+    g_mutex_unlock (&request->lock);
+  }
+  g_mutex_unlock (&self->lock);
+  if (json_object_get_size (object) == 0) {
+    json_node_unref (node);
+    gst_fal_server_respond_detail (msg, SOUP_STATUS_NOT_FOUND,
+        "Request not found", NULL);
+    return;
+  }
+  gst_fal_server_respond_json_take (msg, SOUP_STATUS_OK, node);
+}
+
+void
 gst_fal_faults_route_admin (GstFalServer * self, SoupServerMessage * msg,
     const gchar * path, GHashTable * query)
 {
@@ -39,6 +98,11 @@ gst_fal_faults_route_admin (GstFalServer * self, SoupServerMessage * msg,
   if (!strcmp (path, RUNNERS_PATH)
       || g_str_has_prefix (path, RUNNERS_PATH "/")) {
     route_runners (self, msg, path);
+    return;
+  }
+  if (!strcmp (path, "/_admin/executions")
+      && soup_server_message_get_method (msg) == SOUP_METHOD_GET) {
+    respond_executions (self, msg, query);
     return;
   }
   if (strcmp (path, "/_admin/faults")) {
@@ -241,10 +305,13 @@ gst_fal_faults_callback (SoupServer * soup, SoupServerMessage * msg,
 
   latency_ms = 0;
   retry_after = 1;
-  /* faults hit the API, not the CDN downloads nor the admin endpoint */
+  /* faults hit the API, not the CDN downloads nor the admin endpoint, nor
+   * a websocket handshake (libsoup upgrades it as this handler returns) */
   if (!(g_str_has_prefix (path, "/files/") && (method == SOUP_METHOD_GET
               || method == SOUP_METHOD_HEAD))
-      && !g_str_has_prefix (path, "/_admin/"))
+      && !g_str_has_prefix (path, "/_admin/")
+      && !(g_str_has_prefix (path, "/run/")
+          && gst_fal_realtime_routes_match (path)))
     fault = draw_fault (self, &latency_ms, &retry_after);
 
   if (latency_ms > 0) {

@@ -11,6 +11,8 @@
 
 G_BEGIN_DECLS
 
+typedef struct _GstFalWebhookKeys GstFalWebhookKeys;
+
 /* ---- the object (gstfalserver.c) ---- */
 
 struct _GstFalServer
@@ -23,6 +25,8 @@ struct _GstFalServer
   GStrv scaling;                /* "KNOB:APP=VALUE" (gst-fal serve options) */
   gchar *storage_dir;
   gchar *apps_file;
+  gchar **backends;             /* OWNER/NAME=URL apps */
+  guint backend_timeout;
   guint64 max_body;
   guint header_timeout;
   guint idle_timeout;
@@ -37,11 +41,18 @@ struct _GstFalServer
   GstFalServerFaults faults;
   GRand *rand;
   GHashTable *requests;         /* id → GstFalServerRequest */
+  /* /_admin/executions: requests accepted, runs of their apps started,
+   * runs of a request that had run already (never, unless a bug) */
+  guint64 accepted;
+  guint64 executions;
+  guint64 ran_again;
 
   GstFalAppRegistry *registry;
   GstFalStorage *storage;
   GstFalRunners *runners;      /* and the requests waiting for them */
   GThreadPool *webhooks;
+  GstFalWebhookKeys *webhook_keys;      /* the key pair signing them */
+  gchar *webhook_key_file;
 
   GMainContext *context;
   GMainLoop *loop;
@@ -51,6 +62,7 @@ struct _GstFalServer
   GstFalListener *listener;
   GstFalLimits *limits;
   GList *watchers;              /* server thread only */
+  GList *realtime_sessions;     /* server thread only */
   GSource *expire_source;
   gboolean started;
   gboolean stopped;
@@ -130,6 +142,17 @@ void gst_fal_queue_routes_openapi (GstFalServer * self,
 void gst_fal_run_routes_route (GstFalServer * self, SoupServerMessage * msg,
     const gchar * path, GHashTable * query);
 
+/* ---- the realtime family (gstfalrealtimeroutes.c): /run/…/realtime ---- */
+
+gboolean gst_fal_realtime_routes_match (const gchar * path);
+void gst_fal_realtime_routes_route (GstFalServer * self,
+    SoupServerMessage * msg, const gchar * path, GHashTable * query);
+/* The APP a realtime path opens (the scope of its token), NULL for other
+ * paths. (transfer full) */
+gchar *gst_fal_realtime_routes_app (const gchar * path);
+/* Closes every realtime session (the server stops). */
+void gst_fal_realtime_routes_close_all (GstFalServer * self);
+
 /* ---- the token family (gstfaltokenroutes.c): /rest/… ---- */
 
 void gst_fal_token_routes_route (GstFalServer * self, SoupServerMessage * msg,
@@ -144,6 +167,11 @@ void gst_fal_faults_callback (SoupServer * soup, SoupServerMessage * msg,
     const char *path, GHashTable * query, gpointer user_data);
 /* Writes the complete response's headers and half of its body, then closes. */
 void gst_fal_faults_truncate_response (SoupServerMessage * msg);
+/* Counted for /_admin/executions: a request accepted (queued), a run of
+ * its app starting. */
+void gst_fal_faults_count_accepted (GstFalServer * self);
+void gst_fal_faults_count_execution (GstFalServer * self,
+    GstFalServerRequest * request);
 
 /* ---- status watchers and SSE (gstfalwatchers.c) ---- */
 
@@ -175,6 +203,15 @@ void gst_fal_webhooks_queue (GstFalServer * self,
     GstFalServerRequest * request);
 /* The GFunc of the webhooks thread pool (@self: its user data). */
 void gst_fal_webhooks_deliver (gpointer webhook, gpointer self);
+/* The Ed25519 key pair webhooks are signed with: new at each start, or
+ * from @key_file (may be NULL), written there first if it does not exist;
+ * NULL with @error if libsodium cannot start or the file holds no key. */
+GstFalWebhookKeys *gst_fal_webhook_keys_new (const gchar * key_file,
+    GError ** error);
+void gst_fal_webhook_keys_free (GstFalWebhookKeys * keys);
+/* GET /rest/.well-known/jwks.json: the public key as a JWKS, for anyone. */
+void gst_fal_webhooks_route_jwks (GstFalServer * self, SoupServerMessage * msg,
+    const gchar * path, GHashTable * query);
 
 /* ---- workers (gstfalworkers.c) ---- */
 

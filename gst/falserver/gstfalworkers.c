@@ -29,6 +29,7 @@ serve (GstFalServerRequest * request, gpointer runner, gpointer data)
     } else {
       GstFalAppCall *call = gst_fal_app_call_new (request);
 
+      gst_fal_faults_count_execution (self, request);
       reusable = gst_fal_app_call_run_on (call, runner);
       gst_fal_app_call_free (call);
     }

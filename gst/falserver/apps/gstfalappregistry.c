@@ -15,6 +15,7 @@ typedef struct
   GDestroyNotify app_data_free;
   GstFalAppSetupFunc setup;
   GDestroyNotify teardown;
+  gchar *(*openapi) (gpointer app_data);
 } AppEntry;
 
 /* One runner of an entry: the app's own runner state, or its app_data. */
@@ -101,6 +102,14 @@ run_validated (GstFalAppCall * call, gpointer data, GError ** error)
   return entry->run (call, runner->state, error);
 }
 
+static gchar *
+openapi_of_entry (gpointer app_data)
+{
+  AppEntry *entry = app_data;
+
+  return entry->openapi (entry->app_data);
+}
+
 GstFalAppRegistry *
 gst_fal_app_registry_new (void)
 {
@@ -137,6 +146,7 @@ gst_fal_app_registry_add (GstFalAppRegistry * registry,
       info->input_schema : "{}");
   entry->info.output_schema = g_strdup (info->output_schema ?
       info->output_schema : "{}");
+  entry->info.realtime = info->realtime;
   entry->info.run = run_validated;
   entry->info.app_data = entry;
   entry->info.setup = runner_setup;
@@ -147,6 +157,8 @@ gst_fal_app_registry_add (GstFalAppRegistry * registry,
   entry->app_data_free = info->app_data_free;
   entry->setup = info->setup;
   entry->teardown = info->teardown;
+  entry->openapi = info->openapi;
+  entry->info.openapi = info->openapi ? openapi_of_entry : NULL;
   /* a later registration (e.g. from --apps) replaces an earlier one */
   g_hash_table_replace (registry->apps, (gpointer) entry->info.name, entry);
 }
@@ -207,6 +219,33 @@ schema_or_empty (const gchar * text)
   return node;
 }
 
+/* The input schema with fal's x-fal-order-properties: the order in which its
+ * properties are declared, which a form of the input follows. */
+static JsonNode *
+input_schema_with_order (const gchar * text)
+{
+  JsonNode *node = schema_or_empty (text);
+  JsonObject *schema;
+  JsonNode *properties;
+  JsonArray *order;
+  GList *names, *l;
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return node;
+  schema = json_node_get_object (node);
+  properties = json_object_get_member (schema, "properties");
+  if (!properties || !JSON_NODE_HOLDS_OBJECT (properties)
+      || json_object_has_member (schema, "x-fal-order-properties"))
+    return node;
+  order = json_array_new ();
+  names = json_object_get_members (json_node_get_object (properties));
+  for (l = names; l; l = l->next)
+    json_array_add_string_element (order, l->data);
+  g_list_free (names);
+  json_object_set_array_member (schema, "x-fal-order-properties", order);
+  return node;
+}
+
 static JsonNode *
 parse_static (const gchar * text)
 {
@@ -252,8 +291,9 @@ static const gchar http_validation_error_schema[] =
     "\"properties\": {\"detail\": {\"title\": \"Detail\", \"type\": \"array\","
     "\"items\": {\"$ref\": \"#/components/schemas/ValidationError\"}}}}";
 
-gchar *
-gst_fal_app_info_get_openapi (const GstFalAppInfo * info)
+/* The OpenAPI document built from the app's schemas. */
+static gchar *
+openapi_from_schemas (const GstFalAppInfo * info)
 {
   g_autoptr (JsonNode) root = json_node_new (JSON_NODE_OBJECT);
   JsonObject *doc = json_object_new ();
@@ -266,8 +306,6 @@ gst_fal_app_info_get_openapi (const GstFalAppInfo * info)
   JsonObject *responses = json_object_new ();
   JsonObject *components = json_object_new ();
   JsonObject *schemas = json_object_new ();
-
-  g_return_val_if_fail (info != NULL, NULL);
 
   json_object_set_string_member (doc, "openapi", "3.0.2");
   json_object_set_string_member (meta, "title", info->name);
@@ -296,7 +334,7 @@ gst_fal_app_info_get_openapi (const GstFalAppInfo * info)
   json_object_set_object_member (doc, "paths", paths);
 
   json_object_set_member (schemas, "Input",
-      schema_or_empty (info->input_schema));
+      input_schema_with_order (info->input_schema));
   json_object_set_member (schemas, "Output",
       schema_or_empty (info->output_schema));
   json_object_set_member (schemas, "ValidationError",
@@ -308,4 +346,15 @@ gst_fal_app_info_get_openapi (const GstFalAppInfo * info)
 
   json_node_take_object (root, doc);
   return json_to_string (root, TRUE);
+}
+
+gchar *
+gst_fal_app_info_get_openapi (const GstFalAppInfo * info)
+{
+  gchar *own;
+
+  g_return_val_if_fail (info != NULL, NULL);
+
+  own = info->openapi ? info->openapi (info->app_data) : NULL;
+  return own ? own : openapi_from_schemas (info);
 }

@@ -428,6 +428,7 @@ gst_fal_apps_check_image (GstFalAppCall * call, GBytes * image,
     const gchar ** decoder, GBytes ** first, GError ** error)
 {
   guint64 max_pixels = gst_fal_app_call_get_max_pixels (call);
+  guint64 max_width, max_height;
   g_autoptr (GstElementFactory) factory = NULL;
   const ImageType *type = NULL;
   guint32 width = 0, height = 0;
@@ -452,6 +453,16 @@ gst_fal_apps_check_image (GstFalAppCall * call, GBytes * image,
         "pixels, more than the limit of %" G_GUINT64_FORMAT " pixels "
         "(max-pixels)", width, height, max_pixels);
     return NULL;
+  }
+  gst_fal_app_call_get_max_size (call, &max_width, &max_height);
+  if ((max_width && width > max_width) || (max_height && height > max_height)) {
+    gboolean wide = max_width && width > max_width;
+
+    g_set_error (error, GST_FAL_APP_ERROR, 422, "image_url is %u pixels %s, "
+        "more than the limit of %" G_GUINT64_FORMAT " (%s)",
+        wide ? width : height, wide ? "wide" : "high",
+        wide ? max_width : max_height, wide ? "max-width" : "max-height");
+    return FALSE;
   }
   factory = gst_element_factory_find (type->decoder);
   if (!factory) {

@@ -266,19 +266,42 @@ check_stream_error (const gchar * text, const gchar * message)
   fail_unless (strstr (error->message, message), "%s", error->message);
 }
 
+/* A stream cut short before COMPLETED (here ended, as libsoup 3.2 reads a
+ * connection closed amid a chunked body): the request is polled. */
+static void
+check_stream_resumed (const gchar * text)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GstFalRequest) request = NULL;
+  g_autoptr (GstFalStatus) status = NULL;
+
+  fal_mock_add_handler (mock, "/queue/", truncated_stream, (gpointer) text);
+  request = gst_fal_client_submit (client, "local/echo", NULL, NULL, NULL,
+      &error);
+  g_assert_no_error (error);
+  status = gst_fal_request_wait (request, NULL, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  assert_equals_int (gst_fal_status_get_kind (status),
+      GST_FAL_STATUS_COMPLETED);
+  assert_equals_int (fal_mock_count (mock, "GET",
+          "/queue/local/echo/requests/req-1/status/stream"), 1);
+  fail_unless (fal_mock_count (mock, "GET",
+          "/queue/local/echo/requests/req-1/status") > 0);
+}
+
 GST_START_TEST (test_stream_truncated)
 {
-  check_stream_error ("data: {\"status\": \"IN_QUEUE\", \"queue_position\": 3}"
-      "\n\ndata: {\"status\": \"IN_PRO",
-      "the status stream ended mid-event before COMPLETED");
+  check_stream_resumed
+      ("data: {\"status\": \"IN_QUEUE\", \"queue_position\": 3}"
+      "\n\ndata: {\"status\": \"IN_PRO");
 }
 
 GST_END_TEST;
 
 GST_START_TEST (test_stream_ended_early)
 {
-  check_stream_error ("data: {\"status\": \"IN_QUEUE\", \"queue_position\": 3}"
-      "\n\n", "the status stream ended before COMPLETED");
+  check_stream_resumed
+      ("data: {\"status\": \"IN_QUEUE\", \"queue_position\": 3}" "\n\n");
 }
 
 GST_END_TEST;

@@ -166,6 +166,81 @@ GST_START_TEST (test_partial_rate)
 
 GST_END_TEST;
 
+static gint64
+admin_count (const gchar * query, const gchar * member, guint expected_status)
+{
+  g_autofree gchar *url = g_strconcat (gst_fal_server_get_url (server),
+      "/_admin/executions", query, NULL);
+  g_autoptr (FalReply) reply = fal_http (session, "GET", url, NULL, NULL);
+
+  fail_unless_equals_int (reply->status, expected_status);
+  if (expected_status != 200)
+    return -1;
+  return json_object_get_int_member (fal_reply_object (reply), member);
+}
+
+/* Submits local/echo; the request id, NULL when the answer had none. */
+static gchar *
+submit_echo (void)
+{
+  g_autofree gchar *url = fal_url (server, "/queue/local/echo");
+  g_autoptr (FalReply) reply = fal_http (session, "POST", url, "{}", NULL);
+  const gchar *id = fal_reply_header (reply, "x-fal-request-id");
+
+  return g_strdup (id);
+}
+
+static void
+wait_done (const gchar * id)
+{
+  g_autofree gchar *path = g_strdup_printf
+      ("/queue/local/echo/requests/%s/status", id);
+  g_autofree gchar *url = fal_url (server, path);
+  g_autoptr (FalReply) done = fal_wait_completed (session, url, NULL);
+}
+
+/* /_admin/executions counts the requests accepted and the runs of their
+ * apps, whatever became of the answers: a dropped submit was never
+ * accepted, a cut one was and runs once. */
+GST_START_TEST (test_executions_counted)
+{
+  GstFalServerFaults faults = { 0, };
+  g_autofree gchar *one = NULL;
+  g_autofree gchar *two = NULL;
+  g_autofree gchar *cut = NULL;
+  g_autofree gchar *dropped = NULL;
+  g_autofree gchar *query = NULL;
+
+  one = submit_echo ();
+  two = submit_echo ();
+  fail_unless (one && two);
+  wait_done (one);
+  wait_done (two);
+  fail_unless_equals_int (admin_count ("", "requests", 200), 2);
+  fail_unless_equals_int (admin_count ("", "executions", 200), 2);
+
+  faults.rate_drop = 1.0;
+  gst_fal_server_set_faults (server, &faults);
+  dropped = submit_echo ();
+  fail_unless (dropped == NULL);
+  faults.rate_drop = 0;
+  faults.rate_truncate = 1.0;
+  gst_fal_server_set_faults (server, &faults);
+  cut = submit_echo ();
+  fail_unless (cut != NULL);
+  gst_fal_server_set_faults (server, NULL);
+  wait_done (cut);
+  fail_unless_equals_int (admin_count ("", "requests", 200), 3);
+  fail_unless_equals_int (admin_count ("", "executions", 200), 3);
+  fail_unless_equals_int (admin_count ("", "ran_again", 200), 0);
+
+  query = g_strdup_printf ("?request_id=%s", cut);
+  fail_unless_equals_int (admin_count (query, "executions", 200), 1);
+  admin_count ("?request_id=nothing", "executions", 404);
+}
+
+GST_END_TEST;
+
 static Suite *
 faults_suite (void)
 {
@@ -179,6 +254,7 @@ faults_suite (void)
   tcase_add_test (tc, test_latency);
   tcase_add_test (tc, test_admin_endpoint);
   tcase_add_test (tc, test_partial_rate);
+  tcase_add_test (tc, test_executions_counted);
   return s;
 }
 

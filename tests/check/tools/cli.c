@@ -12,134 +12,9 @@
 #include <unistd.h>
 
 #include "libs/falmock.h"
+#include "tools/faltool.h"
 
 #define TEST_KEY "cli-test-key-5b1f0c"
-
-/* The shared server, started by the parent for the whole test case. */
-static GPid shared_pid;
-static gchar *shared_url;
-
-typedef struct
-{
-  gint status;                  /* exit status, or 128 + signal */
-  gchar *out;
-  gchar *err;
-} ToolResult;
-
-static void
-tool_result_free (ToolResult * res)
-{
-  g_free (res->out);
-  g_free (res->err);
-  g_free (res);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (ToolResult, tool_result_free);
-
-/* Children die with the test process, even when an assertion kills it. */
-static void
-die_with_parent (gpointer unused)
-{
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
-
-static const gchar *
-tool_path (void)
-{
-  const gchar *tool = g_getenv ("GST_FAL_TOOL");
-
-  fail_unless (tool && *tool, "GST_FAL_TOOL is not set");
-  return tool;
-}
-
-static GSubprocessLauncher *
-tool_launcher (const gchar * url, const gchar * key, GSubprocessFlags flags)
-{
-  GSubprocessLauncher *launcher = g_subprocess_launcher_new (flags);
-
-  if (url)
-    g_subprocess_launcher_setenv (launcher, "GST_FAL_URL", url, TRUE);
-  else
-    g_subprocess_launcher_unsetenv (launcher, "GST_FAL_URL");
-  g_subprocess_launcher_setenv (launcher, "FAL_KEY", key ? key : "", TRUE);
-  g_subprocess_launcher_unsetenv (launcher, "FAL_KEY_ID");
-  g_subprocess_launcher_unsetenv (launcher, "FAL_KEY_SECRET");
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
-  return launcher;
-}
-
-static gint
-exit_status_of (GSubprocess * proc)
-{
-  if (g_subprocess_get_if_exited (proc))
-    return g_subprocess_get_exit_status (proc);
-  fail_unless (g_subprocess_get_if_signaled (proc));
-  return 128 + g_subprocess_get_term_sig (proc);
-}
-
-/* Runs gst-fal with @args (NULL-terminated), GST_FAL_URL=@url (unset when
- * NULL), FAL_KEY=@key, @input on standard input. */
-static ToolResult *
-tool_run_full (const gchar * url, const gchar * key, const gchar * input,
-    const gchar * const *args)
-{
-  g_autoptr (GSubprocessLauncher) launcher = tool_launcher (url, key,
-      G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-      G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr (GSubprocess) proc = NULL;
-  g_autoptr (GError) error = NULL;
-  ToolResult *res = g_new0 (ToolResult, 1);
-
-  g_ptr_array_add (argv, (gpointer) tool_path ());
-  for (; *args; args++)
-    g_ptr_array_add (argv, (gpointer) * args);
-  g_ptr_array_add (argv, NULL);
-
-  proc = g_subprocess_launcher_spawnv (launcher,
-      (const gchar * const *) argv->pdata, &error);
-  fail_unless (proc != NULL, "cannot run gst-fal: %s",
-      error ? error->message : "?");
-  fail_unless (g_subprocess_communicate_utf8 (proc, input ? input : "", NULL,
-          &res->out, &res->err, &error), "communicate: %s",
-      error ? error->message : "?");
-  res->status = exit_status_of (proc);
-  {
-    g_autofree gchar *line = g_strjoinv (" ", (gchar **) argv->pdata);
-    GST_INFO ("%s → %d\nstdout: %s\nstderr: %s", line, res->status,
-        res->out, res->err);
-  }
-  return res;
-}
-
-#define tool_run(url, ...) \
-  tool_run_full ((url), NULL, NULL, (const gchar *[]) { __VA_ARGS__, NULL })
-#define tool_run_key(url, key, ...) \
-  tool_run_full ((url), (key), NULL, (const gchar *[]) { __VA_ARGS__, NULL })
-#define tool_run_input(url, input, ...) \
-  tool_run_full ((url), NULL, (input), (const gchar *[]) { __VA_ARGS__, NULL })
-
-static guint
-count_lines (const gchar * text)
-{
-  guint n = 0;
-
-  for (; *text; text++)
-    n += *text == '\n';
-  return n;
-}
-
-static JsonNode *
-parse_json (const gchar * text)
-{
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  g_autoptr (GError) error = NULL;
-
-  fail_unless (json_parser_load_from_data (parser, text, -1, &error),
-      "not JSON: %s (%s)", text, error ? error->message : "");
-  fail_unless (json_parser_get_root (parser) != NULL, "empty output");
-  return json_parser_steal_root (parser);
-}
 
 static void
 assert_json_equal (const gchar * text, const gchar * expected)
@@ -242,42 +117,6 @@ serve_stop (GSubprocess * proc, gint signum)
   g_subprocess_send_signal (proc, signum);
   fail_unless (g_subprocess_wait (proc, NULL, &error));
   return exit_status_of (proc);
-}
-
-/* The shared server: spawned without GSubprocess, whose GLib worker thread
- * would not survive the fork of each test. */
-static void
-shared_server_start (void)
-{
-  const gchar *argv[] = { tool_path (), "serve", "--port", "0", "--workers",
-    "4", NULL
-  };
-  g_autoptr (GError) error = NULL;
-  GString *line = g_string_new (NULL);
-  gint out_fd;
-  gchar c;
-
-  fail_unless (g_spawn_async_with_pipes (NULL, (gchar **) argv, NULL,
-          G_SPAWN_DO_NOT_REAP_CHILD, die_with_parent, NULL, &shared_pid,
-          NULL, &out_fd, NULL, &error), "cannot start serve: %s",
-      error ? error->message : "?");
-  while (read (out_fd, &c, 1) == 1 && c != '\n')
-    g_string_append_c (line, c);
-  close (out_fd);
-  shared_url = g_string_free (line, FALSE);
-  fail_unless (g_str_has_prefix (shared_url, "http://127.0.0.1:"),
-      "serve printed '%s'", shared_url);
-}
-
-static void
-shared_server_stop (void)
-{
-  int wstatus;
-
-  kill (shared_pid, SIGTERM);
-  waitpid (shared_pid, &wstatus, 0);
-  g_spawn_close_pid (shared_pid);
-  g_clear_pointer (&shared_url, g_free);
 }
 
 /* Polls `gst-fal status` until the request reaches @state. */
@@ -803,6 +642,29 @@ GST_START_TEST (test_apps)
 
 GST_END_TEST;
 
+/* --app OWNER/NAME=URL adds an app fronting a model server; a bad one is
+ * one usage error */
+GST_START_TEST (test_apps_backend)
+{
+  g_autoptr (ToolResult) apps = tool_run (NULL, "apps", "--app",
+      "me/model=http://127.0.0.1:9/", "--app", "me/other=http://[::1]:9");
+  g_autoptr (ToolResult) bad = tool_run (NULL, "serve", "--port", "0",
+      "--app", "me/model=ftp://127.0.0.1/");
+  g_autofree gchar *text = NULL;
+
+  fail_unless_equals_int (apps->status, 0);
+  text = g_strconcat ("\n", apps->out, NULL);
+  fail_unless (strstr (text, "\nme/model ") != NULL, "%s", apps->out);
+  fail_unless (strstr (text, "\nme/other ") != NULL, "%s", apps->out);
+  fail_unless (strstr (apps->out, "http://127.0.0.1:9") != NULL, "%s",
+      apps->out);
+  fail_unless (bad->status != 0);
+  fail_unless (strstr (bad->err, "is not an http(s) URL") != NULL, "%s",
+      bad->err);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_serve_key)
 {
   g_autofree gchar *url = NULL;
@@ -940,8 +802,7 @@ GST_START_TEST (test_serve_refuses_public_bind_with_blank_key)
   fail_unless (by_option->status != 0);
   fail_unless_equals_string (by_option->out, "");
   assert_last_error_line (by_option, "gst-fal: serve: ");
-  fail_unless (strstr (by_option->err, "without a key"), "%s",
-      by_option->err);
+  fail_unless (strstr (by_option->err, "without a key"), "%s", by_option->err);
   fail_unless (by_env->status != 0);
   fail_unless_equals_string (by_env->out, "");
   assert_last_error_line (by_env, "gst-fal: serve: ");
@@ -1100,6 +961,105 @@ GST_START_TEST (test_deep_json)
 
 GST_END_TEST;
 
+/* gst-fal realtime: JSON lines in, results as JSON lines in input order,
+ * binary fields from --file as base64 */
+GST_START_TEST (test_realtime_echo)
+{
+  g_autofree gchar *jpeg = g_build_filename (g_getenv ("GST_FAL_SOURCE_ROOT"),
+      "tests", "files", "messi5.jpg", NULL);
+  g_autofree gchar *file = g_strconcat ("image=", jpeg, NULL);
+  g_autofree gchar *bytes = NULL;
+  g_autofree gchar *b64 = NULL;
+  g_autoptr (ToolResult) res = NULL;
+  g_auto (GStrv) lines = NULL;
+  gsize size;
+  guint i;
+
+  fail_unless (g_file_get_contents (jpeg, &bytes, &size, NULL));
+  b64 = g_base64_encode ((const guchar *) bytes, size);
+  res = tool_run_input (shared_url, "{\"i\": 0}\n\n{\"i\": 1, \"s\": \"x\"}\n"
+      "{\"i\": 2, \"n\": null}\n", "realtime", "local/echo", "--file", file,
+      "--timeout", "60");
+  fail_unless_equals_int (res->status, 0);
+  fail_unless_equals_string (res->err, "");
+  lines = g_strsplit (res->out, "\n", -1);
+  fail_unless_equals_int (g_strv_length (lines), 4);
+  for (i = 0; i < 3; i++) {
+    g_autoptr (JsonNode) node = parse_json (lines[i]);
+    JsonObject *object = json_node_get_object (node);
+
+    fail_unless_equals_int (json_object_get_int_member (object, "i"), i);
+    fail_unless_equals_string (json_object_get_string_member (object,
+            "image"), b64);
+  }
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_realtime_errors)
+{
+  g_autoptr (ToolResult) fail = tool_run_input (shared_url,
+      "{\"status\": 500, \"detail\": \"broke on purpose\"}\n", "realtime",
+      "local/fail");
+  g_autoptr (ToolResult) unknown = tool_run_input (shared_url, "{}\n",
+      "realtime", "local/no-such-app");
+  g_autoptr (ToolResult) bad_line = tool_run_input (shared_url,
+      "{\"i\": 1}\n[1, 2]\n", "realtime", "local/echo");
+  g_autoptr (ToolResult) bad_file = tool_run_input (shared_url, "{}\n",
+      "realtime", "local/echo", "--file", "image");
+  g_autoptr (ToolResult) bad_buffering = tool_run_input (shared_url, "{}\n",
+      "realtime", "local/echo", "--max-buffering", "61");
+
+  fail_unless_equals_int (fail->status, 1);
+  assert_one_error_line (fail,
+      "gst-fal: local/fail realtime: INTERNAL_ERROR: broke on purpose");
+  fail_unless_equals_int (unknown->status, 1);
+  assert_one_error_line (unknown,
+      "gst-fal: local/no-such-app realtime: HTTP 404");
+  fail_unless_equals_int (bad_line->status, 2);
+  assert_one_error_line (bad_line, "gst-fal: line 2 of the input is not a "
+      "JSON object");
+  fail_unless_equals_int (bad_file->status, 2);
+  assert_one_error_line (bad_file, "gst-fal: --file takes FIELD=PATH");
+  fail_unless_equals_int (bad_buffering->status, 2);
+  assert_one_error_line (bad_buffering, "gst-fal: --max-buffering must be");
+}
+
+GST_END_TEST;
+
+/* under --throttle-interval only the newest line of an interval is sent;
+ * the command still ends once every sent line has its result */
+GST_START_TEST (test_realtime_throttle)
+{
+  g_autoptr (ToolResult) res = tool_run_input (shared_url,
+      "{\"i\": 1}\n{\"i\": 2}\n{\"i\": 3}\n{\"i\": 4}\n", "realtime",
+      "local/echo", "--throttle-interval", "1000", "--timeout", "60");
+
+  fail_unless_equals_int (res->status, 0);
+  fail_unless_equals_string (res->out, "{\"i\":1}\n{\"i\":4}\n");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_realtime_key)
+{
+  g_autofree gchar *url = NULL;
+  g_autoptr (GSubprocess) server = serve (&url, "--key", TEST_KEY, NULL);
+  g_autoptr (ToolResult) anonymous = tool_run_input (url, "{}\n", "realtime",
+      "local/echo");
+  g_autoptr (ToolResult) with_key = tool_run_full (url, TEST_KEY,
+      "{\"k\": 1}\n", (const gchar *[]) { "realtime", "local/echo", NULL });
+
+  fail_unless_equals_int (anonymous->status, 1);
+  assert_one_error_line (anonymous, "gst-fal: local/echo realtime: HTTP 401");
+  fail_unless_equals_int (with_key->status, 0);
+  fail_unless_equals_string (with_key->out, "{\"k\":1}\n");
+  fail_unless (strstr (with_key->err, TEST_KEY) == NULL);
+  fail_unless_equals_int (serve_stop (server, SIGTERM), 0);
+}
+
+GST_END_TEST;
+
 static Suite *
 cli_suite (void)
 {
@@ -1125,11 +1085,16 @@ cli_suite (void)
   tcase_add_test (shared, test_progress_on_terminal);
   tcase_add_test (shared, test_stream_counter);
   tcase_add_test (shared, test_upload);
+  tcase_add_test (shared, test_realtime_echo);
+  tcase_add_test (shared, test_realtime_errors);
+  tcase_add_test (shared, test_realtime_throttle);
 
   suite_add_tcase (s, own);
   tcase_add_test (own, test_help);
   tcase_add_test (own, test_apps);
+  tcase_add_test (own, test_apps_backend);
   tcase_add_test (own, test_serve_key);
+  tcase_add_test (own, test_realtime_key);
   tcase_add_test (own, test_serve_tls);
   tcase_add_test (own, test_serve_tls_usage_errors);
   tcase_add_test (own, test_serve_refuses_public_bind_without_key);
