@@ -24,6 +24,7 @@
 #include <libsoup/soup.h>
 #include <json-glib/json-glib.h>
 #include <gst/falserver/gstfalserver.h>
+#include "benchstats.h"
 
 static gint rounds = 5;
 static gint repeats = 20;
@@ -175,21 +176,6 @@ server_run (SoupSession * session, GstFalServer * server, const Model * model,
   return seconds * 1000;
 }
 
-static gint
-compare_doubles (gconstpointer a, gconstpointer b)
-{
-  gdouble x = *(const gdouble *) a, y = *(const gdouble *) b;
-
-  return x < y ? -1 : x > y;
-}
-
-static gdouble
-median (GArray * values)
-{
-  g_array_sort (values, compare_doubles);
-  return g_array_index (values, gdouble, values->len / 2);
-}
-
 int
 main (int argc, char **argv)
 {
@@ -269,8 +255,8 @@ main (int argc, char **argv)
       }
     }
     persistent_clear (&persistent);
-    s = median (server_ms);
-    p = median (pipeline_ms);
+    s = bench_median (server_ms);
+    p = bench_median (pipeline_ms);
     g_print ("%-22s server %6.2f  pipeline %6.2f  ratio %.2fx\n", model->app,
         s, p, s / p);
     json_builder_set_member_name (json, model->app);
