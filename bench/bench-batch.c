@@ -38,6 +38,7 @@
 #include <sys/wait.h>
 #include <glib/gstdio.h>
 #include <unistd.h>
+#include "benchstats.h"
 
 static gint n_items = 10000;
 static gint loop_n = 200;
@@ -305,21 +306,6 @@ run_resume (const gchar * dir, guint * at_kill)
   return once;
 }
 
-static gint
-compare_doubles (gconstpointer a, gconstpointer b)
-{
-  gdouble x = *(const gdouble *) a, y = *(const gdouble *) b;
-
-  return (x > y) - (x < y);
-}
-
-static gdouble
-median (GArray * values)
-{
-  g_array_sort (values, compare_doubles);
-  return g_array_index (values, gdouble, values->len / 2);
-}
-
 int
 main (int argc, char **argv)
 {
@@ -416,8 +402,8 @@ main (int argc, char **argv)
   kill (server, SIGTERM);
   waitpid (server, NULL, 0);
 
-  rate_ratio = median (ratio_rate);
-  cpu_ratio = median (ratio_cpu);
+  rate_ratio = bench_median (ratio_rate);
+  cpu_ratio = bench_median (ratio_cpu);
   json = g_strdup_printf ("{\"n\": %d, \"loop_n\": %d, \"subscribe_n\": %d, "
       "\"concurrency\": %d, \"rounds\": %d,\n \"batch_items_per_s\": %.1f, "
       "\"loop_items_per_s\": %.2f, \"rate_ratio\": %.1f,\n"
@@ -425,8 +411,8 @@ main (int argc, char **argv)
       "\"cpu_ratio\": %.3f,\n \"rss_lines\": %d, \"rss_exit\": %d, "
       "\"rss_peak_mb\": %.1f, \"rss_wall_s\": %.1f,\n \"resume_n\": %d, "
       "\"resume_killed_at\": %u, \"resume_exactly_once\": %d}\n", n_items,
-      loop_n, subscribe_n, concurrency, rounds, median (batch_rate),
-      median (loop_rate), rate_ratio, median (batch_cpu), median (sub_cpu),
+      loop_n, subscribe_n, concurrency, rounds, bench_median (batch_rate),
+      bench_median (loop_rate), rate_ratio, bench_median (batch_cpu), bench_median (sub_cpu),
       cpu_ratio, rss_lines, rss.status, rss_mb, rss.wall_us / 1e6, resume_n,
       at_kill, once);
   md = g_strdup_printf ("| figure | measured | goal |\n|---|---|---|\n"
@@ -438,8 +424,8 @@ main (int argc, char **argv)
       "(%.0f s) | ≤ 50 MB |\n"
       "| `--resume` after a kill at %u of %d | **%d of %d** exactly once | "
       "every item exactly once |\n", n_items, concurrency, loop_n,
-      median (batch_rate), median (loop_rate), rate_ratio, subscribe_n,
-      median (batch_cpu), median (sub_cpu), cpu_ratio, rss_lines,
+      bench_median (batch_rate), bench_median (loop_rate), rate_ratio, subscribe_n,
+      bench_median (batch_cpu), bench_median (sub_cpu), cpu_ratio, rss_lines,
       concurrency, rss_mb, rss.wall_us / 1e6, at_kill, resume_n, once,
       resume_n);
   printf ("%s\n%s", json, md);

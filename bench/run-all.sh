@@ -5,8 +5,10 @@
 # does. Usage, from the source tree, after `meson compile -C build`:
 #   bench/run-all.sh [BUILD_DIR] [PROGRAM...] [--FLAG VALUE...]
 # (default: build, all of p1-cpu p3-connections p5-memory p6-upload
-# p7-scale p8-realtime p8-batch p9-soak p9-endpoints; flags go to every program
-# named). QUICK=1 runs small N (a few minutes in all) instead of the full figures.
+# p7-scale p8-realtime p8-batch p9-soak p9-endpoints runners; flags go to every
+# program named). QUICK=1 runs small N (a few minutes in all) instead of the
+# full figures. `runners` is bench-runners (no JS client); the main job against
+# another build is bench/main-job-ratio.sh BASE_TREE, run on its own.
 set -eu
 
 src_dir=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,7 +19,7 @@ while [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; do
   programs="$programs $1"
   shift
 done
-programs=${programs:-p1-cpu p3-connections p5-memory p6-upload p7-scale p8-realtime p8-batch p9-soak p9-endpoints}
+programs=${programs:-p1-cpu p3-connections p5-memory p6-upload p7-scale p8-realtime p8-batch p9-soak p9-endpoints runners}
 js_dir="$build/bench/js"
 
 command -v node >/dev/null && command -v npm >/dev/null || {
@@ -41,6 +43,7 @@ for p in $programs; do
       p5-memory) quick="--n 2000" ;;
       p6-upload) quick="--rounds 1" ;;
       p7-scale) quick="--seconds 5" ;;
+      runners) quick="--rounds 2 --repeats 10" ;;
       p8-realtime) quick="--n 300 --rounds 2" ;;
       p8-batch) quick="--n 2000 --loop-n 50 --subscribe-n 500 --rss-lines 50000" ;;
       p9-soak) quick="--frames 500 --subscribes 500" ;;
@@ -49,6 +52,12 @@ for p in $programs; do
   fi
   echo "== $p $quick" >&2
   start=$(date +%s)
+  if [ "$p" = runners ]; then
+    # shellcheck disable=SC2086
+    "$build/bench/bench-runners" $quick "$@"
+    echo "== $p: $(( $(date +%s) - start )) s" >&2
+    continue
+  fi
   # shellcheck disable=SC2086
   case $p in
     p8-batch) "$build/bench/bench-batch" $quick "$@" ;;   # no JS side

@@ -158,6 +158,46 @@ post_have_context (GstElement * element, GstFalClient * client)
       gst_message_new_have_context (GST_OBJECT (element), context));
 }
 
+/* The embedded server with the runners this element reserved on it. */
+typedef struct
+{
+  GstFalServer *server;
+  gchar *application;
+  gint runners;
+} ServerReservation;
+
+static void
+server_reservation_free (ServerReservation * reservation)
+{
+  gst_fal_server_reserve_runners (reservation->server,
+      reservation->application, -reservation->runners);
+  g_object_unref (reservation->server);
+  g_free (reservation->application);
+  g_free (reservation);
+}
+
+/* The embedded server sizes itself for the pipeline that uses it: each
+ * element reserves a runner per request it keeps in flight, so that they
+ * do not wait for each other. */
+static void
+reserve_runners (GstElement * element, GstFalServer * server,
+    const gchar * application)
+{
+  ServerReservation *reservation = g_new0 (ServerReservation, 1);
+  GParamSpec *pspec = g_object_class_find_property (G_OBJECT_GET_CLASS
+      (element), "max-in-flight");
+  guint in_flight = 1;
+
+  if (pspec && pspec->value_type == G_TYPE_UINT)
+    g_object_get (element, "max-in-flight", &in_flight, NULL);
+  reservation->server = server;
+  reservation->application = g_strdup (application);
+  reservation->runners = MAX (in_flight, 1);
+  gst_fal_server_reserve_runners (server, application, reservation->runners);
+  g_object_set_data_full (G_OBJECT (element), SERVER_DATA, reservation,
+      (GDestroyNotify) server_reservation_free);
+}
+
 static GstFalClient *
 keep_client (GstElement * element, GstFalClient * client)
 {
@@ -198,8 +238,7 @@ gst_fal_element_acquire_client (GstElement * element,
     if (!server)
       return NULL;
     wanted_url = g_strdup (gst_fal_server_get_url (server));
-    g_object_set_data_full (G_OBJECT (element), SERVER_DATA, server,
-        g_object_unref);
+    reserve_runners (element, server, application);
   } else
     use_env = TRUE;
 

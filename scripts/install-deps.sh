@@ -12,6 +12,7 @@ packages=(
   libglib2.0-dev libsoup-3.0-dev libjson-glib-dev libcairo2-dev
   libmsgpack-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libzbar-dev
+  libtesseract-dev
   gobject-introspection libgirepository1.0-dev
   # Ed25519 signatures of webhooks (libsodium23 at run time)
   libsodium-dev libsodium23
@@ -23,8 +24,9 @@ packages=(
   libmsgpackc2
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-x gstreamer1.0-opencv
-  # the local models' data and programs
-  opencv-data tesseract-ocr tesseract-ocr-eng fonts-dejavu-core
+  # the local models' libraries and data (libtesseract5: local/ocr reads
+  # text in-process; tesseract-ocr-eng: its English model)
+  libtesseract5 opencv-data tesseract-ocr-eng fonts-dejavu-core
   # scripts and tests: Python (/usr/bin/python3 is python3-minimal's) with
   # the introspection bindings, the valgrind test setup
   python3 python3-minimal python3-gi

@@ -32,6 +32,8 @@ static const GstFalCmd commands[] = {
       gst_fal_cmd_upload},
   {"serve", "run the local fal-compatible server", gst_fal_cmd_serve},
   {"apps", "list the apps of the local server", gst_fal_cmd_apps},
+  {"runners", "list the runners of a local server's apps (--admin)",
+      gst_fal_cmd_runners},
 };
 
 static void

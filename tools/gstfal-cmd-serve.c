@@ -37,6 +37,7 @@ typedef struct
   gchar *tls_certificate;
   gchar *tls_key;
   gboolean list_apps;
+  gchar **min_concurrency, **max_concurrency, **keep_alive;     /* APP=V */
   GTlsCertificate *certificate; /* loaded from the two above */
 } ServeOptions;
 
@@ -54,6 +55,9 @@ serve_options_clear (ServeOptions * opts)
   g_strfreev (opts->allow_fetch);
   g_free (opts->tls_certificate);
   g_free (opts->tls_key);
+  g_strfreev (opts->min_concurrency);
+  g_strfreev (opts->max_concurrency);
+  g_strfreev (opts->keep_alive);
   g_clear_object (&opts->certificate);
 }
 
@@ -113,6 +117,15 @@ parse_serve_options (int *argc, char ***argv, ServeOptions * opts,
     {"tls-key", 0, 0, G_OPTION_ARG_FILENAME, &opts->tls_key,
           "the PEM private key of --tls-certificate (default: read from "
           "its file)", "FILE"},
+    {"min-concurrency", 0, 0, G_OPTION_ARG_STRING_ARRAY,
+          &opts->min_concurrency, "runners of APP kept warm, repeatable; "
+          "APP * for every app (default 0)", "APP=N"},
+    {"max-concurrency", 0, 0, G_OPTION_ARG_STRING_ARRAY,
+          &opts->max_concurrency, "runners of APP at most, repeatable; "
+          "APP * for every app (default --workers)", "APP=N"},
+    {"keep-alive", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opts->keep_alive,
+          "seconds an idle runner of APP above its minimum lives, "
+          "repeatable; APP * for every app (default 10)", "APP=SECONDS"},
     {"list-apps", 0, 0, G_OPTION_ARG_NONE, &opts->list_apps,
         "print the apps, one per line, and exit", NULL},
     {NULL}
@@ -209,6 +222,37 @@ is_blank (const gchar * key)
   return TRUE;
 }
 
+/* --min-concurrency, --max-concurrency, --keep-alive → the server's
+ * "scaling" (KNOB:APP=VALUE), which it checks when it starts. */
+static void
+set_scaling (GstFalServer * server, const ServeOptions * opts)
+{
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  const struct
+  {
+    const gchar *knob;
+    gchar **values;
+  } knobs[] = {
+    {"min-concurrency", opts->min_concurrency},
+    {"max-concurrency", opts->max_concurrency},
+    {"keep-alive", opts->keep_alive},
+  };
+  g_auto (GStrv) scaling = NULL;
+  guint i;
+  gchar **value;
+
+  for (i = 0; i < G_N_ELEMENTS (knobs); i++)
+    for (value = knobs[i].values; value && *value; value++) {
+      g_autofree gchar *item = g_strdup_printf ("%s:%s", knobs[i].knob,
+          *value);
+
+      g_strv_builder_add (builder, item);
+    }
+  scaling = g_strv_builder_end (builder);
+  if (scaling[0])
+    g_object_set (server, "scaling", scaling, NULL);
+}
+
 /* A blank --key counts as none: FAL_KEY then, which the server reads (and
  * ignores when blank too). */
 static GstFalServer *
@@ -256,6 +300,7 @@ make_server (const ServeOptions * opts)
         NULL);
   if (opts->certificate)
     g_object_set (server, "tls-certificate", opts->certificate, NULL);
+  set_scaling (server, opts);
   return server;
 }
 

@@ -127,6 +127,7 @@ int gst_fal_cmd_cancel (int argc, char **argv);
 int gst_fal_cmd_upload (int argc, char **argv);
 int gst_fal_cmd_serve (int argc, char **argv);
 int gst_fal_cmd_apps (int argc, char **argv);
+int gst_fal_cmd_runners (int argc, char **argv);
 int gst_fal_cmd_realtime (int argc, char **argv);
 int gst_fal_cmd_batch (int argc, char **argv);
 

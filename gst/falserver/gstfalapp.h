@@ -19,6 +19,22 @@ typedef struct _GstFalAppCall GstFalAppCall;
 typedef JsonNode *(*GstFalAppRunFunc) (GstFalAppCall * call, gpointer app_data,
     GError ** error);
 
+/* Runners (docs/server.md): an app with a setup function runs on runners.
+ * setup makes one runner's state from app_data, once per runner, on the
+ * runner's thread (its pipeline built, its model loaded); run is then called
+ * with that state instead of app_data, request after request, and teardown
+ * frees it. A run that is cancelled or fails with a status below 500 leaves
+ * its runner to serve the next request; any other failure tears the runner
+ * down and a new one replaces it. Returns NULL with @error if the runner
+ * cannot be set up. */
+typedef gpointer (*GstFalAppSetupFunc) (gpointer app_data, GError ** error);
+
+/* fal's scaling knobs of an app (0: the server's default). */
+typedef struct {
+  guint min_concurrency;        /* runners kept warm */
+  guint max_concurrency;        /* runners at most */
+  gdouble keep_alive;           /* seconds an idle runner above the minimum lives */
+} GstFalAppScaling;
 /* How the app serves its realtime websocket (fal's @fal.realtime
  * buffering, session_timeout and max_batch_size); 0 = the default. */
 typedef struct {
@@ -36,6 +52,9 @@ typedef struct {
   GstFalAppRunFunc run;
   gpointer app_data;
   GDestroyNotify app_data_free;
+  GstFalAppSetupFunc setup;     /* NULL: run gets app_data */
+  GDestroyNotify teardown;      /* frees what setup made */
+  GstFalAppScaling scaling;
   GstFalAppRealtime realtime;
   /* Optional: the app's own openapi.json (transfer full), or NULL for the one
    * built from the schemas; called with app_data, on any thread. */
@@ -83,6 +102,13 @@ gchar *gst_fal_app_call_store (GstFalAppCall * call, GBytes * data,
  * the run function then returns NULL with any error set. */
 void gst_fal_app_call_fail (GstFalAppCall * call, guint status,
     JsonNode * detail, const gchar * error_type);
+
+/* A runner of an app: @runner is the state for the info's run (its
+ * app_data when it has no setup); FALSE with @error if it cannot be set up.
+ * Freed by gst_fal_app_info_teardown(). */
+gboolean gst_fal_app_info_setup (const GstFalAppInfo * info,
+    gpointer * runner, GError ** error);
+void gst_fal_app_info_teardown (const GstFalAppInfo * info, gpointer runner);
 
 /* Registration (server-internal registry). */
 typedef struct _GstFalAppRegistry GstFalAppRegistry;

@@ -292,15 +292,15 @@ complete_with_error (GstFalAppCall * call, guint status, JsonNode * detail,
       json_builder_get_root (builder), message, error_type);
 }
 
-void
-gst_fal_app_call_run (GstFalAppCall * call)
+gboolean
+gst_fal_app_call_run_on (GstFalAppCall * call, gpointer runner)
 {
   GstFalServerRequest *request = call->request;
   g_autoptr (GError) error = NULL;
   JsonNode *output;
   gboolean cancelled;
 
-  output = request->app->run (call, request->app->app_data, &error);
+  output = request->app->run (call, runner, &error);
 
   g_mutex_lock (&request->lock);
   cancelled = request->cancel_requested;
@@ -321,6 +321,7 @@ gst_fal_app_call_run (GstFalAppCall * call)
     complete_with_error (call, call->fail_status, detail,
         call->fail_error_type ? call->fail_error_type :
         default_error_type (call->fail_status));
+    return call->fail_status < 500;
   } else if (error && error->domain == GST_FAL_APP_ERROR && error->code >= 400
       && error->code < 600) {
     JsonNode *detail = error->code == 422 ? validation_detail (error->message)
@@ -328,6 +329,7 @@ gst_fal_app_call_run (GstFalAppCall * call)
 
     complete_with_error (call, error->code, detail,
         default_error_type (error->code));
+    return error->code < 500;
   } else if (error && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
     gst_fal_server_request_fail (request, 499, "Request was cancelled",
         "client_cancelled");
@@ -335,5 +337,7 @@ gst_fal_app_call_run (GstFalAppCall * call)
     complete_with_error (call, 500,
         json_node_init_string (json_node_alloc (), error ? error->message :
             "Internal Server Error"), "runner_server_error");
+    return FALSE;
   }
+  return TRUE;
 }

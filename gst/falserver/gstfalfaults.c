@@ -1,9 +1,36 @@
 /* gst-fal server: admin and faults: /_admin/faults, and the faults and
  * latency it injects into the API routes; /_admin/executions, the counts
  * that show whether a request ran twice (docs/server.md "Fault
- * injection") */
+ * injection"); /_admin/runners[/APP], the apps' runners (docs/server.md
+ * "Runners") */
 #include <string.h>
 #include "gstfalrouter-private.h"
+
+#define RUNNERS_PATH "/_admin/runners"
+
+/* GET /_admin/runners[/APP] */
+static void
+route_runners (GstFalServer * self, SoupServerMessage * msg,
+    const gchar * path)
+{
+  const gchar *app = path[strlen (RUNNERS_PATH)] == '/' ?
+      path + strlen (RUNNERS_PATH) + 1 : NULL;
+
+  if (soup_server_message_get_method (msg) != SOUP_METHOD_GET) {
+    gst_fal_server_respond_detail (msg, SOUP_STATUS_METHOD_NOT_ALLOWED,
+        "Method not allowed", NULL);
+    return;
+  }
+  if (app && !gst_fal_app_registry_lookup (self->registry, app)) {
+    g_autofree gchar *detail = g_strdup_printf ("App %s not found", app);
+
+    gst_fal_server_respond_detail (msg, SOUP_STATUS_NOT_FOUND, detail,
+        NULL);
+    return;
+  }
+  gst_fal_server_respond_json_take (msg, SOUP_STATUS_OK,
+      gst_fal_runners_describe (self->runners, app));
+}
 
 void
 gst_fal_faults_count_accepted (GstFalServer * self)
@@ -68,6 +95,11 @@ gst_fal_faults_route_admin (GstFalServer * self, SoupServerMessage * msg,
 {
   GstFalServerFaults faults;
 
+  if (!strcmp (path, RUNNERS_PATH)
+      || g_str_has_prefix (path, RUNNERS_PATH "/")) {
+    route_runners (self, msg, path);
+    return;
+  }
   if (!strcmp (path, "/_admin/executions")
       && soup_server_message_get_method (msg) == SOUP_METHOD_GET) {
     respond_executions (self, msg, query);

@@ -152,7 +152,7 @@ gst_fal_queue_routes_submit (GstFalServer * self, SoupServerMessage * msg,
   /* the answer to a submit always shows the request waiting */
   if (kind == GST_FAL_SERVER_REQUEST_KIND_QUEUE)
     submitted = gst_fal_server_request_build_status (request, FALSE, 0, 0);
-  if (!gst_fal_queue_push (self->queue, request, max_waiting)) {
+  if (!gst_fal_runners_push (self->runners, request, max_waiting)) {
     g_mutex_lock (&self->lock);
     g_hash_table_remove (self->requests, request->id);
     g_mutex_unlock (&self->lock);
@@ -168,7 +168,7 @@ gst_fal_queue_routes_submit (GstFalServer * self, SoupServerMessage * msg,
   if (kind == GST_FAL_SERVER_REQUEST_KIND_QUEUE) {
     /* its true position, 0 if a worker took it already */
     json_object_set_int_member (json_node_get_object (submitted),
-        "queue_position", MAX (0, gst_fal_queue_position (self->queue,
+        "queue_position", MAX (0, gst_fal_runners_position (self->runners,
                 request)));
     gst_fal_server_set_request_id (msg, request);
     gst_fal_server_respond_json (msg, SOUP_STATUS_OK, submitted);
@@ -195,7 +195,7 @@ handle_status (GstFalServer * self, SoupServerMessage * msg,
     GstFalServerRequest * request, GHashTable * query)
 {
   GstFalServerRequestState state = gst_fal_server_request_get_state (request);
-  gint position = gst_fal_queue_position (self->queue, request);
+  gint position = gst_fal_runners_position (self->runners, request);
   g_autoptr (JsonNode) status = NULL;
 
   if (state == GST_FAL_SERVER_REQUEST_IN_QUEUE && position < 0)
@@ -241,7 +241,7 @@ handle_cancel (GstFalServer * self, SoupServerMessage * msg,
         "ALREADY_COMPLETED");
     return;
   }
-  if (gst_fal_queue_remove (self->queue, request)) {
+  if (gst_fal_runners_remove (self->runners, request)) {
     if (gst_fal_server_request_fail (request, 499, "Request was cancelled",
             "client_cancelled") && request->webhook)
       gst_fal_webhooks_queue (self, request);

@@ -334,7 +334,7 @@ run_batch (Session * s)
     request->notify = on_request_notify;
     request->notify_data = session_ref (s);
     g_queue_push_tail (&s->running, request);
-    if (!gst_fal_queue_push (self->queue, request, 0))
+    if (!gst_fal_runners_push (self->runners, request, 0))
       gst_fal_server_request_fail (request, 503, "Server stopped",
           "runner_scheduling_failure");
     n++;

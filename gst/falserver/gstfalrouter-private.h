@@ -7,6 +7,7 @@
 #include "gstfalserver.h"
 #include "gstfalserver-private.h"
 #include "gstfalauth-private.h"
+#include "gstfalrunners-private.h"
 
 G_BEGIN_DECLS
 
@@ -20,7 +21,8 @@ struct _GstFalServer
 
   gchar *bind_address;
   guint port;
-  guint n_workers;
+  guint n_workers;              /* the bound on the runners of all apps */
+  GStrv scaling;                /* "KNOB:APP=VALUE" (gst-fal serve options) */
   gchar *storage_dir;
   gchar *apps_file;
   gchar **backends;             /* OWNER/NAME=URL apps */
@@ -47,8 +49,7 @@ struct _GstFalServer
 
   GstFalAppRegistry *registry;
   GstFalStorage *storage;
-  GstFalQueue *queue;
-  GPtrArray *workers;
+  GstFalRunners *runners;      /* and the requests waiting for them */
   GThreadPool *webhooks;
   GstFalWebhookKeys *webhook_keys;      /* the key pair signing them */
   gchar *webhook_key_file;
@@ -214,9 +215,10 @@ void gst_fal_webhooks_route_jwks (GstFalServer * self, SoupServerMessage * msg,
 
 /* ---- workers (gstfalworkers.c) ---- */
 
-/* A worker thread's GThreadFunc (@data: the server). */
-gpointer gst_fal_workers_main (gpointer data);
-/* Fails @request with 504 unless a worker took it within @seconds. */
+/* The runners of the apps, serving their requests (started, with their
+ * minimums, once the registry is made). */
+gboolean gst_fal_workers_start (GstFalServer * self, GError ** error);
+/* Fails @request with 504 unless a runner took it within @seconds. */
 void gst_fal_workers_start_timeout (GstFalServer * self,
     GstFalServerRequest * request, gdouble seconds);
 

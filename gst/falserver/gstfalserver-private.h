@@ -180,25 +180,6 @@ gchar *gst_fal_server_request_build_url (GstFalServerRequest * request,
 guint gst_fal_server_request_get_result (GstFalServerRequest * request, JsonNode ** body,
     gchar ** error_type);
 
-/* ---- queue (gstfalqueue.c) ---- */
-
-typedef struct _GstFalQueue GstFalQueue;
-
-GstFalQueue *gst_fal_queue_new (void);
-void gst_fal_queue_free (GstFalQueue * queue);
-/* FALSE if @max_waiting > 0 and that many are already waiting, or closed. */
-gboolean gst_fal_queue_push (GstFalQueue * queue, GstFalServerRequest * request,
-    guint max_waiting);
-/* Blocks until a request is waiting (normal before low); NULL once closed. */
-GstFalServerRequest *gst_fal_queue_pop (GstFalQueue * queue);
-/* TRUE if the request was waiting and is now removed. */
-gboolean gst_fal_queue_remove (GstFalQueue * queue, GstFalServerRequest * request);
-/* Count of requests ahead of @request, -1 when not waiting. */
-gint gst_fal_queue_position (GstFalQueue * queue, GstFalServerRequest * request);
-guint gst_fal_queue_length (GstFalQueue * queue);
-/* Wakes every pop with NULL; returns the requests still waiting. */
-GList *gst_fal_queue_close (GstFalQueue * queue);
-
 /* ---- endpoint ids (gstfalqueueroutes.c) ---- */
 
 /* owner/alias[/path] → APP (owner/alias; namespace/owner/alias for the
@@ -210,8 +191,11 @@ gboolean gst_fal_split_endpoint (const gchar * endpoint, gchar ** app_name,
 
 GstFalAppCall *gst_fal_app_call_new (GstFalServerRequest * request);
 void gst_fal_app_call_free (GstFalAppCall * call);
-/* Runs the app on the current thread and completes the request. */
-void gst_fal_app_call_run (GstFalAppCall * call);
+/* Runs the call on @runner (from gst_fal_app_info_setup) and completes the
+ * request. Returns whether the runner may serve the next request: FALSE
+ * after a failure that may have left it in a bad state (a status of 500 or
+ * more), TRUE after a success, a cancel or a validation error. */
+gboolean gst_fal_app_call_run_on (GstFalAppCall * call, gpointer runner);
 
 /* ---- connections libsoup < 3.3 forgets (gstfalconnections.c) ---- */
 

@@ -45,6 +45,7 @@ enum
   PROP_IDLE_TIMEOUT,
   PROP_MAX_CONNECTIONS,
   PROP_TLS_CERTIFICATE,
+  PROP_SCALING,
   PROP_BACKENDS,
   PROP_BACKEND_TIMEOUT,
   PROP_WEBHOOK_KEY_FILE,
@@ -165,7 +166,6 @@ gst_fal_server_start (GstFalServer * self, GError ** error)
   GSocketAddress *local;
   GSocket *socket;
   const gchar *scheme;
-  guint i;
   gboolean listening;
 
   g_return_val_if_fail (GST_FAL_IS_SERVER (self), FALSE);
@@ -193,7 +193,7 @@ gst_fal_server_start (GstFalServer * self, GError ** error)
   if (!register_apps (self, self->registry, error))
     return FALSE;
   self->storage = gst_fal_storage_new (self->storage_dir, error);
-  if (!self->storage)
+  if (!self->storage || !gst_fal_workers_start (self, error))
     return FALSE;
   if (!self->webhook_keys && !(self->webhook_keys =
           gst_fal_webhook_keys_new (self->webhook_key_file, error)))
@@ -254,13 +254,10 @@ gst_fal_server_start (GstFalServer * self, GError ** error)
 
   self->webhooks = g_thread_pool_new (gst_fal_webhooks_deliver, self, 4,
       FALSE, NULL);
-  self->workers = g_ptr_array_new ();
-  for (i = 0; i < MAX (self->n_workers, 1); i++)
-    g_ptr_array_add (self->workers, g_thread_new ("fal-worker",
-            gst_fal_workers_main, self));
   self->thread = g_thread_new ("fal-server", server_thread, self);
   self->started = TRUE;
-  g_debug ("listening on %s with %u workers", self->url, self->workers->len);
+  g_debug ("listening on %s with at most %u runners", self->url,
+      self->n_workers);
   return TRUE;
 }
 
@@ -279,14 +276,13 @@ gst_fal_server_stop (GstFalServer * self)
   GHashTableIter iter;
   GstFalServerRequest *request;
   GList *waiting, *l;
-  guint i;
 
   g_return_if_fail (GST_FAL_IS_SERVER (self));
   if (!self->started || self->stopped)
     return;
   self->stopped = TRUE;
 
-  waiting = gst_fal_queue_close (self->queue);
+  waiting = gst_fal_runners_close (self->runners);
   for (l = waiting; l; l = l->next)
     gst_fal_server_request_fail (l->data, 499, "Server stopped",
         "client_cancelled");
@@ -303,9 +299,7 @@ gst_fal_server_stop (GstFalServer * self)
   }
   g_mutex_unlock (&self->lock);
 
-  for (i = 0; i < self->workers->len; i++)
-    g_thread_join (g_ptr_array_index (self->workers, i));
-  g_ptr_array_set_size (self->workers, 0);
+  gst_fal_runners_join (self->runners);
   g_thread_pool_free (self->webhooks, FALSE, TRUE);
   self->webhooks = NULL;
 
@@ -360,6 +354,21 @@ gst_fal_server_get_default (GError ** error)
     result = g_object_ref (server);
   g_mutex_unlock (&lock);
   return result;
+}
+
+void
+gst_fal_server_reserve_runners (GstFalServer * self,
+    const gchar * application, gint n)
+{
+  g_autofree gchar *app_name = NULL, *path = NULL;
+  const GstFalAppInfo *app;
+
+  g_return_if_fail (GST_FAL_IS_SERVER (self));
+  if (!self->runners || !application
+      || !gst_fal_split_endpoint (application, &app_name, &path)
+      || !(app = gst_fal_app_registry_lookup (self->registry, app_name)))
+    return;
+  gst_fal_runners_reserve (self->runners, app, n);
 }
 
 GPtrArray *
@@ -455,6 +464,10 @@ gst_fal_server_set_property (GObject * object, guint prop_id,
     case PROP_ADMIN:
       self->admin = g_value_get_boolean (value);
       break;
+    case PROP_SCALING:
+      g_strfreev (self->scaling);
+      self->scaling = g_value_dup_boxed (value);
+      break;
     case PROP_ALLOW_FETCH:
       g_strfreev (self->fetch_policy->allow);
       self->fetch_policy->allow = g_value_dup_boxed (value);
@@ -530,6 +543,9 @@ gst_fal_server_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_ADMIN:
       g_value_set_boolean (value, self->admin);
       break;
+    case PROP_SCALING:
+      g_value_set_boxed (value, self->scaling);
+      break;
     case PROP_ALLOW_FETCH:
       g_value_set_boxed (value, self->fetch_policy->allow);
       break;
@@ -568,8 +584,8 @@ gst_fal_server_finalize (GObject * object)
   gst_fal_server_stop (self);
   g_hash_table_unref (self->requests);
   gst_fal_auth_free (self->auth);
-  g_clear_pointer (&self->workers, g_ptr_array_unref);
-  g_clear_pointer (&self->queue, gst_fal_queue_free);
+  g_clear_pointer (&self->runners, gst_fal_runners_free);
+  g_strfreev (self->scaling);
   g_clear_pointer (&self->storage, gst_fal_storage_free);
   g_clear_pointer (&self->registry, gst_fal_app_registry_free);
   g_clear_pointer (&self->webhook_keys, gst_fal_webhook_keys_free);
@@ -604,7 +620,8 @@ gst_fal_server_class_init (GstFalServerClass * klass)
       "Port to listen on (0 = ephemeral)", 0, 65535, DEFAULT_PORT,
       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   properties[PROP_WORKERS] = g_param_spec_uint ("workers", "Workers",
-      "Number of worker threads running apps", 1, 1024, DEFAULT_WORKERS,
+      "Runners (threads running apps) of all the apps at most; "
+      "raised to the sum of their min-concurrency", 1, 1024, DEFAULT_WORKERS,
       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   properties[PROP_KEY] = g_param_spec_string ("key", "Key",
       "API key required for API calls (default: FAL_KEY)", NULL,
@@ -622,6 +639,12 @@ gst_fal_server_class_init (GstFalServerClass * klass)
       "Base URL once started", NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   properties[PROP_ADMIN] = g_param_spec_boolean ("admin", "Admin",
       "Serve the admin routes (/_admin/faults); they need the key", FALSE,
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  /* fal's scaling knobs: see gstfalrunners-private.h and docs/server.md */
+  properties[PROP_SCALING] = g_param_spec_boxed ("scaling", "Scaling",
+      "Scaling knobs of the apps' runners, each KNOB:APP=VALUE with KNOB "
+      "min-concurrency, max-concurrency or keep-alive (seconds) and APP an "
+      "app or * for every app", G_TYPE_STRV,
       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   /* the fetches of apps: see gstfalfetchpolicy.h and docs/server.md */
   properties[PROP_ALLOW_FETCH] = g_param_spec_boxed ("allow-fetch",
@@ -694,7 +717,6 @@ gst_fal_server_init (GstFalServer * self)
   self->rand = g_rand_new ();
   self->requests = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
       (GDestroyNotify) gst_fal_server_request_unref);
-  self->queue = gst_fal_queue_new ();
   self->context = g_main_context_new ();
   self->loop = g_main_loop_new (self->context, FALSE);
 }

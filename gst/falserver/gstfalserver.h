@@ -12,7 +12,10 @@ G_DECLARE_FINAL_TYPE (GstFalServer, gst_fal_server, GST_FAL, SERVER, GObject)
  * Properties (set before start):
  *  "bind-address" (string, default "127.0.0.1")
  *  "port"         (uint, default 0 = ephemeral; gst-fal serve uses 8472)
- *  "workers"      (uint, default 2)
+ *  "workers"      (uint, default 2) runners of all the apps at most (raised to
+ *                 the sum of their min-concurrency)
+ *  "scaling"      (GStrv) the apps' scaling knobs, KNOB:APP=VALUE (KNOB
+ *                 min-concurrency, max-concurrency or keep-alive; APP or *)
  *  "key"          (string, write-only; default from FAL_KEY) required for API calls when set;
  *                 a blank key (empty or whitespace) is none
  *  "storage-dir"  (string, default: a new temporary directory, removed at finalize)
@@ -20,8 +23,8 @@ G_DECLARE_FINAL_TYPE (GstFalServer, gst_fal_server, GST_FAL, SERVER, GObject)
  *  "max-body"     (uint64, bytes, default 256 MiB)
  *  "url"          (string, read-only) "http://127.0.0.1:PORT" once started
  *                 ("https://…" with a TLS certificate)
- *  "admin"        (boolean, default FALSE) serve the admin routes (/_admin/faults),
- *                 which need the key
+ *  "admin"        (boolean, default FALSE) serve the admin routes (/_admin/faults,
+ *                 /_admin/runners), which need the key
  *  "allow-fetch"  (GStrv) hosts apps fetch media from (default: public ones)
  *  "max-fetch-bytes" (uint64, default 64 MiB) largest input media of an app
  *  "max-pixels"   (uint64, default 50 000 000) largest input image of an app
@@ -71,6 +74,16 @@ void gst_fal_server_stop (GstFalServer * server);
  */
 const gchar *gst_fal_server_get_url (GstFalServer * server);
 
+/* Lets @application (an endpoint id) run @n more requests at once, beyond
+ * its max_concurrency and the server's "workers" (fewer when @n is
+ * negative, to give a reservation back): the elements that start the
+ * embedded server reserve their max-in-flight, so that a pipeline's own
+ * requests do not wait for each other. Unknown applications are ignored. */
+void gst_fal_server_reserve_runners (GstFalServer * server,
+    const gchar * application, gint n);
+
+/* The process-wide embedded server (started on first use, on an ephemeral
+ * loopback port, no key). (transfer full) */
 /**
  * gst_fal_server_get_default:
  * @error: why it cannot start

@@ -88,7 +88,7 @@ watcher_cancel_run (GstFalWatcher * watcher)
   request->cancel_requested = TRUE;
   g_mutex_unlock (&request->lock);
   g_cancellable_cancel (request->cancellable);
-  if (gst_fal_queue_remove (watcher->server->queue, request))
+  if (gst_fal_runners_remove (watcher->server->runners, request))
     gst_fal_server_request_fail (request, 499, "Client disconnected",
         "client_disconnected");
 }
@@ -159,7 +159,7 @@ watcher_update_status (GstFalWatcher * watcher)
   GstFalServer *self = watcher->server;
   GstFalServerRequest *request = watcher->request;
   GstFalServerRequestState state = gst_fal_server_request_get_state (request);
-  gint position = gst_fal_queue_position (self->queue, request);
+  gint position = gst_fal_runners_position (self->runners, request);
   g_autoptr (JsonNode) status = NULL;
   g_autofree gchar *key = NULL;
   JsonNode *logs;

@@ -13,8 +13,17 @@ typedef struct
   GstFalAppRunFunc run;
   gpointer app_data;
   GDestroyNotify app_data_free;
+  GstFalAppSetupFunc setup;
+  GDestroyNotify teardown;
   gchar *(*openapi) (gpointer app_data);
 } AppEntry;
+
+/* One runner of an entry: the app's own runner state, or its app_data. */
+typedef struct
+{
+  AppEntry *entry;
+  gpointer state;
+} Runner;
 
 struct _GstFalAppRegistry
 {
@@ -33,10 +42,53 @@ app_entry_free (AppEntry * entry)
   g_free (entry);
 }
 
-static JsonNode *
-run_validated (GstFalAppCall * call, gpointer app_data, GError ** error)
+static gpointer
+runner_setup (gpointer app_data, GError ** error)
 {
   AppEntry *entry = app_data;
+  Runner *runner = g_new0 (Runner, 1);
+
+  runner->entry = entry;
+  runner->state = entry->app_data;
+  if (entry->setup && !(runner->state = entry->setup (entry->app_data,
+              error))) {
+    g_free (runner);
+    return NULL;
+  }
+  return runner;
+}
+
+static void
+runner_teardown (Runner * runner)
+{
+  if (runner->entry->setup && runner->entry->teardown)
+    runner->entry->teardown (runner->state);
+  g_free (runner);
+}
+
+gboolean
+gst_fal_app_info_setup (const GstFalAppInfo * info, gpointer * runner,
+    GError ** error)
+{
+  g_return_val_if_fail (info != NULL, FALSE);
+  *runner = info->app_data;
+  if (info->setup)
+    *runner = info->setup (info->app_data, error);
+  return *runner != NULL || info->setup == NULL;
+}
+
+void
+gst_fal_app_info_teardown (const GstFalAppInfo * info, gpointer runner)
+{
+  if (info->setup && info->teardown)
+    info->teardown (runner);
+}
+
+static JsonNode *
+run_validated (GstFalAppCall * call, gpointer data, GError ** error)
+{
+  Runner *runner = data;
+  AppEntry *entry = runner->entry;
   g_autoptr (JsonNode) detail = NULL;
 
   detail = gst_fal_apps_validate (entry->info.input_schema,
@@ -47,7 +99,7 @@ run_validated (GstFalAppCall * call, gpointer app_data, GError ** error)
         "The input of %s is not valid", entry->info.name);
     return NULL;
   }
-  return entry->run (call, entry->app_data, error);
+  return entry->run (call, runner->state, error);
 }
 
 static gchar *
@@ -97,9 +149,14 @@ gst_fal_app_registry_add (GstFalAppRegistry * registry,
   entry->info.realtime = info->realtime;
   entry->info.run = run_validated;
   entry->info.app_data = entry;
+  entry->info.setup = runner_setup;
+  entry->info.teardown = (GDestroyNotify) runner_teardown;
+  entry->info.scaling = info->scaling;
   entry->run = info->run;
   entry->app_data = info->app_data;
   entry->app_data_free = info->app_data_free;
+  entry->setup = info->setup;
+  entry->teardown = info->teardown;
   entry->openapi = info->openapi;
   entry->info.openapi = info->openapi ? openapi_of_entry : NULL;
   /* a later registration (e.g. from --apps) replaces an earlier one */

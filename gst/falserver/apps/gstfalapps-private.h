@@ -84,16 +84,61 @@ gchar *gst_fal_apps_image_description (const gchar * caps,
 #define GST_FAL_APPS_PNG_TAIL \
   " ! videoconvert ! pngenc ! appsink name=fal-sink sync=false"
 
-/* Runs an image app's pipeline (@rest, after the decoded input) on @image:
- * its type is sniffed from its bytes and only PNG, JPEG and WebP are decoded,
- * each by its own decoder (no decodebin: no demuxer, no playlist, no URL
- * opened); its size is read from its header and more pixels than the call's
- * max-pixels are refused before anything decodes. Anything else is a 422
- * naming image_url and what it is. */
-gboolean gst_fal_apps_run_image_pipeline (GstFalAppCall * call,
-    const gchar * rest, GBytes * image, const gchar * message_name,
-    GstFalPipelineSetup setup, gpointer setup_data, GstFalPipelineRun * run,
-    GError ** error);
+/* Sniffs @image and checks it against the call's max-pixels: only PNG,
+ * JPEG and WebP are decoded, each by its own decoder (no decodebin: no
+ * demuxer, no playlist, no URL opened); its size is read from its header and
+ * more pixels than the call's max-pixels are refused before anything
+ * decodes. Anything else is a 422 naming image_url and what it is. Returns
+ * its caps ("image/png")
+ * and @decoder, and @first, the bytes of its first image (transfer full);
+ * NULL with a 422 @error when it is refused. */
+const gchar *gst_fal_apps_check_image (GstFalAppCall * call, GBytes * image,
+    const gchar ** decoder, GBytes ** first, GError ** error);
+
+/* The error of a pipeline's error message: a 422 naming image_url when the
+ * input did not decode, else a 500 naming the element. */
+void gst_fal_apps_pipeline_error (GstMessage * message, GError ** error);
+/* How a wait on a pipeline's bus ended. */
+typedef enum {
+  GST_FAL_BUS_EOS,
+  GST_FAL_BUS_SAMPLE,           /* run->sample is the frame's */
+  GST_FAL_BUS_CANCELLED,        /* @error is G_IO_ERROR_CANCELLED */
+  GST_FAL_BUS_FAILED,           /* @error says why */
+} GstFalBusEnd;
+
+/* An application message carrying a frame's "sample" (GST_TYPE_SAMPLE). */
+#define GST_FAL_APPS_SAMPLE_MESSAGE "gst-fal-sample"
+
+/* Pops @bus until EOS, a sample message, an error, a cancel (see
+ * gst_fal_apps_cancel_on_bus()) or a deadline; element messages named
+ * @message_name (any when "*", none when NULL) go to @run->messages. */
+GstFalBusEnd gst_fal_apps_wait_bus (GstBus * bus, const gchar * message_name,
+    GstFalPipelineRun * run, GError ** error);
+/* Posts a cancel on @bus when the call is cancelled; returns the handler for
+ * gst_fal_apps_cancel_on_bus_done(). */
+gulong gst_fal_apps_cancel_on_bus (GstFalAppCall * call, GstBus * bus);
+void gst_fal_apps_cancel_on_bus_done (GstFalAppCall * call, gulong handler);
+
+/* Sets @run's input size from the caps of the element named fal-input. */
+void gst_fal_apps_read_input_size (GstBin * pipeline, GstFalPipelineRun * run);
+
+/* A warm pipeline (gstfalappswarm.c): an image app's pipeline built once
+ * per runner and fed image after image. @rest is the app's pipeline after
+ * the decoded input and must end in an appsink named fal-sink; one pipeline
+ * is built for each image type the runner sees (PNG at once, so that the
+ * app's model is loaded before the first request). */
+typedef struct _GstFalWarmPipeline GstFalWarmPipeline;
+
+GstFalWarmPipeline *gst_fal_warm_pipeline_new (const gchar * rest,
+    const gchar * message_name, GError ** error);
+void gst_fal_warm_pipeline_free (GstFalWarmPipeline * warm);
+/* Runs @image (checked by gst_fal_apps_check_image()) through the warm
+ * pipeline of its type; @setup (may be NULL) is applied first, e.g. to set
+ * properties from the input. A pipeline that failed is dropped and built again for the next
+ * image; a cancelled run flushes it. */
+gboolean gst_fal_warm_pipeline_run (GstFalWarmPipeline * warm,
+    GstFalAppCall * call, GBytes * image, GstFalPipelineSetup setup,
+    gpointer setup_data, GstFalPipelineRun * run, GError ** error);
 
 /* Fetches the input's image_url (validated to be present). */
 GBytes *gst_fal_apps_fetch_image (GstFalAppCall * call, GError ** error);

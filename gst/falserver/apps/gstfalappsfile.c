@@ -8,6 +8,9 @@
  * output=image | image/jpeg | messages:<name> | faces | symbols
  * max-pixels=50000000
  * max-fetch-bytes=67108864
+ * min-concurrency=1
+ * max-concurrency=4
+ * keep-alive=30
  * max-width=4096
  * max-height=4096
  * buffering=2
@@ -42,6 +45,7 @@ typedef struct
   gchar *field;
   gchar *element;
   gchar *property;
+  GValue initial;               /* set again when the input omits the field */
 } InputMapping;
 
 typedef struct
@@ -55,12 +59,21 @@ typedef struct
   guint64 max_width, max_height;        /* 0: none */
 } FileApp;
 
+/* One runner of a file app: its warm pipeline, and its barcode scanner. */
+typedef struct
+{
+  FileApp *app;
+  GstFalWarmPipeline *warm;
+  zbar_image_scanner_t *scanner;
+} FileRunner;
+
 static void
 input_mapping_free (InputMapping * mapping)
 {
   g_free (mapping->field);
   g_free (mapping->element);
   g_free (mapping->property);
+  g_value_unset (&mapping->initial);
   g_free (mapping);
 }
 
@@ -91,10 +104,14 @@ apply_inputs (GstBin * pipeline, gpointer data, GError ** error)
     GParamSpec *pspec;
     GValue json_value = G_VALUE_INIT, target = G_VALUE_INIT;
 
-    if (value == NULL || JSON_NODE_HOLDS_NULL (value))
-      continue;
     element = gst_bin_get_by_name (pipeline, mapping->element);
     g_assert (element != NULL); /* checked at registration */
+    /* a warm pipeline keeps what the previous input set */
+    if (value == NULL || JSON_NODE_HOLDS_NULL (value)) {
+      g_object_set_property (G_OBJECT (element), mapping->property,
+          &mapping->initial);
+      continue;
+    }
     pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (element),
         mapping->property);
 
@@ -143,10 +160,41 @@ messages_output (GstFalPipelineRun * run)
   return node;
 }
 
-static JsonNode *
-file_app_run (GstFalAppCall * call, gpointer app_data, GError ** error)
+static gpointer
+file_app_setup (gpointer app_data, GError ** error)
 {
   FileApp *app = app_data;
+  FileRunner *runner = g_new0 (FileRunner, 1);
+
+  runner->app = app;
+  runner->warm = gst_fal_warm_pipeline_new (app->description,
+      app->output == OUTPUT_IMAGE ? NULL : app->message_name, error);
+  if (runner->warm == NULL) {
+    g_free (runner);
+    return NULL;
+  }
+  if (app->output == OUTPUT_SYMBOLS) {
+    runner->scanner = zbar_image_scanner_create ();
+    zbar_image_scanner_set_config (runner->scanner, ZBAR_NONE,
+        ZBAR_CFG_ENABLE, 1);
+  }
+  return runner;
+}
+
+static void
+file_runner_free (FileRunner * runner)
+{
+  gst_fal_warm_pipeline_free (runner->warm);
+  if (runner->scanner)
+    zbar_image_scanner_destroy (runner->scanner);
+  g_free (runner);
+}
+
+static JsonNode *
+file_app_run (GstFalAppCall * call, gpointer runner_data, GError ** error)
+{
+  FileRunner *runner = runner_data;
+  FileApp *app = runner->app;
   gpointer setup_data[2] = { call, app };
   g_autoptr (GBytes) image = NULL;
   GstFalPipelineRun run;
@@ -158,9 +206,8 @@ file_app_run (GstFalAppCall * call, gpointer app_data, GError ** error)
   if (image == NULL)
     return gst_fal_apps_input_error (call, "image_url", error);
 
-  if (!gst_fal_apps_run_image_pipeline (call, app->description, image,
-          app->output == OUTPUT_IMAGE ? NULL : app->message_name,
-          apply_inputs, setup_data, &run, error)) {
+  if (!gst_fal_warm_pipeline_run (runner->warm, call, image, apply_inputs,
+          setup_data, &run, error)) {
     gst_fal_pipeline_run_clear (&run);
     return gst_fal_apps_input_error (call, "image_url", error);
   }
@@ -176,7 +223,7 @@ file_app_run (GstFalAppCall * call, gpointer app_data, GError ** error)
       output = gst_fal_apps_map_faces (&run);
       break;
     case OUTPUT_SYMBOLS:
-      output = gst_fal_apps_map_symbols (&run);
+      output = gst_fal_apps_map_symbols (&run, runner->scanner);
       break;
   }
   gst_fal_pipeline_run_clear (&run);
@@ -206,16 +253,15 @@ parse_output (FileApp * app, const gchar * output, const gchar * pipeline,
   } else if (g_str_has_prefix (output, "messages:") && output[9] != '\0') {
     app->output = OUTPUT_MESSAGES;
     app->message_name = g_strdup (output + 9);
-    tail = " ! fakesink sync=false";
+    tail = GST_FAL_APPS_RAW_TAIL;
     *output_schema = messages_output_schema;
   } else if (g_str_equal (output, "faces")) {
     app->output = OUTPUT_FACES;
     app->message_name = g_strdup ("facedetect");
-    tail = " ! fakesink sync=false";
+    tail = GST_FAL_APPS_RAW_TAIL;
     *output_schema = gst_fal_apps_faces_output_schema;
   } else if (g_str_equal (output, "symbols")) {
     app->output = OUTPUT_SYMBOLS;
-    app->message_name = g_strdup ("barcode");
     tail = GST_FAL_APPS_GRAY_TAIL;
     *output_schema = gst_fal_apps_symbols_output_schema;
   } else {
@@ -393,6 +439,9 @@ build_input_schema (FileApp * app, gchar ** inputs, GError ** error)
     mapping->field = g_strdup (parts[0]);
     mapping->element = g_strdup (target[0]);
     mapping->property = g_strdup (target[1]);
+    g_value_init (&mapping->initial, pspec->value_type);
+    g_object_get_property (G_OBJECT (element), mapping->property,
+        &mapping->initial);
     g_ptr_array_add (app->mappings, mapping);
     json_object_set_object_member (properties, mapping->field,
         property_schema (pspec));
@@ -417,6 +466,46 @@ get_limit (GKeyFile * key_file, const gchar * group, const gchar * key,
     return FALSE;
   }
   return TRUE;
+}
+
+/* The scaling knobs of an app (docs/apps.md); 0 when absent. */
+static gboolean
+get_scaling (GKeyFile * key_file, const gchar * group,
+    GstFalAppScaling * scaling, GError ** error)
+{
+  g_autoptr (GError) local_error = NULL;
+  const gchar *key = "min-concurrency";
+  gint value;
+
+  if (g_key_file_has_key (key_file, group, key, NULL)) {
+    value = g_key_file_get_integer (key_file, group, key, &local_error);
+    if (local_error || value < 0)
+      goto invalid;
+    scaling->min_concurrency = value;
+  }
+  key = "max-concurrency";
+  if (g_key_file_has_key (key_file, group, key, NULL)) {
+    value = g_key_file_get_integer (key_file, group, key, &local_error);
+    if (local_error || value < 1)
+      goto invalid;
+    scaling->max_concurrency = value;
+  }
+  key = "keep-alive";
+  if (g_key_file_has_key (key_file, group, key, NULL)) {
+    scaling->keep_alive = g_key_file_get_double (key_file, group, key,
+        &local_error);
+    if (local_error || !(scaling->keep_alive >= 0))
+      goto invalid;
+  }
+  return TRUE;
+
+invalid:
+  g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+      "app %s: %s must be %s", group, key,
+      g_str_equal (key, "keep-alive") ? "a number of seconds" :
+      g_str_equal (key, "min-concurrency") ? "a number of runners" :
+      "a number of runners, at least 1");
+  return FALSE;
 }
 
 /* The realtime keys (fal's @fal.realtime options): each optional. */
@@ -521,6 +610,7 @@ register_group (GstFalAppRegistry * registry, GKeyFile * key_file,
   if (!get_limit (key_file, group, "max-pixels", &app->max_pixels, error)
       || !get_limit (key_file, group, "max-fetch-bytes",
           &app->max_fetch_bytes, error)
+      || !get_scaling (key_file, group, &info.scaling, error)
       || !get_limit (key_file, group, "max-width", &app->max_width, error)
       || !get_limit (key_file, group, "max-height", &app->max_height, error)
       || !get_realtime (key_file, group, &info.realtime, error)
@@ -538,6 +628,8 @@ register_group (GstFalAppRegistry * registry, GKeyFile * key_file,
   info.run = file_app_run;
   info.app_data = app;
   info.app_data_free = (GDestroyNotify) file_app_free;
+  info.setup = file_app_setup;
+  info.teardown = (GDestroyNotify) file_runner_free;
   gst_fal_app_registry_add (registry, &info);
   return TRUE;
 }

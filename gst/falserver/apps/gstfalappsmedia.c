@@ -8,10 +8,10 @@
 #include "config.h"
 #endif
 
-#include <unistd.h>
-#include <glib/gstdio.h>
 #include <string.h>
 #include <gst/video/video.h>
+#include <stdbool.h>
+#include <tesseract/capi.h>
 #include <zbar.h>
 
 #include "gstfalappsmedia-private.h"
@@ -22,7 +22,7 @@
 static const gchar builtin_apps_format[] =
   "[local/barcode]\n"
   "description=Reads every barcode and QR code in the image (zbar)\n"
-  "pipeline=videoconvert ! zbar name=zbar\n"
+  "pipeline=videoconvert\n"
   "output=symbols\n"
   "\n"
   "[local/face-detection]\n"
@@ -135,66 +135,53 @@ gst_fal_apps_map_faces (GstFalPipelineRun * run)
   return object_node (output);
 }
 
-typedef struct
+/* Scans the grey frame at the end of the pipeline with libzbar: one scan
+ * gives each symbol's type, data and location (the zbar element of 1.22
+ * posts no location). */
+JsonNode *
+gst_fal_apps_map_symbols (GstFalPipelineRun * run,
+    zbar_image_scanner_t * scanner)
 {
-  gchar *type;
-  gchar *data;
-  gint x, y, w, h;
-} LocatedSymbol;
-
-static void
-located_symbol_free (LocatedSymbol * symbol)
-{
-  g_free (symbol->type);
-  g_free (symbol->data);
-  g_free (symbol);
-}
-
-/* Scans the grey frame with libzbar for the symbols' locations: the zbar
- * element of 1.22 posts a symbol's type and data, not where it is. */
-static GPtrArray *
-locate_symbols (GstSample * sample)
-{
-  GPtrArray *located = g_ptr_array_new_with_free_func (
-      (GDestroyNotify) located_symbol_free);
+  GstSample *sample = run->sample;
+  JsonObject *output = json_object_new ();
+  JsonArray *symbols = json_array_new ();
   GstVideoInfo info;
   GstVideoFrame frame;
-  g_autofree guint8 *pixels = NULL;
-  zbar_image_scanner_t *scanner;
   zbar_image_t *image;
   const zbar_symbol_t *symbol;
-  guint width, height, row;
 
+  json_object_set_array_member (output, "symbols", symbols);
+  json_object_set_int_member (output, "width", run->input_width);
+  json_object_set_int_member (output, "height", run->input_height);
   if (sample == NULL
       || !gst_video_info_from_caps (&info, gst_sample_get_caps (sample))
       || GST_VIDEO_INFO_FORMAT (&info) != GST_VIDEO_FORMAT_GRAY8
       || !gst_video_frame_map (&frame, &info, gst_sample_get_buffer (sample),
           GST_MAP_READ))
-    return located;
+    return object_node (output);
 
-  width = GST_VIDEO_INFO_WIDTH (&info);
-  height = GST_VIDEO_INFO_HEIGHT (&info);
-  pixels = g_malloc ((gsize) width * height);
-  for (row = 0; row < height; row++)
-    memcpy (pixels + (gsize) row * width,
-        (guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&frame, 0) +
-        (gsize) row * GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0), width);
-  gst_video_frame_unmap (&frame);
-
-  scanner = zbar_image_scanner_create ();
-  zbar_image_scanner_set_config (scanner, ZBAR_NONE, ZBAR_CFG_ENABLE, 1);
   image = zbar_image_create ();
   zbar_image_set_format (image, GST_MAKE_FOURCC ('Y', '8', '0', '0'));
-  zbar_image_set_size (image, width, height);
-  zbar_image_set_data (image, pixels, (gulong) width * height, NULL);
+  /* the rows as they are: the stride is the width */
+  zbar_image_set_size (image, GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0),
+      GST_VIDEO_INFO_HEIGHT (&info));
+  zbar_image_set_crop (image, 0, 0, GST_VIDEO_INFO_WIDTH (&info),
+      GST_VIDEO_INFO_HEIGHT (&info));
+  zbar_image_set_data (image, GST_VIDEO_FRAME_PLANE_DATA (&frame, 0),
+      (gulong) GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0) *
+      GST_VIDEO_INFO_HEIGHT (&info), NULL);
   zbar_scan_image (scanner, image);
 
   for (symbol = zbar_image_first_symbol (image); symbol;
       symbol = zbar_symbol_next (symbol)) {
-    LocatedSymbol *located_symbol = g_new0 (LocatedSymbol, 1);
+    JsonObject *object = json_object_new ();
     gint x0 = G_MAXINT, y0 = G_MAXINT, x1 = G_MININT, y1 = G_MININT;
     guint i, n = zbar_symbol_get_loc_size (symbol);
 
+    json_object_set_string_member (object, "type",
+        zbar_get_symbol_name (zbar_symbol_get_type (symbol)));
+    json_object_set_string_member (object, "data",
+        zbar_symbol_get_data (symbol));
     for (i = 0; i < n; i++) {
       gint x = zbar_symbol_get_loc_x (symbol, i);
       gint y = zbar_symbol_get_loc_y (symbol, i);
@@ -203,69 +190,14 @@ locate_symbols (GstSample * sample)
       x1 = MAX (x1, x);
       y1 = MAX (y1, y);
     }
-    located_symbol->type =
-        g_strdup (zbar_get_symbol_name (zbar_symbol_get_type (symbol)));
-    located_symbol->data = g_strdup (zbar_symbol_get_data (symbol));
-    if (n > 0) {
-      located_symbol->x = x0;
-      located_symbol->y = y0;
-      /* the location points are pixel centres: include the last ones */
-      located_symbol->w = x1 - x0 + 1;
-      located_symbol->h = y1 - y0 + 1;
-    }
-    g_ptr_array_add (located, located_symbol);
+    /* the location points are pixel centres: include the last ones */
+    if (n > 0)
+      json_object_set_object_member (object, "box", box_new (x0, y0,
+              x1 - x0 + 1, y1 - y0 + 1));
+    json_array_add_object_element (symbols, object);
   }
-
   zbar_image_destroy (image);
-  zbar_image_scanner_destroy (scanner);
-  return located;
-}
-
-static JsonObject *
-take_box (GPtrArray * located, const gchar * type, const gchar * data)
-{
-  guint i;
-
-  for (i = 0; i < located->len; i++) {
-    LocatedSymbol *symbol = g_ptr_array_index (located, i);
-
-    if (g_strcmp0 (symbol->type, type) == 0
-        && g_strcmp0 (symbol->data, data) == 0 && symbol->w > 0) {
-      JsonObject *box = box_new (symbol->x, symbol->y, symbol->w, symbol->h);
-      g_ptr_array_remove_index (located, i);
-      return box;
-    }
-  }
-  return NULL;
-}
-
-JsonNode *
-gst_fal_apps_map_symbols (GstFalPipelineRun * run)
-{
-  g_autoptr (GPtrArray) located = locate_symbols (run->sample);
-  JsonObject *output = json_object_new ();
-  JsonArray *symbols = json_array_new ();
-  guint i;
-
-  for (i = 0; i < run->messages->len; i++) {
-    GstStructure *s = g_ptr_array_index (run->messages, i);
-    const gchar *type = gst_structure_get_string (s, "type");
-    const gchar *data = gst_structure_get_string (s, "symbol");
-    JsonObject *symbol, *box;
-
-    if (type == NULL || data == NULL)
-      continue;
-    symbol = json_object_new ();
-    json_object_set_string_member (symbol, "type", type);
-    json_object_set_string_member (symbol, "data", data);
-    box = take_box (located, type, data);
-    if (box)
-      json_object_set_object_member (symbol, "box", box);
-    json_array_add_object_element (symbols, symbol);
-  }
-  json_object_set_array_member (output, "symbols", symbols);
-  json_object_set_int_member (output, "width", run->input_width);
-  json_object_set_int_member (output, "height", run->input_height);
+  gst_video_frame_unmap (&frame);
   return object_node (output);
 }
 
@@ -315,35 +247,106 @@ text_to_image_run (GstFalAppCall * call, gpointer app_data, GError ** error)
   return output;
 }
 
-/* ocr: tesseract's command line on the image, decoded and made grey */
+/* ocr: libtesseract on the image, decoded and made grey; each runner keeps
+ * its engine loaded (with the language of its last request) */
 
-static gchar *
-run_tesseract (GstFalAppCall * call, const gchar * path,
-    const gchar * language, GError ** error)
+typedef struct
 {
-  GCancellable *cancellable = gst_fal_app_call_get_cancellable (call);
-  g_autoptr (GSubprocess) process = NULL;
-  g_autofree gchar *text = NULL, *errors = NULL;
+  GstFalWarmPipeline *warm;
+  TessBaseAPI *engine;
+  gchar *language;              /* the engine's, NULL until loaded */
+} OcrRunner;
 
-  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-      G_SUBPROCESS_FLAGS_STDERR_PIPE, error, "tesseract", path, "stdout",
-      "-l", language, NULL);
-  if (process == NULL) {
-    g_prefix_error (error, "tesseract cannot run: ");
+static void
+ocr_runner_free (OcrRunner * runner)
+{
+  gst_fal_warm_pipeline_free (runner->warm);
+  TessBaseAPIEnd (runner->engine);
+  TessBaseAPIDelete (runner->engine);
+  g_free (runner->language);
+  g_free (runner);
+}
+
+static gboolean
+ocr_load (OcrRunner * runner, const gchar * language, GError ** error)
+{
+  if (g_strcmp0 (runner->language, language) == 0)
+    return TRUE;
+  g_clear_pointer (&runner->language, g_free);
+  if (TessBaseAPIInit3 (runner->engine, NULL, language) != 0) {
+    g_set_error (error, GST_FAL_APP_ERROR, 422, "language %s is not "
+        "installed for tesseract", language);
+    return FALSE;
+  }
+  /* as tesseract's command line does */
+  TessBaseAPISetPageSegMode (runner->engine, PSM_AUTO);
+  runner->language = g_strdup (language);
+  return TRUE;
+}
+
+static gpointer
+ocr_setup (gpointer app_data, GError ** error)
+{
+  OcrRunner *runner = g_new0 (OcrRunner, 1);
+
+  runner->engine = TessBaseAPICreate ();
+  runner->warm = gst_fal_warm_pipeline_new ("videoconvert ! "
+      "video/x-raw,format=GRAY8 ! appsink name=fal-sink sync=false", NULL,
+      error);
+  if (runner->warm == NULL || !ocr_load (runner, "eng", error)) {
+    ocr_runner_free (runner);
     return NULL;
   }
-  if (!g_subprocess_communicate_utf8 (process, NULL, cancellable, &text,
-          &errors, error)) {
-    g_subprocess_force_exit (process);
-    g_subprocess_wait (process, NULL, NULL);
+  return runner;
+}
+
+static bool
+ocr_cancelled (void *cancel_this, int words)
+{
+  return g_cancellable_is_cancelled (cancel_this);
+}
+
+/* The text of a grey frame, or NULL with @error. */
+static gchar *
+ocr_read (OcrRunner * runner, GstFalAppCall * call, GstSample * sample,
+    GError ** error)
+{
+  GstVideoInfo info;
+  GstVideoFrame frame;
+  ETEXT_DESC *monitor;
+  gchar *text = NULL;
+  gint failed;
+
+  if (sample == NULL
+      || !gst_video_info_from_caps (&info, gst_sample_get_caps (sample))
+      || !gst_video_frame_map (&frame, &info, gst_sample_get_buffer (sample),
+          GST_MAP_READ)) {
+    g_set_error_literal (error, GST_FAL_APP_ERROR, 500,
+        "The app's pipeline produced no image");
     return NULL;
   }
-  if (!g_subprocess_get_successful (process)) {
-    g_set_error (error, GST_FAL_APP_ERROR, 500, "tesseract failed: %s",
-        errors ? g_strstrip (errors) : "");
-    return NULL;
+  TessBaseAPISetImage (runner->engine, GST_VIDEO_FRAME_PLANE_DATA (&frame, 0),
+      GST_VIDEO_INFO_WIDTH (&info), GST_VIDEO_INFO_HEIGHT (&info), 1,
+      GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0));
+  monitor = TessMonitorCreate ();
+  TessMonitorSetCancelThis (monitor, gst_fal_app_call_get_cancellable (call));
+  TessMonitorSetCancelFunc (monitor, ocr_cancelled);
+  failed = TessBaseAPIRecognize (runner->engine, monitor);
+  TessMonitorDelete (monitor);
+  if (g_cancellable_set_error_if_cancelled (gst_fal_app_call_get_cancellable
+          (call), error)) {
+  } else if (failed) {
+    g_set_error_literal (error, GST_FAL_APP_ERROR, 500,
+        "tesseract cannot read the image");
+  } else {
+    gchar *utf8 = TessBaseAPIGetUTF8Text (runner->engine);
+
+    text = g_strdup (g_strstrip (utf8 ? utf8 : (gchar *) ""));
+    TessDeleteText (utf8);
   }
-  return g_strdup (g_strstrip (text));
+  TessBaseAPIClear (runner->engine);
+  gst_video_frame_unmap (&frame);
+  return text;
 }
 
 static gboolean
@@ -358,16 +361,14 @@ valid_language (const gchar * language)
 }
 
 static JsonNode *
-ocr_run (GstFalAppCall * call, gpointer app_data, GError ** error)
+ocr_run (GstFalAppCall * call, gpointer runner_data, GError ** error)
 {
+  OcrRunner *runner = runner_data;
   JsonNode *input = gst_fal_app_call_get_input (call);
   const gchar *language = gst_fal_apps_get_string (input, "language", "eng");
   g_autoptr (GBytes) image = NULL;
-  g_autofree gchar *path = NULL, *text = NULL;
+  g_autofree gchar *text = NULL;
   GstFalPipelineRun run;
-  GstMapInfo map;
-  gboolean written;
-  gint fd;
   JsonObject *output;
 
   if (!valid_language (language)) {
@@ -375,36 +376,18 @@ ocr_run (GstFalAppCall * call, gpointer app_data, GError ** error)
         "language must be tesseract language codes joined with +");
     return gst_fal_apps_input_error (call, "language", error);
   }
+  if (!ocr_load (runner, language, error))
+    return gst_fal_apps_input_error (call, "language", error);
   image = gst_fal_apps_fetch_image (call, error);
   if (image == NULL)
     return gst_fal_apps_input_error (call, "image_url", error);
-  if (!gst_fal_apps_run_image_pipeline (call,
-          "videoconvert ! video/x-raw,format=GRAY8" GST_FAL_APPS_PNG_TAIL,
-          image, NULL, NULL, NULL, &run, error) || run.sample == NULL) {
+  if (!gst_fal_warm_pipeline_run (runner->warm, call, image, NULL, NULL,
+          &run, error)) {
     gst_fal_pipeline_run_clear (&run);
-    if (error && *error == NULL)
-      g_set_error_literal (error, GST_FAL_APP_ERROR, 422,
-          "image_url is not a decodable image");
     return gst_fal_apps_input_error (call, "image_url", error);
   }
-
-  fd = g_file_open_tmp ("gst-fal-ocr-XXXXXX.png", &path, error);
-  if (fd < 0) {
-    gst_fal_pipeline_run_clear (&run);
-    return NULL;
-  }
-  gst_buffer_map (gst_sample_get_buffer (run.sample), &map, GST_MAP_READ);
-  written = write (fd, map.data, map.size) == (gssize) map.size;
-  gst_buffer_unmap (gst_sample_get_buffer (run.sample), &map);
-  close (fd);
+  text = ocr_read (runner, call, run.sample, error);
   gst_fal_pipeline_run_clear (&run);
-
-  if (written)
-    text = run_tesseract (call, path, language, error);
-  else
-    g_set_error_literal (error, GST_FAL_APP_ERROR, 500,
-        "the image cannot be written for tesseract");
-  g_unlink (path);
   if (text == NULL)
     return NULL;
 
@@ -424,7 +407,7 @@ static const GstFalAppInfo code_apps[] = {
     "\"height\": {\"type\": \"integer\", \"minimum\": 16, \"maximum\": 4096,"
     " \"default\": 512}}}",
     gst_fal_apps_image_output_schema, text_to_image_run, NULL, NULL },
-  { "local/ocr", "Reads the text in the image (tesseract)",
+  { "local/ocr", "Reads the text in the image (libtesseract)",
     "{\"title\": \"OcrInput\", \"type\": \"object\","
     " \"required\": [\"image_url\"], \"properties\": {"
     "\"image_url\": {\"type\": \"string\","
@@ -433,7 +416,7 @@ static const GstFalAppInfo code_apps[] = {
     " \"description\": \"tesseract language codes, e.g. eng or eng+deu\"}}}",
     "{\"title\": \"OcrOutput\", \"type\": \"object\", \"required\": [\"text\"],"
     " \"properties\": {\"text\": {\"type\": \"string\"}}}",
-    ocr_run, NULL, NULL },
+    ocr_run, NULL, NULL, ocr_setup, (GDestroyNotify) ocr_runner_free },
 };
 /* *INDENT-ON* */
 

@@ -43,8 +43,26 @@ is_decode_error (GError * error)
       error->code == GST_STREAM_ERROR_FORMAT);
 }
 
-static void
-read_input_size (GstBin * pipeline, GstFalPipelineRun * run)
+void
+gst_fal_apps_pipeline_error (GstMessage * message, GError ** error)
+{
+  g_autoptr (GError) gst_error = NULL;
+  g_autofree gchar *debug = NULL;
+
+  gst_message_parse_error (message, &gst_error, &debug);
+  g_debug ("pipeline error from %s: %s (%s)", GST_MESSAGE_SRC_NAME (message),
+      gst_error->message, debug ? debug : "");
+  if (is_decode_error (gst_error))
+    g_set_error (error, GST_FAL_APP_ERROR, 422,
+        "image_url is not a decodable image: %s", gst_error->message);
+  else
+    g_set_error (error, GST_FAL_APP_ERROR, 500,
+        "The pipeline failed in %s: %s", GST_MESSAGE_SRC_NAME (message),
+        gst_error->message);
+}
+
+void
+gst_fal_apps_read_input_size (GstBin * pipeline, GstFalPipelineRun * run)
 {
   g_autoptr (GstElement) input = gst_bin_get_by_name (pipeline, "fal-input");
   g_autoptr (GstPad) pad = NULL;
@@ -100,9 +118,8 @@ watch_sink (GstBin * pipeline, GstFalPipelineRun * run)
     gst_app_sink_set_callbacks (GST_APP_SINK (sink), &callbacks, run, NULL);
 }
 
-/* Pops bus messages until EOS, an error or a cancel. */
-static gboolean
-wait_for_end (GstBus * bus, const gchar * message_name,
+GstFalBusEnd
+gst_fal_apps_wait_bus (GstBus * bus, const gchar * message_name,
     GstFalPipelineRun * run, GError ** error)
 {
   GstClockTime deadline = gst_util_get_timestamp () +
@@ -116,43 +133,34 @@ wait_for_end (GstBus * bus, const gchar * message_name,
     if (now >= deadline) {
       g_set_error (error, GST_FAL_APP_ERROR, 500,
           "The pipeline did not finish within %d s", PIPELINE_DEADLINE_SECONDS);
-      return FALSE;
+      return GST_FAL_BUS_FAILED;
     }
     message = gst_bus_timed_pop_filtered (bus, deadline - now,
         GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT |
         GST_MESSAGE_APPLICATION);
     if (message == NULL)
       continue;
+    s = gst_message_get_structure (message);
 
     switch (GST_MESSAGE_TYPE (message)) {
       case GST_MESSAGE_EOS:
-        return TRUE;
-      case GST_MESSAGE_ERROR:{
-        g_autoptr (GError) gst_error = NULL;
-        g_autofree gchar *debug = NULL;
-
-        gst_message_parse_error (message, &gst_error, &debug);
-        g_debug ("pipeline error from %s: %s (%s)",
-            GST_MESSAGE_SRC_NAME (message), gst_error->message,
-            debug ? debug : "");
-        if (is_decode_error (gst_error))
-          g_set_error (error, GST_FAL_APP_ERROR, 422,
-              "image_url is not a decodable image: %s", gst_error->message);
-        else
-          g_set_error (error, GST_FAL_APP_ERROR, 500,
-              "The pipeline failed in %s: %s",
-              GST_MESSAGE_SRC_NAME (message), gst_error->message);
-        return FALSE;
-      }
+        return GST_FAL_BUS_EOS;
+      case GST_MESSAGE_ERROR:
+        gst_fal_apps_pipeline_error (message, error);
+        return GST_FAL_BUS_FAILED;
       case GST_MESSAGE_APPLICATION:
-        if (gst_message_has_name (message, CANCEL_MESSAGE)) {
+        if (gst_structure_has_name (s, CANCEL_MESSAGE)) {
           g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
               "The request was cancelled");
-          return FALSE;
+          return GST_FAL_BUS_CANCELLED;
+        }
+        if (gst_structure_has_name (s, GST_FAL_APPS_SAMPLE_MESSAGE)) {
+          gst_structure_get (s, "sample", GST_TYPE_SAMPLE, &run->sample,
+              NULL);
+          return GST_FAL_BUS_SAMPLE;
         }
         break;
       case GST_MESSAGE_ELEMENT:
-        s = gst_message_get_structure (message);
         if (s && message_name && (g_str_equal (message_name, "*")
                 || gst_structure_has_name (s, message_name)))
           g_ptr_array_add (run->messages, gst_structure_copy (s));
@@ -163,6 +171,24 @@ wait_for_end (GstBus * bus, const gchar * message_name,
   }
 }
 
+gulong
+gst_fal_apps_cancel_on_bus (GstFalAppCall * call, GstBus * bus)
+{
+  GCancellable *cancellable = gst_fal_app_call_get_cancellable (call);
+
+  return cancellable ? g_cancellable_connect (cancellable,
+      G_CALLBACK (post_cancel), gst_object_ref (bus), gst_object_unref) : 0;
+}
+
+void
+gst_fal_apps_cancel_on_bus_done (GstFalAppCall * call, gulong handler)
+{
+  GCancellable *cancellable = gst_fal_app_call_get_cancellable (call);
+
+  if (cancellable)
+    g_cancellable_disconnect (cancellable, handler);
+}
+
 gboolean
 gst_fal_apps_run_pipeline (GstFalAppCall * call, const gchar * description,
     GBytes * input, const gchar * message_name, GstFalPipelineSetup setup,
@@ -171,8 +197,7 @@ gst_fal_apps_run_pipeline (GstFalAppCall * call, const gchar * description,
   g_autoptr (GError) parse_error = NULL;
   g_autoptr (GstElement) pipeline = NULL;
   g_autoptr (GstBus) bus = NULL;
-  GCancellable *cancellable = gst_fal_app_call_get_cancellable (call);
-  gulong handler = 0;
+  gulong handler;
   gboolean ok = FALSE;
 
   memset (run, 0, sizeof (*run));
@@ -197,25 +222,20 @@ gst_fal_apps_run_pipeline (GstFalAppCall * call, const gchar * description,
   bus = gst_element_get_bus (pipeline);
   watch_sink (GST_BIN (pipeline), run);
   feed_source (GST_BIN (pipeline), input);
-  if (cancellable)
-    handler = g_cancellable_connect (cancellable, G_CALLBACK (post_cancel),
-        gst_object_ref (bus), gst_object_unref);
+  handler = gst_fal_apps_cancel_on_bus (call, bus);
 
   if (gst_element_set_state (pipeline, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE) {
     /* the error message on the bus says why */
-    ok = wait_for_end (bus, NULL, run, error);
-    if (ok)
+    if (gst_fal_apps_wait_bus (bus, NULL, run, error) != GST_FAL_BUS_FAILED)
       g_set_error_literal (error, GST_FAL_APP_ERROR, 500,
           "The app's pipeline cannot start");
-    ok = FALSE;
   } else {
-    ok = wait_for_end (bus, message_name, run, error);
+    ok = gst_fal_apps_wait_bus (bus, message_name, run, error) ==
+        GST_FAL_BUS_EOS;
   }
-
-  if (cancellable)
-    g_cancellable_disconnect (cancellable, handler);
-  read_input_size (GST_BIN (pipeline), run);
+  gst_fal_apps_cancel_on_bus_done (call, handler);
+  gst_fal_apps_read_input_size (GST_BIN (pipeline), run);
   gst_element_set_state (pipeline, GST_STATE_NULL);
   return ok;
 }
@@ -403,40 +423,36 @@ set_not_an_image (GBytes * image, GError ** error)
         "image: its type is unknown");
 }
 
-gboolean
-gst_fal_apps_run_image_pipeline (GstFalAppCall * call, const gchar * rest,
-    GBytes * image, const gchar * message_name, GstFalPipelineSetup setup,
-    gpointer setup_data, GstFalPipelineRun * run, GError ** error)
+const gchar *
+gst_fal_apps_check_image (GstFalAppCall * call, GBytes * image,
+    const gchar ** decoder, GBytes ** first, GError ** error)
 {
   guint64 max_pixels = gst_fal_app_call_get_max_pixels (call);
   guint64 max_width, max_height;
   g_autoptr (GstElementFactory) factory = NULL;
-  g_autoptr (GBytes) first = NULL;
-  g_autofree gchar *description = NULL;
   const ImageType *type = NULL;
   guint32 width = 0, height = 0;
   gsize size, end = 0;
   const guint8 *data = g_bytes_get_data (image, &size);
   guint i;
 
-  memset (run, 0, sizeof (*run));
   for (i = 0; i < G_N_ELEMENTS (image_types) && !type; i++)
     if (image_types[i].parse (data, size, &width, &height, &end))
       type = &image_types[i];
   if (!type) {
     set_not_an_image (image, error);
-    return FALSE;
+    return NULL;
   }
   if (width == 0 || height == 0) {
     g_set_error (error, GST_FAL_APP_ERROR, 422, "image_url is not a "
         "decodable image: its %s header gives no size", type->caps);
-    return FALSE;
+    return NULL;
   }
   if (max_pixels && (guint64) width * height > max_pixels) {
     g_set_error (error, GST_FAL_APP_ERROR, 422, "image_url has %ux%u "
         "pixels, more than the limit of %" G_GUINT64_FORMAT " pixels "
         "(max-pixels)", width, height, max_pixels);
-    return FALSE;
+    return NULL;
   }
   gst_fal_app_call_get_max_size (call, &max_width, &max_height);
   if ((max_width && width > max_width) || (max_height && height > max_height)) {
@@ -452,14 +468,12 @@ gst_fal_apps_run_image_pipeline (GstFalAppCall * call, const gchar * rest,
   if (!factory) {
     g_set_error (error, GST_FAL_APP_ERROR, 422, "image_url is %s, which "
         "this server cannot decode (no %s)", type->caps, type->decoder);
-    return FALSE;
+    return NULL;
   }
   /* one image: whatever follows its end is not decoded */
-  first = g_bytes_new_from_bytes (image, 0, end);
-  description = gst_fal_apps_image_description (type->caps, type->decoder,
-      rest);
-  return gst_fal_apps_run_pipeline (call, description, first, message_name,
-      setup, setup_data, run, error);
+  *first = g_bytes_new_from_bytes (image, 0, end);
+  *decoder = type->decoder;
+  return type->caps;
 }
 
 GBytes *

@@ -614,7 +614,6 @@ check_abandoned_run_frees_worker (const gchar * path)
 {
   GstFalServer *local = fal_test_server_new (1, NULL);
   g_autofree gchar *queue_sleep = fal_url (local, "/queue/local/sleep");
-  g_autofree gchar *queue_echo = fal_url (local, "/queue/local/echo");
   g_autofree gchar *run_echo = fal_url (local, "/run/local/echo");
   AbandonedRun run = { fal_url (local, path), g_cancellable_new () };
   g_autoptr (FalReply) blocker = fal_http (session, "POST", queue_sleep,
@@ -625,13 +624,14 @@ check_abandoned_run_frees_worker (const gchar * path)
   g_autoptr (FalReply) echoed = NULL;
   GThread *client;
 
-  /* the worker is busy, so the run waits first in line behind the blocker */
+  /* the runner is busy, so the run waits first in line behind the blocker,
+   * and the waiter (of the same app) behind the run */
   fal_wait_started (session, fal_reply_string (blocker, "status_url"));
   client = g_thread_new ("abandoned-run", abandoned_run_main, &run);
   wait_one_waiting (local);
-  waiter = fal_http (session, "POST", queue_echo, "{\"after\": 1}", NULL);
+  waiter = fal_http (session, "POST", queue_sleep, "{\"seconds\": 0}", NULL);
   wait_queue_position (session, fal_reply_string (waiter, "status_url"), 1);
-  /* the blocker ends: the worker takes the run, the waiter is next */
+  /* the blocker ends: the runner takes the run, the waiter is next */
   cancel = fal_http (session, "PUT", fal_reply_string (blocker, "cancel_url"),
       NULL, NULL);
   fail_unless_equals_int (cancel->status, 202);

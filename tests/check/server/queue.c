@@ -1,6 +1,7 @@
-/* The server's request state machine and waiting queue, without HTTP. */
+/* The server's request state machine and the runners' queues, without HTTP. */
 #include "falservertest.h"
 #include "gst/falserver/gstfalserver-private.h"
+#include "gst/falserver/gstfalrunners-private.h"
 
 static JsonNode *
 echo_run (GstFalAppCall * call, gpointer data, GError ** error)
@@ -31,6 +32,13 @@ failing_run (GstFalAppCall * call, gpointer data, GError ** error)
   return NULL;
 }
 
+static JsonNode *
+broken_run (GstFalAppCall * call, gpointer data, GError ** error)
+{
+  g_set_error (error, GST_FAL_APP_ERROR, 500, "The pipeline failed");
+  return NULL;
+}
+
 static const GstFalAppInfo echo_app = {
   "test/echo", "echo", "{}", "{}", echo_run, NULL, NULL
 };
@@ -47,90 +55,165 @@ new_request (const GstFalAppInfo * app, const gchar * input, gboolean low)
   return request;
 }
 
+/* A serve callback that records the order and holds the runner until
+ * released. */
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  GPtrArray *served;            /* (element-type GstFalServerRequest) */
+  gboolean hold;
+} Server;
+
+static gboolean
+held_serve (GstFalServerRequest * request, gpointer runner, gpointer data)
+{
+  Server *server = data;
+
+  g_mutex_lock (&server->lock);
+  g_ptr_array_add (server->served, gst_fal_server_request_ref (request));
+  g_cond_broadcast (&server->cond);
+  while (server->hold)
+    g_cond_wait (&server->cond, &server->lock);
+  g_mutex_unlock (&server->lock);
+  return TRUE;
+}
+
+static void
+no_refuse (GstFalServerRequest * request, const GError * error, gpointer data)
+{
+  g_assert_not_reached ();
+}
+
+static void
+wait_served (Server * server, guint n)
+{
+  g_mutex_lock (&server->lock);
+  while (server->served->len < n)
+    g_cond_wait (&server->cond, &server->lock);
+  g_mutex_unlock (&server->lock);
+}
+
+static void
+release (Server * server)
+{
+  g_mutex_lock (&server->lock);
+  server->hold = FALSE;
+  g_cond_broadcast (&server->cond);
+  g_mutex_unlock (&server->lock);
+}
+
+static GstFalRunners *
+held_runners (Server * server, guint max_runners)
+{
+  static const GstFalAppScaling defaults = { 0, 0, 60 };
+
+  g_mutex_init (&server->lock);
+  g_cond_init (&server->cond);
+  server->served = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_fal_server_request_unref);
+  server->hold = TRUE;
+  return gst_fal_runners_new (max_runners, &defaults, held_serve, no_refuse,
+      server);
+}
+
+static void
+server_clear (Server * server)
+{
+  g_ptr_array_unref (server->served);
+  g_mutex_clear (&server->lock);
+  g_cond_clear (&server->cond);
+}
+
+static const GstFalAppInfo other_app = {
+  "test/other", "echo", "{}", "{}", echo_run, NULL, NULL
+};
+
+/* The one runner is busy: the others wait, normal before low, each app's
+ * positions its own. */
 GST_START_TEST (test_priorities)
 {
-  GstFalQueue *queue = gst_fal_queue_new ();
+  Server server = { 0 };
+  GstFalRunners *runners = held_runners (&server, 1);
+  GstFalServerRequest *busy = new_request (&echo_app, "{}", FALSE);
   GstFalServerRequest *low = new_request (&echo_app, "{}", TRUE);
   GstFalServerRequest *normal1 = new_request (&echo_app, "{}", FALSE);
   GstFalServerRequest *normal2 = new_request (&echo_app, "{}", FALSE);
-  GstFalServerRequest *popped, *extra;
+  GstFalServerRequest *other = new_request (&other_app, "{}", FALSE);
+  GstFalServerRequest *extra;
   GList *rest;
 
-  fail_unless (gst_fal_queue_push (queue, low, 0));
-  fail_unless (gst_fal_queue_push (queue, normal1, 0));
-  fail_unless (gst_fal_queue_push (queue, normal2, 0));
-  fail_unless_equals_int (gst_fal_queue_length (queue), 3);
-  /* normal before low, in arrival order */
-  fail_unless_equals_int (gst_fal_queue_position (queue, normal1), 0);
-  fail_unless_equals_int (gst_fal_queue_position (queue, normal2), 1);
-  fail_unless_equals_int (gst_fal_queue_position (queue, low), 2);
-  extra = new_request (&echo_app, "{}", FALSE);
-  fail_if (gst_fal_queue_push (queue, extra, 3));
+  fail_unless (gst_fal_runners_push (runners, busy, 0));
+  wait_served (&server, 1);
+  fail_unless_equals_int (gst_fal_runners_position (runners, busy), -1);
+  fail_unless (gst_fal_runners_push (runners, low, 0));
+  fail_unless (gst_fal_runners_push (runners, normal1, 0));
+  fail_unless (gst_fal_runners_push (runners, normal2, 0));
+  fail_unless (gst_fal_runners_push (runners, other, 0));
+  fail_unless_equals_int (gst_fal_runners_waiting (runners), 4);
+  /* normal before low, in arrival order; another app's queue apart */
+  fail_unless_equals_int (gst_fal_runners_position (runners, normal1), 0);
+  fail_unless_equals_int (gst_fal_runners_position (runners, normal2), 1);
+  fail_unless_equals_int (gst_fal_runners_position (runners, low), 2);
+  fail_unless_equals_int (gst_fal_runners_position (runners, other), 0);
+  /* fal_max_queue_length counts the waiting requests of all apps */
+  extra = new_request (&other_app, "{}", FALSE);
+  fail_if (gst_fal_runners_push (runners, extra, 4));
+  fail_unless (gst_fal_runners_push (runners, extra, 5));
+  fail_unless (gst_fal_runners_remove (runners, extra));
   gst_fal_server_request_unref (extra);
 
-  popped = gst_fal_queue_pop (queue);
-  fail_unless (popped == normal1);
-  gst_fal_server_request_unref (popped);
-  fail_unless_equals_int (gst_fal_queue_position (queue, low), 1);
-  fail_unless (gst_fal_queue_remove (queue, normal2));
-  fail_if (gst_fal_queue_remove (queue, normal2));
-  fail_unless_equals_int (gst_fal_queue_position (queue, normal2), -1);
-  fail_unless_equals_int (gst_fal_queue_position (queue, low), 0);
+  fail_unless (gst_fal_runners_remove (runners, normal2));
+  fail_if (gst_fal_runners_remove (runners, normal2));
+  fail_unless_equals_int (gst_fal_runners_position (runners, normal2), -1);
+  fail_unless_equals_int (gst_fal_runners_position (runners, low), 1);
 
-  rest = gst_fal_queue_close (queue);
-  fail_unless_equals_int (g_list_length (rest), 1);
-  fail_unless (rest->data == low);
-  g_list_free_full (rest, (GDestroyNotify) gst_fal_server_request_unref);
-  fail_unless (gst_fal_queue_pop (queue) == NULL);
-  fail_if (gst_fal_queue_push (queue, normal1, 0));
+  /* served in order, the single runner making room for the other app */
+  release (&server);
+  wait_served (&server, 4);
+  fail_unless (g_ptr_array_index (server.served, 1) == normal1);
+  fail_unless (g_ptr_array_index (server.served, 2) == low);
+  fail_unless (g_ptr_array_index (server.served, 3) == other);
 
+  rest = gst_fal_runners_close (runners);
+  fail_unless (rest == NULL);
+  fail_if (gst_fal_runners_push (runners, normal1, 0));
+  gst_fal_runners_free (runners);
+
+  gst_fal_server_request_unref (busy);
   gst_fal_server_request_unref (low);
   gst_fal_server_request_unref (normal1);
   gst_fal_server_request_unref (normal2);
-  gst_fal_queue_free (queue);
+  gst_fal_server_request_unref (other);
+  server_clear (&server);
 }
 
 GST_END_TEST;
 
-GST_START_TEST (test_max_waiting)
+/* close hands back the waiting requests; the busy runner ends after its
+ * request. */
+GST_START_TEST (test_close)
 {
-  GstFalQueue *queue = gst_fal_queue_new ();
-  GstFalServerRequest *a = new_request (&echo_app, "{}", FALSE);
-  GstFalServerRequest *b = new_request (&echo_app, "{}", FALSE);
+  Server server = { 0 };
+  GstFalRunners *runners = held_runners (&server, 1);
+  GstFalServerRequest *busy = new_request (&echo_app, "{}", FALSE);
+  GstFalServerRequest *waiting = new_request (&echo_app, "{}", FALSE);
+  GList *rest;
 
-  fail_unless (gst_fal_queue_push (queue, a, 1));
-  fail_if (gst_fal_queue_push (queue, b, 1));
-  fail_unless (gst_fal_queue_push (queue, b, 2));
-  gst_fal_server_request_unref (a);
-  gst_fal_server_request_unref (b);
-  gst_fal_queue_free (queue);
-}
-
-GST_END_TEST;
-
-static gpointer
-pop_thread (gpointer data)
-{
-  return gst_fal_queue_pop (data);
-}
-
-GST_START_TEST (test_pop_blocks)
-{
-  GstFalQueue *queue = gst_fal_queue_new ();
-  GstFalServerRequest *request = new_request (&echo_app, "{}", FALSE);
-  GThread *thread = g_thread_new ("pop", pop_thread, queue);
-  GstFalServerRequest *popped;
-
-  fail_unless (gst_fal_queue_push (queue, request, 0));
-  popped = g_thread_join (thread);
-  fail_unless (popped == request);
-  gst_fal_server_request_unref (popped);
-  /* close wakes a blocked pop with NULL */
-  thread = g_thread_new ("pop", pop_thread, queue);
-  g_list_free (gst_fal_queue_close (queue));
-  fail_unless (g_thread_join (thread) == NULL);
-  gst_fal_server_request_unref (request);
-  gst_fal_queue_free (queue);
+  fail_unless (gst_fal_runners_push (runners, busy, 0));
+  wait_served (&server, 1);
+  fail_unless (gst_fal_runners_push (runners, waiting, 0));
+  rest = gst_fal_runners_close (runners);
+  fail_unless_equals_int (g_list_length (rest), 1);
+  fail_unless (rest->data == waiting);
+  g_list_free_full (rest, (GDestroyNotify) gst_fal_server_request_unref);
+  release (&server);
+  gst_fal_runners_join (runners);
+  fail_unless_equals_int (server.served->len, 1);
+  gst_fal_runners_free (runners);
+  gst_fal_server_request_unref (busy);
+  gst_fal_server_request_unref (waiting);
+  server_clear (&server);
 }
 
 GST_END_TEST;
@@ -234,7 +317,8 @@ GST_START_TEST (test_app_call)
   fail_unless (gst_fal_app_call_is_streaming (call));
   fail_unless_equals_string (gst_fal_app_call_get_request_id (call),
       request->id);
-  gst_fal_app_call_run (call);
+  /* a validation error leaves the runner to serve again */
+  fail_unless (gst_fal_app_call_run_on (call, NULL));
   gst_fal_app_call_free (call);
   /* start, a log line, completion; one partial */
   fail_unless_equals_int (recorder.changes, 3);
@@ -256,7 +340,7 @@ GST_START_TEST (test_app_call)
   fail_unless (gst_fal_server_request_start (request));
   call = gst_fal_app_call_new (request);
   fail_if (gst_fal_app_call_is_streaming (call));
-  gst_fal_app_call_run (call);
+  fail_unless (gst_fal_app_call_run_on (call, NULL));
   gst_fal_app_call_free (call);
   fail_unless_equals_int (gst_fal_server_request_get_result (request, &body,
           &error_type), 418);
@@ -267,6 +351,26 @@ GST_START_TEST (test_app_call)
   json_node_unref (body);
   g_free (error_type);
   gst_fal_server_request_unref (request);
+
+  /* a failure that may leave the runner broken: it is not reused */
+  {
+    static const GstFalAppInfo broken_app = {
+      "test/broken", "breaks", "{}", "{}", broken_run, NULL, NULL
+    };
+
+    request = gst_fal_server_request_new ("test/broken", "test/broken", "",
+        "http://127.0.0.1:1", &broken_app, input,
+        GST_FAL_SERVER_REQUEST_KIND_QUEUE);
+    fail_unless (gst_fal_server_request_start (request));
+    call = gst_fal_app_call_new (request);
+    fail_if (gst_fal_app_call_run_on (call, NULL));
+    gst_fal_app_call_free (call);
+    fail_unless_equals_int (gst_fal_server_request_get_result (request, &body,
+            &error_type), 500);
+    json_node_unref (body);
+    g_free (error_type);
+    gst_fal_server_request_unref (request);
+  }
   g_ptr_array_unref (recorder.partials);
 }
 
@@ -359,8 +463,7 @@ queue_suite (void)
 
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_priorities);
-  tcase_add_test (tc, test_max_waiting);
-  tcase_add_test (tc, test_pop_blocks);
+  tcase_add_test (tc, test_close);
   tcase_add_test (tc, test_state_machine);
   tcase_add_test (tc, test_app_call);
   tcase_add_test (tc, test_fetch_and_store);
