@@ -61,18 +61,38 @@ gst_fal_cmd_batch_output_n_resumed (GstFalCmdBatchOutput * out)
   return out->n_resumed;
 }
 
-static void
-note_line (GstFalCmdBatchOutput * out, const gchar * line, gsize length)
+/* The largest index a resumed file may name: the table of done indexes
+ * is a bit per index, sized from the largest (512 MiB at this one). */
+#define MAX_INDEX G_MAXUINT32
+
+/* Notes the index of a line written by a batch; a line that is not a JSON
+ * object is skipped, an index that is not an input's is refused. */
+static gboolean
+note_line (GstFalCmdBatchOutput * out, const gchar * line, gsize length,
+    const gchar * path, guint64 number, GError ** error)
 {
   g_autoptr (JsonNode) node = gst_fal_json_from_string (line, length, NULL);
-  JsonObject *object;
+  JsonNode *index;
 
   if (!node || !JSON_NODE_HOLDS_OBJECT (node))
-    return;
-  object = json_node_get_object (node);
-  if (json_object_has_member (object, "index")
-      && json_object_get_int_member (object, "index") >= 0)
-    mark_done (out, json_object_get_int_member (object, "index"));
+    return TRUE;
+  index = json_object_get_member (json_node_get_object (node), "index");
+  if (!index)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (index)
+      || json_node_get_value_type (index) != G_TYPE_INT64
+      || json_node_get_int (index) < 0
+      || json_node_get_int (index) > MAX_INDEX) {
+    g_autofree gchar *text = g_strndup (line, MIN (length, 80));
+
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "cannot resume from %s: line %" G_GUINT64_FORMAT " has an index that "
+        "is not an input's (a whole number up to %u): %s", path, number,
+        MAX_INDEX, text);
+    return FALSE;
+  }
+  mark_done (out, json_node_get_int (index));
+  return TRUE;
 }
 
 /* Reads the indexes of the whole lines; returns the size they take. */
@@ -84,6 +104,8 @@ scan (GstFalCmdBatchOutput * out, const gchar * path, off_t * whole,
   gchar *line = NULL;
   size_t size = 0;
   ssize_t n;
+  guint64 number = 0;
+  gboolean ok = TRUE;
 
   *whole = 0;
   if (!file) {
@@ -91,15 +113,15 @@ scan (GstFalCmdBatchOutput * out, const gchar * path, off_t * whole,
         "cannot read %s: %s", path, g_strerror (errno));
     return FALSE;
   }
-  while ((n = getline (&line, &size, file)) > 0) {
+  while (ok && (n = getline (&line, &size, file)) > 0) {
     if (line[n - 1] != '\n')
       break;
-    note_line (out, line, n - 1);
+    ok = note_line (out, line, n - 1, path, ++number, error);
     *whole += n;
   }
   free (line);
   fclose (file);
-  return TRUE;
+  return ok;
 }
 
 GstFalCmdBatchOutput *

@@ -7,7 +7,8 @@
 G_BEGIN_DECLS
 
 /* Transport failures, 429 and 5xx (but a deadline of the user's, 504 with
- * X-Fal-Request-Timeout-Type), never a validation or other 4xx error. */
+ * X-Fal-Request-Timeout-Type), never a validation or other 4xx error, nor
+ * a submit that may have been accepted. */
 gboolean gst_fal_batch_error_is_worth_retrying (const GError * error);
 
 /* Seconds before retry @attempt (1, 2, …): @base × 2^(attempt-1) capped at

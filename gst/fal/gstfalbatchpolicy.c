@@ -7,6 +7,8 @@
 #include "gstfalbatch.h"
 #include "gstfalerror.h"
 
+#include <string.h>
+
 gboolean
 gst_fal_batch_error_is_worth_retrying (const GError * error)
 {
@@ -19,6 +21,10 @@ gst_fal_batch_error_is_worth_retrying (const GError * error)
     case GST_FAL_ERROR_RATE_LIMITED:
       return TRUE;
     case GST_FAL_ERROR_SERVER:
+      /* a submit lost after it was sent may run on the server: submitting
+       * it again could run it twice (docs/client.md names this message) */
+      if (strstr (error->message, " may have been accepted: "))
+        return FALSE;
       /* no status: the connection failed */
       return status == 0 || status >= 500;
     default:

@@ -3,6 +3,7 @@
 #include "gstfalmsgpack-private.h"
 #include "gstfaljson-private.h"
 
+#include <math.h>
 #include <string.h>
 
 static const gchar *
@@ -57,6 +58,10 @@ gst_fal_msg_to_json (GVariant * message, GstFalMsgBinary binary)
       return json_node_init_string (json_node_alloc (), text);
     }
     case G_VARIANT_CLASS_DOUBLE:
+      /* JSON has no NaN nor infinity: null, as JSON.stringify writes them
+       * (json-glib would print "nan.0", which nothing reads back) */
+      if (!isfinite (g_variant_get_double (message)))
+        return json_node_init_null (json_node_alloc ());
       return json_node_init_double (json_node_alloc (),
           g_variant_get_double (message));
     case G_VARIANT_CLASS_STRING:

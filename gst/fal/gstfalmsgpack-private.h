@@ -51,8 +51,8 @@ typedef enum {
   GST_FAL_MSG_BINARY_DATA_URI,
 } GstFalMsgBinary;
 
-/* A message as JSON: nil is null, uint64 beyond gint64 a big-integer mark
- * (gstfaljson-private.h). (transfer full) */
+/* A message as JSON: nil is null, so are NaN and infinities, uint64 beyond
+ * gint64 a big-integer mark (gstfaljson-private.h). (transfer full) */
 G_GNUC_INTERNAL
 JsonNode *gst_fal_msg_to_json (GVariant * message, GstFalMsgBinary binary);
 

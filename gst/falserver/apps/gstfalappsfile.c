@@ -547,14 +547,27 @@ static gboolean
 register_backend_group (GstFalAppRegistry * registry, GKeyFile * key_file,
     const gchar * group, GError ** error)
 {
+  static const gchar *const backend_keys[] = { "backend", "backend-timeout",
+    "description", NULL
+  };
   g_autofree gchar *url = NULL, *description = NULL;
+  g_auto (GStrv) keys = g_key_file_get_keys (key_file, group, NULL, NULL);
   guint64 timeout = GST_FAL_APPS_DEFAULT_BACKEND_TIMEOUT;
+  guint i;
 
   if (g_key_file_has_key (key_file, group, "pipeline", NULL)) {
     g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
         "app %s: an app has a pipeline or a backend, not both", group);
     return FALSE;
   }
+  /* the keys of pipeline apps (buffering, max-width…) would do nothing */
+  for (i = 0; keys && keys[i]; i++)
+    if (!g_strv_contains (backend_keys, keys[i])) {
+      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+          "app %s: %s is not a key of a backend app (backend, "
+          "backend-timeout, description)", group, keys[i]);
+      return FALSE;
+    }
   url = g_key_file_get_string (key_file, group, "backend", error);
   if (url == NULL)
     return FALSE;

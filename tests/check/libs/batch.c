@@ -312,6 +312,43 @@ GST_START_TEST (test_retry_only_transient)
 
 GST_END_TEST;
 
+/* The queue, with every submit read and its connection then reset: the
+ * server may have taken it. */
+static void
+submit_lost (FalMock * m, SoupServerMessage * msg, const gchar * path,
+    gpointer user_data)
+{
+  if (!strcmp (soup_server_message_get_method (msg), "POST"))
+    fal_mock_reset_connection (msg);
+  else
+    fal_mock_queue_handler (m, msg, path, NULL);
+}
+
+/* A submit that may have been accepted is not submitted again (the model
+ * would run twice): the item fails, saying so. */
+GST_START_TEST (test_ambiguous_submit_not_retried)
+{
+  g_autoptr (GstFalBatch) batch = NULL;
+  Delivery d;
+
+  g_object_set (client, "max-retries", 0, NULL);
+  add_app ("local/echo", 0, 0);
+  fal_mock_add_handler (mock, "/queue/", submit_lost, NULL);
+  batch = batch_with_inputs ("local/echo", 2, 2);
+  g_object_set (batch, "max-retries", 3, NULL);
+  delivery_init (&d, batch, 2);
+  fail_unless (gst_fal_batch_run (batch, NULL, NULL));
+  assert_each_once (&d);
+  fail_unless_equals_int (d.failed, 2);
+  fail_unless (strstr (d.last_error->message, "may have been accepted"),
+      "%s", d.last_error->message);
+  fail_unless_equals_int (fal_mock_count (mock, "POST", "/queue/local/echo"),
+      2);
+  delivery_clear (&d);
+}
+
+GST_END_TEST;
+
 /* An item past its deadline fails with TIMEOUT, and its request is
  * cancelled on the server. */
 GST_START_TEST (test_item_timeout)
@@ -615,6 +652,7 @@ batch_suite (void)
   tcase_add_test (tc, test_retry_429);
   tcase_add_test (tc, test_retry_server_faults);
   tcase_add_test (tc, test_retry_only_transient);
+  tcase_add_test (tc, test_ambiguous_submit_not_retried);
   tcase_add_test (tc, test_item_timeout);
   tcase_add_test (tc, test_cancel_whole);
   tcase_add_test (tc, test_push_waits);

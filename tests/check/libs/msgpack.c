@@ -196,6 +196,31 @@ GST_START_TEST (test_encode_refuses)
 
 GST_END_TEST;
 
+/* JSON has no NaN nor infinity: a message's are null in its JSON (as
+ * JSON.stringify does), never text that no parser reads back. */
+GST_START_TEST (test_json_non_finite)
+{
+  const guint8 frame[] = { 0x82, 0xa1, 'n', 0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0,
+    0, 0xa1, 'i', 0xca, 0x7f, 0x80, 0, 0
+  };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) message = gst_fal_msgpack_decode (frame,
+      sizeof frame, &error);
+  g_autoptr (JsonNode) json = NULL;
+  g_autofree gchar *text = NULL;
+  g_autoptr (JsonNode) back = NULL;
+
+  g_assert_no_error (error);
+  json = gst_fal_msg_to_json (message, GST_FAL_MSG_BINARY_BASE64);
+  text = json_to_string (json, FALSE);
+  back = json_from_string (text, &error);
+  g_assert_no_error (error);
+  fail_unless (json_object_get_null_member (json_node_get_object (back), "n"));
+  fail_unless (json_object_get_null_member (json_node_get_object (back), "i"));
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_json)
 {
   g_autoptr (GVariant) message = sample_message ();
@@ -257,6 +282,7 @@ msgpack_suite (void)
   tcase_add_test (tc, test_hostile);
   tcase_add_test (tc, test_encode_refuses);
   tcase_add_test (tc, test_json);
+  tcase_add_test (tc, test_json_non_finite);
   return s;
 }
 

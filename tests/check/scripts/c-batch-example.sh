@@ -5,15 +5,7 @@
 set -euo pipefail
 tool=$1
 example=$2
-scratch=$(mktemp -d)
-"$tool" serve --port 0 >"$scratch/url" 2>"$scratch/serve.log" &
-server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$scratch"' EXIT
-until [ -s "$scratch/url" ]; do
-  kill -0 $server 2>/dev/null || { cat "$scratch/serve.log"; exit 1; }
-  sleep 0.05
-done
-export GST_FAL_URL=$(head -n 1 "$scratch/url")
+. "$(dirname "$0")/local-server.sh" "$tool"
 
 args=()
 for i in $(seq 0 9); do args+=("{\"i\": $i}"); done

@@ -62,24 +62,8 @@ def check_failures(example, url):
 
 
 def main(argv):
-    tool, example = argv[1], argv[2]
-    helpers = load_helpers()
-    checks = [check_in_order, check_failures]
-    server, url = helpers.start_server(tool)
-    failed = 0
-    try:
-        for check in checks:
-            try:
-                check(example, url)
-                print("ok: %s" % check.__name__)
-            except AssertionError as error:
-                failed += 1
-                print("FAIL: %s: %s" % (check.__name__, error))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-    print("%d passed, %d failed" % (len(checks) - failed, failed))
-    return 1 if failed else 0
+    return load_helpers().run_checks(argv[1], argv[2],
+                                     [check_in_order, check_failures])
 
 
 if __name__ == "__main__":

@@ -88,10 +88,9 @@ def check_failure(example, url):
     assert "error: " in run.stderr and "bad input" in run.stderr, run.stderr
 
 
-def main(argv):
-    tool, example = argv[1], argv[2]
-    checks = [check_echo, check_default_request_and_env_url,
-              check_status_updates, check_failure]
+def run_checks(tool, example, checks):
+    """Runs each check(example, url) against one `gst-fal serve`; the exit
+    status: 1 if any failed."""
     server, url = start_server(tool)
     failed = 0
     try:
@@ -111,6 +110,12 @@ def main(argv):
             server.wait()
     print("%d passed, %d failed" % (len(checks) - failed, failed))
     return 1 if failed else 0
+
+
+def main(argv):
+    return run_checks(argv[1], argv[2],
+                      [check_echo, check_default_request_and_env_url,
+                       check_status_updates, check_failure])
 
 
 if __name__ == "__main__":

@@ -406,6 +406,11 @@ GST_START_TEST (test_bad_files)
       "pipeline=videoconvert\n", "a pipeline or a backend, not both");
   check_rejected ("[test/x]\nbackend=http://127.0.0.1:1\n"
       "backend-timeout=soon\n", "backend-timeout must be a positive number");
+  /* the keys of pipeline apps do nothing for a backend: never ignored */
+  check_rejected ("[test/x]\nbackend=http://127.0.0.1:1\nbuffering=2\n",
+      "app test/x: buffering is not a key of a backend app");
+  check_rejected ("[test/x]\nbackend=http://127.0.0.1:1\n"
+      "max-batch-size=4\n", "max-batch-size is not a key of a backend app");
 }
 
 GST_END_TEST;

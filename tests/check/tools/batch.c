@@ -295,6 +295,30 @@ GST_START_TEST (test_batch_resume_after_kill)
 
 GST_END_TEST;
 
+/* --resume reads the indexes of a file it may not have written whole (or at
+ * all): an index that is not an input's is refused, naming the line, instead
+ * of being taken as a bit of a table sized from it. */
+GST_START_TEST (test_batch_resume_refuses_bad_index)
+{
+  g_autofree gchar *input = write_input ("in.jsonl", "{\"a\": 1}\n");
+  g_autofree gchar *output = write_input ("out.jsonl",
+      "{\"index\": 0}\n{\"index\": 34359738368}\n");
+  g_autofree gchar *text_index = write_input ("text.jsonl",
+      "{\"index\": \"0\"}\n");
+  g_autoptr (ToolResult) huge = tool_run (shared_url, "batch", "--output",
+      output, "--resume", "local/echo", input);
+  g_autoptr (ToolResult) text = tool_run (shared_url, "batch", "--output",
+      text_index, "--resume", "local/echo", input);
+
+  fail_unless_equals_int (huge->status, 2);
+  fail_unless (strstr (huge->err, "line 2"), "%s", huge->err);
+  fail_unless (strstr (huge->err, "34359738368"), "%s", huge->err);
+  fail_unless_equals_int (text->status, 2);
+  fail_unless (strstr (text->err, "line 1"), "%s", text->err);
+}
+
+GST_END_TEST;
+
 /* Ctrl-C: exits 130 and keeps every line written, each whole and done. */
 GST_START_TEST (test_batch_interrupt)
 {
@@ -375,6 +399,7 @@ batch_suite (void)
   tcase_add_test (tc, test_batch_ordered);
   tcase_add_test (tc, test_batch_usage_errors);
   tcase_add_test (tc, test_batch_resume_after_kill);
+  tcase_add_test (tc, test_batch_resume_refuses_bad_index);
   tcase_add_test (tc, test_batch_interrupt);
   tcase_add_test (tc, test_batch_progress_on_terminal);
   return s;
