@@ -273,7 +273,9 @@ finish_connect_tasks (Shared * s, const GError * error)
 static void
 net_flush (Shared * s)
 {
+  GQueue held_back = G_QUEUE_INIT;
   Outgoing *o;
+  guint window;
 
   if (s->ws == NULL
       || soup_websocket_connection_get_state (s->ws) !=
@@ -288,7 +290,14 @@ net_flush (Shared * s)
     return;
   }
   g_mutex_lock (&s->lock);
-  while ((o = g_queue_pop_head (&s->outgoing))) {
+  /* With max_buffering N the server drops the oldest of its N waiting
+   * inputs, and results carry no id: at most N + 1 unanswered on the
+   * socket (one running, N waiting) keeps each result matched to its
+   * message. Of those held back only the newest waits, as the server would
+   * have kept it; the older ones are dropped here, with their own ids. */
+  window = s->max_buffering ? s->max_buffering + 1 : G_MAXUINT;
+  while (g_queue_get_length (&s->in_flight) < window
+      && (o = g_queue_pop_head (&s->outgoing))) {
     g_mutex_unlock (&s->lock);
     g_queue_push_tail (&s->in_flight, g_memdup2 (&o->id, sizeof o->id));
     soup_websocket_connection_send_message (s->ws,
@@ -296,7 +305,13 @@ net_flush (Shared * s)
     outgoing_free (o);
     g_mutex_lock (&s->lock);
   }
+  while (g_queue_get_length (&s->outgoing) > 1)
+    g_queue_push_tail (&held_back, g_queue_pop_head (&s->outgoing));
   g_mutex_unlock (&s->lock);
+  while ((o = g_queue_pop_head (&held_back))) {
+    deliver (s, DELIVER_DROPPED, o->id, NULL, NULL, 0, NULL);
+    outgoing_free (o);
+  }
 }
 
 static gboolean
@@ -422,6 +437,8 @@ on_ws_message (SoupWebsocketConnection * ws, gint type, GBytes * message,
       g_error_free (error);
       deliver (s, DELIVER_ERROR, id, NULL, e, 0, NULL);
     }
+    /* room on the socket for a message held back by max_buffering */
+    net_flush (s);
     return;
   }
 
@@ -1217,6 +1234,9 @@ gst_fal_realtime_class_init (GstFalRealtimeClass * klass)
    *
    * Inputs the server keeps waiting, 1 to 60, dropping the oldest beyond
    * (sent as `max_buffering` when connecting); 0 = the app's own setting.
+   * Results carry no id, so with N set at most N + 1 messages are sent
+   * unanswered; of those held back only the newest waits, the others are
+   * #GstFalRealtime::dropped.
    */
   properties[PROP_MAX_BUFFERING] = g_param_spec_uint ("max-buffering",
       "Max buffering", "Inputs the server keeps waiting, oldest dropped "

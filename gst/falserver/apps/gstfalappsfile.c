@@ -535,7 +535,7 @@ get_realtime (GKeyFile * key_file, const gchar * group,
   if (local_error || !(realtime->session_timeout > 0)
       || realtime->session_timeout > 3600) {
     g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-        "app %s: session-timeout must be a number of seconds from 0 to 3600",
+        "app %s: session-timeout must be a number of seconds above 0, at most 3600",
         group);
     return FALSE;
   }

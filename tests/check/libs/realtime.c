@@ -268,6 +268,42 @@ GST_START_TEST (test_throttle_latest_wins)
 
 GST_END_TEST;
 
+/* With max-buffering N the server drops the oldest of its waiting inputs
+ * and results carry no id: the client keeps at most N + 1 unanswered on the
+ * socket, so each result goes to the message it answers. */
+GST_START_TEST (test_max_buffering_keeps_ids)
+{
+  g_autoptr (GstFalRealtime) rt = gst_fal_realtime_new (client, "local/sleep");
+  g_autoptr (Events) e = events_watch (rt);
+  static const gdouble seconds[] = { 0.5, 0.01, 0.02, 0.03 };
+  gdouble slept;
+  guint i;
+
+  g_object_set (rt, "max-buffering", 1, NULL);
+  for (i = 0; i < G_N_ELEMENTS (seconds); i++)
+    gst_fal_realtime_send (rt, g_variant_new_parsed ("{'seconds': <%d>}",
+            seconds[i]), NULL);
+  /* the first two go out; of the two held back, the newer replaces the
+   * older, which is reported with its own id */
+  WAIT (e->results->len == 3);
+  fail_unless_equals_int (e->errors->len, 0);
+  for (i = 0; i < 3; i++) {
+    guint64 id = ID (e->result_ids, i);
+
+    fail_unless (g_variant_lookup (g_ptr_array_index (e->results, i),
+            "slept", "d", &slept));
+    fail_unless (slept == seconds[id - 1], "result %u (id %" G_GUINT64_FORMAT
+        ") slept %g", i, id, slept);
+  }
+  fail_unless_equals_int (ID (e->result_ids, 0), 1);
+  fail_unless_equals_int (ID (e->result_ids, 1), 2);
+  fail_unless_equals_int (ID (e->result_ids, 2), 4);
+  fail_unless_equals_int (e->dropped->len, 1);
+  fail_unless_equals_int (ID (e->dropped, 0), 3);
+}
+
+GST_END_TEST;
+
 /* ---------------------------------------------------------------- mock */
 
 typedef struct
@@ -529,6 +565,7 @@ realtime_suite (void)
   tcase_add_test (tc, test_server_error);
   tcase_add_test (tc, test_reconnect_after_timeout);
   tcase_add_test (tc, test_throttle_latest_wins);
+  tcase_add_test (tc, test_max_buffering_keeps_ids);
   suite_add_tcase (s, mock);
   tcase_add_test (mock, test_key_only_in_token_request);
   tcase_add_test (mock, test_token_refresh_keeps_socket);
