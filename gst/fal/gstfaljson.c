@@ -39,11 +39,42 @@ beyond_int64 (const gchar * literal, gsize len)
   return strncmp (digits, limit, n) > 0;
 }
 
+/* The UTF-16 code unit of the "\\uXXXX" at @p (@left bytes), or -1. */
+static gint
+escaped_unit (const gchar * p, gsize left)
+{
+  gint unit = 0, i;
+
+  if (left < 6 || p[0] != '\\' || p[1] != 'u')
+    return -1;
+  for (i = 2; i < 6; i++) {
+    if (!g_ascii_isxdigit (p[i]))
+      return -1;
+    unit = unit * 16 + g_ascii_xdigit_value (p[i]);
+  }
+  return unit;
+}
+
+/* The length of the escape at @p (a backslash, @left bytes in all): two
+ * escapes for a surrogate pair, 0 for a lone UTF-16 surrogate, which
+ * json-glib 1.6 turns into bytes that are no UTF-8 (what is printed of them
+ * then is no JSON text either). */
+static gsize
+escape_length (const gchar * p, gsize left)
+{
+  gint unit = escaped_unit (p, left), low;
+
+  if (unit < 0xD800 || unit > 0xDFFF)
+    return unit < 0 ? 2 : 6;
+  low = unit < 0xDC00 ? escaped_unit (p + 6, left - 6) : -1;
+  return low >= 0xDC00 && low <= 0xDFFF ? 12 : 0;
+}
+
 /* The checks json-glib 1.6 lacks, before it parses @text: nesting within
  * GST_FAL_JSON_MAX_DEPTH (its parser recurses once a level: some 100 000
  * levels overflow a thread's stack), and nothing outside strings beyond
  * JSON (it also takes single-quoted strings and comments, where a '"' would
- * hide brackets from this count). Sets *@marked to @text with every integer
+ * hide brackets from this count), no lone surrogate escape. Sets *@marked to @text with every integer
  * literal beyond gint64 turned into a marked string, or to NULL when there
  * is none (the common case). */
 static gboolean
@@ -59,9 +90,18 @@ prescan (const gchar * text, gsize length, gchar ** marked, GError ** error)
 
     if (c == '"') {
       /* skip the string, escapes included */
-      for (i++; i < length && text[i] != '"'; i++)
-        if (text[i] == '\\')
-          i++;
+      for (i++; i < length && text[i] != '"';) {
+        gsize escape = text[i] == '\\' ? escape_length (text + i,
+            length - i) : 1;
+
+        if (escape == 0) {
+          g_set_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_PARSE,
+              "lone UTF-16 surrogate \\%.5s at byte %" G_GSIZE_FORMAT,
+              text + i + 1, i);
+          goto refused;
+        }
+        i += escape;
+      }
       i++;
     } else if (c == '[' || c == '{') {
       if (++depth > GST_FAL_JSON_MAX_DEPTH) {

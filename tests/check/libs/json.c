@@ -198,6 +198,21 @@ GST_START_TEST (test_depth_strings)
 
 GST_END_TEST;
 
+/* json-glib turns a lone UTF-16 surrogate into bytes that are no UTF-8:
+ * printed, they made JSON nobody reads back (fuzz-json found it) */
+GST_START_TEST (test_lone_surrogates)
+{
+  assert_round_trip ("[\"\\ud83d\\ude00 \\u00e9\"]",
+      "[\"\xf0\x9f\x98\x80 \xc3\xa9\"]");
+  assert_refused ("[\"a cat \\ud83dX\"]", "lone UTF-16 surrogate \\ud83d");
+  assert_refused ("{\"k\": \"\\uDE00\"}", "lone UTF-16 surrogate \\uDE00");
+  assert_refused ("[\"\\ud83d\\u0041\"]", "lone UTF-16 surrogate");
+  assert_refused ("[\"\\ud83d\\ud83d\\ude00\"]", "lone UTF-16 surrogate");
+  assert_refused ("[\"\\ud83d", "lone UTF-16 surrogate");
+}
+
+GST_END_TEST;
+
 static Suite *
 json_suite (void)
 {
@@ -211,6 +226,7 @@ json_suite (void)
   tcase_add_test (tc, test_bad_json);
   tcase_add_test (tc, test_depth);
   tcase_add_test (tc, test_depth_strings);
+  tcase_add_test (tc, test_lone_surrogates);
   return s;
 }
 
