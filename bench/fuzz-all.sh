@@ -23,6 +23,7 @@ logs=build-fuzz/fuzz-logs
 mkdir -p "$logs" bench/results
 rows=()
 for target in "$@"; do
+  target=fuzz-${target#fuzz-}
   name=${target#fuzz-}
   log=$logs/$target.log
   start=$(date +%s)
@@ -39,7 +40,7 @@ for target in "$@"; do
   cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
   ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
   corp=$(sed -n 's/.* corp: \([0-9]*\)\/.*/\1/p' <<<"$last")
-  crashes=$(ls build-fuzz/"$target"-* 2>/dev/null | wc -l)
+  crashes=$(find build-fuzz -maxdepth 1 -name "$target-*" | wc -l)
   reports=$(grep -cE '^(==[0-9]+==ERROR|SUMMARY: (Address|Undefined|Leak)Sanitizer|.*runtime error:)' "$log" || true)
   row="| $name | ${elapsed} s | ${runs:-?} | ${rate:-?} | ${cov:-?} | ${ft:-?} | ${corp:-?} | ${rss:-?} MB | $crashes | $reports | $rc |"
   rows+=("$row")
