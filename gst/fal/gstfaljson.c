@@ -56,25 +56,37 @@ escaped_unit (const gchar * p, gsize left)
 }
 
 /* The length of the escape at @p (a backslash, @left bytes in all): two
- * escapes for a surrogate pair, 0 for a lone UTF-16 surrogate, which
- * json-glib 1.6 turns into bytes that are no UTF-8 (what is printed of them
- * then is no JSON text either). */
+ * escapes for a surrogate pair. 0 with @error for a "\\u" without four hex
+ * digits or a lone UTF-16 surrogate, which json-glib 1.6 reads as bytes that
+ * are no UTF-8 (and what is printed of them then is no JSON text either). */
 static gsize
-escape_length (const gchar * p, gsize left)
+escape_length (const gchar * p, gsize left, gsize at, GError ** error)
 {
-  gint unit = escaped_unit (p, left), low;
+  gint unit, low;
 
+  if (left < 2 || p[1] != 'u')
+    return 2;
+  unit = escaped_unit (p, left);
+  if (unit < 0) {
+    g_set_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_PARSE,
+        "invalid \\u escape at byte %" G_GSIZE_FORMAT, at);
+    return 0;
+  }
   if (unit < 0xD800 || unit > 0xDFFF)
-    return unit < 0 ? 2 : 6;
+    return 6;
   low = unit < 0xDC00 ? escaped_unit (p + 6, left - 6) : -1;
-  return low >= 0xDC00 && low <= 0xDFFF ? 12 : 0;
+  if (low >= 0xDC00 && low <= 0xDFFF)
+    return 12;
+  g_set_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_PARSE,
+      "lone UTF-16 surrogate \\%.5s at byte %" G_GSIZE_FORMAT, p + 1, at);
+  return 0;
 }
 
 /* The checks json-glib 1.6 lacks, before it parses @text: nesting within
  * GST_FAL_JSON_MAX_DEPTH (its parser recurses once a level: some 100 000
  * levels overflow a thread's stack), and nothing outside strings beyond
  * JSON (it also takes single-quoted strings and comments, where a '"' would
- * hide brackets from this count), no lone surrogate escape. Sets *@marked to @text with every integer
+ * hide brackets from this count), no bad "\\u" escape. Sets *@marked to @text with every integer
  * literal beyond gint64 turned into a marked string, or to NULL when there
  * is none (the common case). */
 static gboolean
@@ -92,14 +104,10 @@ prescan (const gchar * text, gsize length, gchar ** marked, GError ** error)
       /* skip the string, escapes included */
       for (i++; i < length && text[i] != '"';) {
         gsize escape = text[i] == '\\' ? escape_length (text + i,
-            length - i) : 1;
+            length - i, i, error) : 1;
 
-        if (escape == 0) {
-          g_set_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_PARSE,
-              "lone UTF-16 surrogate \\%.5s at byte %" G_GSIZE_FORMAT,
-              text + i + 1, i);
+        if (escape == 0)
           goto refused;
-        }
         i += escape;
       }
       i++;

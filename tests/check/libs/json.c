@@ -198,9 +198,10 @@ GST_START_TEST (test_depth_strings)
 
 GST_END_TEST;
 
-/* json-glib turns a lone UTF-16 surrogate into bytes that are no UTF-8:
- * printed, they made JSON nobody reads back (fuzz-json found it) */
-GST_START_TEST (test_lone_surrogates)
+/* json-glib turns a lone UTF-16 surrogate (or a short "\\u" escape) into
+ * bytes that are no UTF-8: printed, they made JSON nobody reads back
+ * (fuzz-json found it) */
+GST_START_TEST (test_bad_unicode_escapes)
 {
   assert_round_trip ("[\"\\ud83d\\ude00 \\u00e9\"]",
       "[\"\xf0\x9f\x98\x80 \xc3\xa9\"]");
@@ -209,6 +210,9 @@ GST_START_TEST (test_lone_surrogates)
   assert_refused ("[\"\\ud83d\\u0041\"]", "lone UTF-16 surrogate");
   assert_refused ("[\"\\ud83d\\ud83d\\ude00\"]", "lone UTF-16 surrogate");
   assert_refused ("[\"\\ud83d", "lone UTF-16 surrogate");
+  /* json-glib reads what hex digits there are: "\ud83$" was "\ud83" */
+  assert_refused ("[\"\\ud83$X\"]", "invalid \\u escape at byte 2");
+  assert_refused ("[\"\\u12\"]", "invalid \\u escape");
 }
 
 GST_END_TEST;
@@ -226,7 +230,7 @@ json_suite (void)
   tcase_add_test (tc, test_bad_json);
   tcase_add_test (tc, test_depth);
   tcase_add_test (tc, test_depth_strings);
-  tcase_add_test (tc, test_lone_surrogates);
+  tcase_add_test (tc, test_bad_unicode_escapes);
   return s;
 }
 
