@@ -56,16 +56,24 @@ escaped_unit (const gchar * p, gsize left)
 }
 
 /* The length of the escape at @p (a backslash, @left bytes in all): two
- * escapes for a surrogate pair. 0 with @error for a "\\u" without four hex
- * digits or a lone UTF-16 surrogate, which json-glib 1.6 reads as bytes that
+ * escapes for a surrogate pair. 0 with @error for an escape JSON has not, a
+ * "\\u" without four hex digits or a lone UTF-16 surrogate, which json-glib 1.6 reads as bytes that
  * are no UTF-8 (and what is printed of them then is no JSON text either). */
 static gsize
 escape_length (const gchar * p, gsize left, gsize at, GError ** error)
 {
   gint unit, low;
 
-  if (left < 2 || p[1] != 'u')
+  if (left < 2)
     return 2;
+  if (p[1] != 'u') {
+    /* json-glib's scanner also takes C's octal escapes, "\\345" a byte */
+    if (strchr ("\"\\/bfnrt", p[1]) && p[1] != '\0')
+      return 2;
+    g_set_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_PARSE,
+        "invalid escape at byte %" G_GSIZE_FORMAT, at);
+    return 0;
+  }
   unit = escaped_unit (p, left);
   if (unit < 0) {
     g_set_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_PARSE,
@@ -86,7 +94,7 @@ escape_length (const gchar * p, gsize left, gsize at, GError ** error)
  * GST_FAL_JSON_MAX_DEPTH (its parser recurses once a level: some 100 000
  * levels overflow a thread's stack), and nothing outside strings beyond
  * JSON (it also takes single-quoted strings and comments, where a '"' would
- * hide brackets from this count), no bad "\\u" escape. Sets *@marked to @text with every integer
+ * hide brackets from this count), no escape beyond JSON's. Sets *@marked to @text with every integer
  * literal beyond gint64 turned into a marked string, or to NULL when there
  * is none (the common case). */
 static gboolean

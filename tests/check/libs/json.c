@@ -213,6 +213,10 @@ GST_START_TEST (test_bad_unicode_escapes)
   /* json-glib reads what hex digits there are: "\ud83$" was "\ud83" */
   assert_refused ("[\"\\ud83$X\"]", "invalid \\u escape at byte 2");
   assert_refused ("[\"\\u12\"]", "invalid \\u escape");
+  /* and C's octal escapes, "\345" a byte */
+  assert_refused ("[\"\\345\"]", "invalid escape at byte 2");
+  assert_round_trip ("[\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"]",
+      "[\"\\\"\\\\/\\b\\f\\n\\r\\t\"]");
 }
 
 GST_END_TEST;
