@@ -18,7 +18,7 @@
 #include <string.h>
 #include <libsoup/soup.h>
 #include "gstfalserver-private.h"
-#include "gstfalstorageroutes-private.h"
+#include "gstfalrouter-private.h"
 
 #define TICK_MS 500
 /* after an answer that leaves a body unread: how long and how much of it is

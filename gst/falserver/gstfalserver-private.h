@@ -196,7 +196,7 @@ guint gst_fal_queue_length (GstFalQueue * queue);
 /* Wakes every pop with NULL; returns the requests still waiting. */
 GList *gst_fal_queue_close (GstFalQueue * queue);
 
-/* ---- endpoint ids (gstfalserver.c) ---- */
+/* ---- endpoint ids (gstfalqueueroutes.c) ---- */
 
 /* owner/alias[/path] → APP (owner/alias; namespace/owner/alias for the
  * workflows and comfy namespaces) and the sub-path ("" if none). */

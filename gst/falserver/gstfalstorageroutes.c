@@ -44,8 +44,7 @@ request_has_key (GstFalServer * self, SoupServerMessage * msg)
 }
 
 static GstFalStorageFlags
-request_flags (GstFalServer * self, SoupServerMessage * msg,
-    gboolean multipart)
+request_flags (GstFalServer * self, SoupServerMessage * msg, gboolean multipart)
 {
   return (multipart ? GST_FAL_STORAGE_MULTIPART : 0)
       | (request_has_key (self, msg) ? GST_FAL_STORAGE_TRUSTED : 0);
@@ -434,16 +433,9 @@ gst_fal_storage_routes_check_upload (GstFalServer * self,
   return FALSE;
 }
 
-gboolean
-gst_fal_storage_routes_match (const gchar * path)
-{
-  return g_str_has_prefix (path, "/storage/")
-      || g_str_has_prefix (path, "/cdn/") || g_str_has_prefix (path, "/files/");
-}
-
 void
 gst_fal_storage_routes_dispatch (GstFalServer * self, SoupServerMessage * msg,
-    const gchar * path)
+    const gchar * path, GHashTable * query)
 {
   if (g_str_has_prefix (path, "/storage/"))
     route_storage (self, msg, path + strlen ("/storage/"));
