@@ -40,7 +40,9 @@ for target in "$@"; do
   cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
   ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
   corp=$(sed -n 's/.* corp: \([0-9]*\)\/.*/\1/p' <<<"$last")
-  crashes=$(find build-fuzz -maxdepth 1 -name "$target-*" | wc -l)
+  crashes=$(find build-fuzz -maxdepth 1 \( -name "$target-crash-*" -o \
+    -name "$target-leak-*" -o -name "$target-timeout-*" -o \
+    -name "$target-oom-*" \) | wc -l)
   reports=$(grep -cE '^(==[0-9]+==ERROR|SUMMARY: (Address|Undefined|Leak)Sanitizer|.*runtime error:)' "$log" || true)
   row="| $name | ${elapsed} s | ${runs:-?} | ${rate:-?} | ${cov:-?} | ${ft:-?} | ${corp:-?} | ${rss:-?} MB | $crashes | $reports | $rc |"
   rows+=("$row")

@@ -58,17 +58,6 @@ fal_fuzz_tolerate (const gchar * domain)
   fal_fuzz_tolerated_domain = domain;
 }
 
-/* For a target whose inputs reach GLib's quark table (libsoup, GStreamer):
- * GLib keeps the block of the table on purpose when it grows, and only an
- * unwinding that reaches through the uninstrumented libglib finds the
- * suppression's anchor (tests/sanitizers/lsan.supp). Slower mallocs. */
-#define FAL_FUZZ_FULL_MALLOC_STACKS \
-  const char *__asan_default_options (void); \
-  const char *__asan_default_options (void) \
-  { \
-    return "fast_unwind_on_malloc=0"; \
-  }
-
 /* The input as a NUL-terminated string (transfer full). */
 static inline gchar *
 fal_fuzz_strndup (const uint8_t * data, size_t size)

@@ -8,8 +8,6 @@
 #include "falserver/gstfalapp.h"
 #include "falserver/apps/gstfalapps-private.h"
 
-FAL_FUZZ_FULL_MALLOC_STACKS
-
 int
 LLVMFuzzerInitialize (int *argc, char ***argv)
 {

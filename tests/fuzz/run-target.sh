@@ -10,8 +10,11 @@ shift 2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 dict=$(dirname "$corpus")/../dict/$(basename "$corpus").dict
+options=$(dirname "$corpus")/../options/$(basename "$corpus").options
 args=()
 [ -f "$dict" ] && args+=("-dict=$dict")
+# a target's own libFuzzer options, one a line
+[ -f "$options" ] && mapfile -t -O ${#args[@]} args < <(grep -v '^#' "$options")
 supp=$(cd "$(dirname "$0")/../sanitizers" && pwd)
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$supp/lsan.supp:print_suppressions=0}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:leak_check_at_exit=0:abort_on_error=1:print_stacktrace=1}
