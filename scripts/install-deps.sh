@@ -10,12 +10,15 @@ packages=(
   # build
   meson ninja-build pkg-config gcc
   libglib2.0-dev libsoup-3.0-dev libjson-glib-dev libcairo2-dev
+  libmsgpack-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libzbar-dev
   gobject-introspection libgirepository1.0-dev
   # GStreamer: the core elements (libgstreamer1.0-0), the tools and every
   # plugin package an element used by the apps, examples, scripts or tests
   # comes from (gstreamer1.0-x: textoverlay, for local/text-to-image)
   libgstreamer1.0-0 gstreamer1.0-tools
+  # realtime frames (msgpack)
+  libmsgpackc2
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-x gstreamer1.0-opencv
   # the local models' data and programs

@@ -10,3 +10,4 @@
 #include <gst/fal/gstfalupload.h>
 #include <gst/fal/gstfalframe.h>
 #include <gst/fal/gstfalresultmeta.h>
+#include <gst/fal/gstfalrealtime.h>

@@ -38,6 +38,12 @@ struct _GstFalClient
   gint64 last_answer_time;
 };
 
+/* The client a call of @application goes through: @client itself, or for
+ * a local/… app with no server, the client of the in-process server.
+ * (transfer full) */
+GstFalClient *gst_fal_client_route_application (GstFalClient * client,
+    const gchar * application, GError ** error);
+
 /* Session thread only. */
 SoupSession *gst_fal_client_get_session (GstFalClient * client);
 

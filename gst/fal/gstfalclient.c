@@ -1464,3 +1464,11 @@ gst_fal_client_stream (GstFalClient * client, const gchar * application,
 
   return gst_fal_client_stream_finish (client, result, error);
 }
+
+/* For the other library files: route () (gstfalrealtime.c). */
+GstFalClient *
+gst_fal_client_route_application (GstFalClient * client,
+    const gchar * application, GError ** error)
+{
+  return route (client, application, error);
+}

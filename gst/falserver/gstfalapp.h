@@ -19,6 +19,15 @@ typedef struct _GstFalAppCall GstFalAppCall;
 typedef JsonNode *(*GstFalAppRunFunc) (GstFalAppCall * call, gpointer app_data,
     GError ** error);
 
+/* How the app serves its realtime websocket (fal's @fal.realtime
+ * buffering, session_timeout and max_batch_size); 0 = the default. */
+typedef struct {
+  guint buffering;              /* inputs kept waiting, the oldest dropped
+                                 * beyond; 0: unbounded */
+  gdouble session_timeout;      /* seconds without input before TIMEOUT; 0: 2 */
+  guint max_batch_size;         /* inputs run at once; 0: 1 */
+} GstFalAppRealtime;
+
 typedef struct {
   const gchar *name;            /* "local/echo" (owner/alias) */
   const gchar *description;     /* one line */
@@ -27,6 +36,7 @@ typedef struct {
   GstFalAppRunFunc run;
   gpointer app_data;
   GDestroyNotify app_data_free;
+  GstFalAppRealtime realtime;
 } GstFalAppInfo;
 
 #define GST_FAL_APP_ERROR (gst_fal_app_error_quark ())

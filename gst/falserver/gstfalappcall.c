@@ -175,6 +175,13 @@ gst_fal_app_call_store (GstFalAppCall * call, GBytes * data,
   GstFalServerRequest *request = call->request;
   g_autofree gchar *path = NULL;
 
+  if (request->inline_media) {
+    g_autofree gchar *b64 = g_base64_encode (g_bytes_get_data (data, NULL),
+        g_bytes_get_size (data));
+
+    return g_strconcat ("data:", content_type ? content_type :
+        "application/octet-stream", ";base64,", b64, NULL);
+  }
   if (!request->storage)
     return NULL;
   path = gst_fal_storage_put (request->storage, data, content_type, file_name,

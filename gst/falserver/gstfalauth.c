@@ -246,6 +246,8 @@ gst_fal_auth_route (const gchar * path)
   if (!strcmp (path, "/rest/storage/auth/token")
       || !strcmp (path, "/rest/tokens") || !strcmp (path, "/rest/tokens/"))
     return GST_FAL_ROUTE_TOKENS;
+  if (g_str_has_prefix (path, "/run/") && g_str_has_suffix (path, "/realtime"))
+    return GST_FAL_ROUTE_REALTIME;
   return GST_FAL_ROUTE_API;
 }
 

@@ -209,10 +209,13 @@ gst_fal_faults_callback (SoupServer * soup, SoupServerMessage * msg,
 
   latency_ms = 0;
   retry_after = 1;
-  /* faults hit the API, not the CDN downloads nor the admin endpoint */
+  /* faults hit the API, not the CDN downloads nor the admin endpoint, nor
+   * a websocket handshake (libsoup upgrades it as this handler returns) */
   if (!(g_str_has_prefix (path, "/files/") && (method == SOUP_METHOD_GET
               || method == SOUP_METHOD_HEAD))
-      && !g_str_has_prefix (path, "/_admin/"))
+      && !g_str_has_prefix (path, "/_admin/")
+      && !(g_str_has_prefix (path, "/run/")
+          && gst_fal_realtime_routes_match (path)))
     fault = draw_fault (self, &latency_ms, &retry_after);
 
   if (latency_ms > 0) {

@@ -50,6 +50,7 @@ struct _GstFalServer
   GstFalListener *listener;
   GstFalLimits *limits;
   GList *watchers;              /* server thread only */
+  GList *realtime_sessions;     /* server thread only */
   GSource *expire_source;
   gboolean started;
   gboolean stopped;
@@ -128,6 +129,21 @@ void gst_fal_queue_routes_openapi (GstFalServer * self,
 
 void gst_fal_run_routes_route (GstFalServer * self, SoupServerMessage * msg,
     const gchar * path, GHashTable * query);
+
+/* ---- the realtime family (gstfalrealtimeroutes.c): /run/…/realtime ---- */
+
+gboolean gst_fal_realtime_routes_match (const gchar * path);
+void gst_fal_realtime_routes_route (GstFalServer * self,
+    SoupServerMessage * msg, const gchar * path, GHashTable * query);
+/* The APP a realtime path opens (the scope of its token), NULL for other
+ * paths. (transfer full) */
+gchar *gst_fal_realtime_routes_app (const gchar * path);
+/* The server's websocket handler: the session of an upgraded request. */
+void gst_fal_realtime_routes_upgraded (SoupServer * soup,
+    SoupServerMessage * msg, const char *path, SoupWebsocketConnection * ws,
+    gpointer user_data);
+/* Closes every realtime session (the server stops). */
+void gst_fal_realtime_routes_close_all (GstFalServer * self);
 
 /* ---- the token family (gstfaltokenroutes.c): /rest/… ---- */
 

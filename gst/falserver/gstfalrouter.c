@@ -25,6 +25,8 @@ typedef struct
  * (with @match) goes before it. */
 static const Family families[] = {
   {"/queue/", NULL, NULL, gst_fal_queue_routes_route},
+  {"/run/", gst_fal_realtime_routes_match, NULL,
+      gst_fal_realtime_routes_route},
   {"/run/", NULL, NULL, gst_fal_run_routes_route},
   {"/rest/", NULL, NULL, gst_fal_token_routes_route},
   {"/storage/", NULL, gst_fal_storage_routes_check_upload,
@@ -47,19 +49,26 @@ find_family (const gchar * path)
   return NULL;
 }
 
-/* Answers 401 or 403 unless the request's credentials open @route (@app:
- * the APP of a realtime route). */
+/* Answers 401 or 403 unless the request's credentials open @route (a
+ * realtime route: for the APP of @path). */
 static gboolean
 authorize (GstFalServer * self, SoupServerMessage * msg, GstFalRoute route,
-    const gchar * app, GHashTable * query)
+    const gchar * path, GHashTable * query)
 {
   const gchar *header =
       soup_message_headers_get_one (soup_server_message_get_request_headers
       (msg), "Authorization");
   const gchar *jwt = query ? g_hash_table_lookup (query, "fal_jwt_token") :
       NULL;
+  g_autofree gchar *app = route == GST_FAL_ROUTE_REALTIME ?
+      gst_fal_realtime_routes_app (path) : NULL;
+  GstFalAuthResult result =
+      gst_fal_auth_check (self->auth, route, app, header, jwt);
 
-  switch (gst_fal_auth_check (self->auth, route, app, header, jwt)) {
+  /* fal refuses a realtime token of another app as it refuses none: 401 */
+  if (result == GST_FAL_AUTH_FORBIDDEN && route == GST_FAL_ROUTE_REALTIME)
+    result = GST_FAL_AUTH_MISSING;
+  switch (result) {
     case GST_FAL_AUTH_OK:
       return TRUE;
     case GST_FAL_AUTH_FORBIDDEN:
@@ -91,7 +100,7 @@ gst_fal_router_route (GstFalServer * self, SoupServerMessage * msg,
     gst_fal_server_respond_no_path (msg, path);
     return;
   }
-  if (!authorize (self, msg, kind, NULL, query))
+  if (!authorize (self, msg, kind, path, query))
     return;
   family = find_family (path);
   if (family)
@@ -117,7 +126,7 @@ early_refused (GstFalServer * self, SoupServerMessage * msg,
     gst_fal_server_respond_no_path (msg, path);
     return TRUE;
   }
-  if (!authorize (self, msg, kind, NULL, query))
+  if (!authorize (self, msg, kind, path, query))
     return TRUE;
   if (length > 0 && (guint64) length > self->max_body) {
     gst_fal_server_respond_detail (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,

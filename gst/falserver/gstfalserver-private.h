@@ -127,6 +127,8 @@ struct _GstFalServerRequest {
   gint64 start_deadline;        /* monotonic µs; 0 = none */
   GCancellable *cancellable;
   GstFalStorage *storage;
+  /* realtime: output media inline as data URIs, not stored on the CDN */
+  gboolean inline_media;
   const GstFalFetchPolicy *fetch_policy;        /* NULL: the defaults */
   GstFalServerRequestNotify notify;
   gpointer notify_data;

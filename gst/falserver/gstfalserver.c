@@ -183,6 +183,9 @@ gst_fal_server_start (GstFalServer * self, GError ** error)
       NULL);
   soup_server_add_early_handler (self->soup, NULL,
       gst_fal_router_early_callback, self, NULL);
+  /* upgrades what the realtime route leaves unanswered */
+  soup_server_add_websocket_handler (self->soup, NULL, NULL, NULL,
+      gst_fal_realtime_routes_upgraded, self, NULL);
   address = g_inet_socket_address_new (inet, self->port);
   socket = listen_socket_new (address, error);
   g_main_context_push_thread_default (self->context);
@@ -245,6 +248,7 @@ gst_fal_server_start (GstFalServer * self, GError ** error)
 static gboolean
 quit_cb (GstFalServer * self)
 {
+  gst_fal_realtime_routes_close_all (self);
   soup_server_disconnect (self->soup);
   g_main_loop_quit (self->loop);
   return G_SOURCE_REMOVE;

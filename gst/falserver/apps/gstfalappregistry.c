@@ -85,6 +85,7 @@ gst_fal_app_registry_add (GstFalAppRegistry * registry,
       info->input_schema : "{}");
   entry->info.output_schema = g_strdup (info->output_schema ?
       info->output_schema : "{}");
+  entry->info.realtime = info->realtime;
   entry->info.run = run_validated;
   entry->info.app_data = entry;
   entry->run = info->run;

@@ -8,6 +8,9 @@
  * output=image | image/jpeg | messages:<name> | faces | symbols
  * max-pixels=50000000
  * max-fetch-bytes=67108864
+ * buffering=2
+ * session-timeout=2
+ * max-batch-size=1
  *
  * See docs/apps.md.
  */
@@ -404,6 +407,40 @@ get_limit (GKeyFile * key_file, const gchar * group, const gchar * key,
   return TRUE;
 }
 
+/* The realtime keys (fal's @fal.realtime options): each optional. */
+static gboolean
+get_realtime (GKeyFile * key_file, const gchar * group,
+    GstFalAppRealtime * realtime, GError ** error)
+{
+  g_autoptr (GError) local_error = NULL;
+  guint64 buffering, batch;
+
+  if (!get_limit (key_file, group, "buffering", &buffering, error)
+      || !get_limit (key_file, group, "max-batch-size", &batch, error))
+    return FALSE;
+  if (buffering > 60 || batch > 64) {
+    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+        "app %s: %s must be at most %d", group,
+        buffering > 60 ? "buffering" : "max-batch-size",
+        buffering > 60 ? 60 : 64);
+    return FALSE;
+  }
+  realtime->buffering = buffering;
+  realtime->max_batch_size = batch;
+  if (!g_key_file_has_key (key_file, group, "session-timeout", NULL))
+    return TRUE;
+  realtime->session_timeout = g_key_file_get_double (key_file, group,
+      "session-timeout", &local_error);
+  if (local_error || !(realtime->session_timeout > 0)
+      || realtime->session_timeout > 3600) {
+    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+        "app %s: session-timeout must be a number of seconds from 0 to 3600",
+        group);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 static gboolean
 register_group (GstFalAppRegistry * registry, GKeyFile * key_file,
     const gchar * group, GError ** error)
@@ -441,6 +478,7 @@ register_group (GstFalAppRegistry * registry, GKeyFile * key_file,
   if (!get_limit (key_file, group, "max-pixels", &app->max_pixels, error)
       || !get_limit (key_file, group, "max-fetch-bytes",
           &app->max_fetch_bytes, error)
+      || !get_realtime (key_file, group, &info.realtime, error)
       || !parse_output (app, output ? g_strstrip (output) : "image", pipeline,
           &app->description, &output_schema, error)
       || !(input_schema = build_input_schema (app, inputs, error))) {
