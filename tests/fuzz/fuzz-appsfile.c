@@ -8,14 +8,12 @@
 #include "falserver/gstfalapp.h"
 #include "falserver/apps/gstfalapps-private.h"
 
-int
-LLVMFuzzerInitialize (int *argc, char ***argv)
+void
+fal_fuzz_setup (void)
 {
-  fal_fuzz_init_logging ();
   /* the app's pipeline is gst-launch syntax, GStreamer's to parse */
   fal_fuzz_tolerate ("GLib-GObject");
   gst_init (NULL, NULL);
-  return 0;
 }
 
 int

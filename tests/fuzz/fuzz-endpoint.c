@@ -6,13 +6,6 @@
 #include "gstfalendpoint-private.h"
 
 int
-LLVMFuzzerInitialize (int *argc, char ***argv)
-{
-  fal_fuzz_init_logging ();
-  return 0;
-}
-
-int
 LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
 {
   g_autofree gchar *id = NULL, *server = NULL;

@@ -8,13 +8,6 @@
 #include "falfuzz.h"
 #include "gstfalhttp-private.h"
 
-int
-LLVMFuzzerInitialize (int *argc, char ***argv)
-{
-  fal_fuzz_init_logging ();
-  return 0;
-}
-
 static void
 read_error (const GError * error)
 {

@@ -7,13 +7,6 @@
 #include "gstfaljson-private.h"
 
 int
-LLVMFuzzerInitialize (int *argc, char ***argv)
-{
-  fal_fuzz_init_logging ();
-  return 0;
-}
-
-int
 LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
 {
   g_autoptr (JsonNode) node = NULL, again = NULL;

@@ -8,13 +8,6 @@
 #include "gstfalmsgpack-private.h"
 
 int
-LLVMFuzzerInitialize (int *argc, char ***argv)
-{
-  fal_fuzz_init_logging ();
-  return 0;
-}
-
-int
 LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
 {
   g_autoptr (GVariant) message = NULL, again = NULL, from_json = NULL;

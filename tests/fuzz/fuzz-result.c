@@ -8,13 +8,6 @@
 #include <gst/fal/gstfal.h>
 
 int
-LLVMFuzzerInitialize (int *argc, char ***argv)
-{
-  fal_fuzz_init_logging ();
-  return 0;
-}
-
-int
 LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
 {
   g_autofree gchar *path = NULL, *json = NULL, *value = NULL, *url = NULL;

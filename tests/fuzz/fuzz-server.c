@@ -3,8 +3,10 @@
  * in-memory stream and handled by the real router of a started GstFalServer
  * (gst/falserver/gstfalrouter.c and its route families), with no socket.
  *
- * Each input is one connection, accepted on the server thread; it ends when
- * the server closes it or after a second (a request waiting for its app).
+ * Each input is one connection, accepted on the server thread; it ends once
+ * no request is in progress on it (libsoup keeps an in-memory connection
+ * open at the end of its input), or after a second (a request waiting for
+ * its app).
  * Inputs naming a URL are skipped: an app would fetch it (the fetch policy
  * has tests of its own; a fuzzer must not reach the network). Run without
  * libFuzzer's leak check (options/server.options): what a request leaves to
@@ -16,8 +18,14 @@
 #include "gstfalrouter-private.h"
 
 #define DEADLINE_USEC G_USEC_PER_SEC
+/* how long a connection with no request in progress is given to start one */
+#define IDLE_USEC (20 * G_TIME_SPAN_MILLISECOND)
 
 static GstFalServer *server;
+/* server thread only: requests of the connection in progress, and when the
+ * last one started or ended */
+static gint in_flight;
+static gint64 last_activity;
 
 typedef struct
 {
@@ -28,19 +36,37 @@ typedef struct
   gboolean done;
 } Connection;
 
-int
-LLVMFuzzerInitialize (int *argc, char ***argv)
+static void
+request_started_cb (SoupServer * soup, SoupServerMessage * msg, gpointer data)
+{
+  in_flight++;
+  last_activity = g_get_monotonic_time ();
+}
+
+static void
+request_ended_cb (SoupServer * soup, SoupServerMessage * msg, gpointer data)
+{
+  in_flight = MAX (in_flight - 1, 0);
+  last_activity = g_get_monotonic_time ();
+}
+
+void
+fal_fuzz_setup (void)
 {
   g_autoptr (GError) error = NULL;
   g_autofree gchar *storage = g_dir_make_tmp ("fuzz-server-XXXXXX", NULL);
 
-  fal_fuzz_init_logging ();
   gst_init (NULL, NULL);
   server = g_object_new (GST_FAL_TYPE_SERVER, "workers", 1, "key",
       "fuzz-key", "storage-dir", storage, NULL);
   if (!gst_fal_server_start (server, &error))
     g_error ("the server did not start: %s", error->message);
-  return 0;
+  g_signal_connect (server->soup, "request-started",
+      G_CALLBACK (request_started_cb), NULL);
+  g_signal_connect (server->soup, "request-finished",
+      G_CALLBACK (request_ended_cb), NULL);
+  g_signal_connect (server->soup, "request-aborted",
+      G_CALLBACK (request_ended_cb), NULL);
 }
 
 static void
@@ -52,14 +78,16 @@ finish (Connection * connection)
   g_mutex_unlock (&connection->lock);
 }
 
-/* Server thread: until libsoup closed the connection, or the deadline. */
+/* Server thread: until libsoup closed the connection, no request is in
+ * progress on it, or the deadline. */
 static gboolean
 watch_cb (gpointer data)
 {
   Connection *connection = data;
+  gint64 now = g_get_monotonic_time ();
 
-  if (!g_io_stream_is_closed (connection->stream)
-      && g_get_monotonic_time () < connection->deadline)
+  if (!g_io_stream_is_closed (connection->stream) && now < connection->deadline
+      && (in_flight > 0 || now - last_activity < IDLE_USEC))
     return G_SOURCE_CONTINUE;
   g_io_stream_close (connection->stream, NULL, NULL);
   finish (connection);
@@ -74,6 +102,8 @@ accept_cb (gpointer data)
   g_autoptr (GSocketAddress) local = NULL, remote = NULL;
   GSource *source;
 
+  in_flight = 0;
+  last_activity = g_get_monotonic_time ();
   local = g_inet_socket_address_new_from_string ("127.0.0.1", server->port);
   remote = g_inet_socket_address_new_from_string ("127.0.0.1", 40000);
   if (!soup_server_accept_iostream (server->soup, connection->stream, local,

@@ -6,13 +6,6 @@
 #include "falfuzz.h"
 #include "gstfalsse-private.h"
 
-int
-LLVMFuzzerInitialize (int *argc, char ***argv)
-{
-  fal_fuzz_init_logging ();
-  return 0;
-}
-
 static GPtrArray *
 parse (const uint8_t * data, size_t size, size_t chunk, gboolean * pending)
 {
