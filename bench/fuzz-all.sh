@@ -22,9 +22,11 @@ out=bench/results/fuzz.md
 logs=build-fuzz/fuzz-logs
 mkdir -p "$logs" bench/results
 rows=()
+ran=" "
 for target in "$@"; do
   target=fuzz-${target#fuzz-}
   name=${target#fuzz-}
+  ran+="$name "
   log=$logs/$target.log
   start=$(date +%s)
   set +e
@@ -48,17 +50,25 @@ for target in "$@"; do
   rows+=("$row")
   echo "$row"
 done
+# the rows of the targets not run this time stay as they were
+if [ -f "$out" ]; then
+  while IFS= read -r line; do
+    name=$(sed -n 's/^| \([a-z]*\) | [0-9].*/\1/p' <<<"$line")
+    [ -n "$name" ] && [[ "$ran" != *" $name "* ]] && rows+=("$line")
+  done <"$out"
+fi
 {
-  echo "# Fuzzing: each target for $seconds s"
+  echo "# Fuzzing: each target for a fixed time"
   echo
-  echo "\`bench/fuzz-all.sh --time $seconds\` on $(date -u +%Y-%m-%d), $(nproc) cores"
-  echo "(shared), clang $(clang -dumpversion), ASan + UBSan, one target at a time."
-  echo "cov: edges covered, ft: libFuzzer's features, corpus: inputs kept (seeds"
-  echo "included), at the end of the run. crashes: inputs saved by libFuzzer;"
-  echo "reports: sanitizer reports in the log; rc: the run's exit status."
+  echo "\`bench/fuzz-all.sh --time SECONDS [TARGET...]\`, last on $(date -u +%Y-%m-%d),"
+  echo "$(nproc) cores (shared), clang $(clang -dumpversion), ASan + UBSan, one target at"
+  echo "a time. run: how long it ran; cov: edges covered, ft: libFuzzer's features,"
+  echo "corpus: inputs kept (seeds included), at the end of the run. crashes: inputs"
+  echo "saved by libFuzzer; reports: sanitizer reports in the log; rc: the run's"
+  echo "exit status."
   echo
   echo "| target | run | executions | exec/s | cov | ft | corpus | peak RSS | crashes | reports | rc |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|"
-  printf '%s\n' "${rows[@]}"
+  printf '%s\n' "${rows[@]}" | sort
 } >"$out"
 echo "written: $out"
