@@ -269,7 +269,8 @@ big_integer_literal (const gchar * s)
   p = s + MARK_LEN;
   if (*p == '-')
     p++;
-  if (!g_ascii_isdigit (*p))
+  /* a JSON integer: no leading zero */
+  if (!g_ascii_isdigit (*p) || (p[0] == '0' && p[1] != '\0'))
     return NULL;
   for (; *p; p++)
     if (!g_ascii_isdigit (*p))

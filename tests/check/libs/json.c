@@ -221,6 +221,18 @@ GST_START_TEST (test_bad_unicode_escapes)
 
 GST_END_TEST;
 
+/* A string beginning with the big-integer mark and digits, from the network,
+ * was printed as a number: "\ufdd000" as 00, which is no JSON (fuzz-json
+ * found it). Only an integer literal, as the mark stands for, is printed as
+ * one. */
+GST_START_TEST (test_mark_in_strings)
+{
+  assert_round_trip ("[\"\\ufdd000\",\"\\ufdd0-01\"]",
+      "[\"" MARK "00\",\"" MARK "-01\"]");
+}
+
+GST_END_TEST;
+
 static Suite *
 json_suite (void)
 {
@@ -235,6 +247,7 @@ json_suite (void)
   tcase_add_test (tc, test_depth);
   tcase_add_test (tc, test_depth_strings);
   tcase_add_test (tc, test_bad_unicode_escapes);
+  tcase_add_test (tc, test_mark_in_strings);
   return s;
 }
 
