@@ -15,10 +15,11 @@ args=()
 [ -f "$dict" ] && args+=("-dict=$dict")
 # a target's own libFuzzer options, one a line
 [ -f "$options" ] && mapfile -t -O ${#args[@]} args < <(grep -v '^#' "$options")
-supp=$(cd "$(dirname "$0")/../sanitizers" && pwd)
-export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$supp/lsan.supp:print_suppressions=0}
+# libFuzzer checks each input for leaks; not at exit, where GLib's one-time
+# allocations (its quark table's first block) are all that is left
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:leak_check_at_exit=0:abort_on_error=1:print_stacktrace=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
-exec "$target" -artifact_prefix="$PWD/$(basename "$target")-" \
-  -error_exitcode=1 -timeout_exitcode=1 -max_len=65536 -timeout=30 -rss_limit_mb=2048 -print_final_stats=1 \
-  "${args[@]}" "$@" "$work" "$corpus"
+# (not exec: the trap removes the temporary directory)
+"$target" -artifact_prefix="$PWD/$(basename "$target")-" \
+  -error_exitcode=1 -timeout_exitcode=1 -max_len=65536 -timeout=30 \
+  -rss_limit_mb=2048 -print_final_stats=1 "${args[@]}" "$@" "$work" "$corpus"
