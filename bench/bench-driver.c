@@ -2,9 +2,14 @@
  * same way as bench/js/driver.mjs drives @fal-ai/client, so that both are
  * measured alike (utime + stime of the process, RSS, descriptors).
  *
- *   bench-driver --url URL --key KEY --mode subscribe|run|upload
+ *   bench-driver --url URL --key KEY --mode subscribe|run|upload|realtime
  *       [--app local/echo] [--input JSON] [-n N] [--in-flight M]
- *       [--warmup W] [--mark N]... [--file PATH]
+ *       [--warmup W] [--mark N]... [--file PATH] [--frame-bytes B]
+ *
+ * realtime: one GstFalRealtime (throttle-interval 0) carries every request,
+ * a message of --input plus a binary field "frame" of B bytes; a request is
+ * done when its result arrives. "done" then also gives "connections", the
+ * websockets it opened.
  *
  * Protocol, one JSON object a line on stdout:
  *   {"event":"ready"}   after the W warm-up requests; then it waits for a
@@ -32,6 +37,9 @@ typedef struct
   GMainLoop *loop;
   JsonNode *input;
   GBytes *file;
+  GstFalRealtime *realtime;
+  GVariant *message;            /* --input and "frame", for realtime */
+  GQueue calls;                 /* realtime: Call in send order */
   /* the current phase: `target` requests, `in_flight` at a time */
   gint target;
   gint started;
@@ -53,6 +61,7 @@ static gchar *mode = (gchar *) "subscribe";
 static gchar *app = (gchar *) "local/echo";
 static gchar *input_json = (gchar *) "{}";
 static gchar *file_path;
+static gint frame_bytes;
 static gint count = 2000;
 static gint in_flight = 1;
 static gint warmup = 100;
@@ -158,6 +167,50 @@ on_uploaded (GObject * source, GAsyncResult * result, gpointer user_data)
   finish_call (user_data, file_url != NULL, error);
 }
 
+/* realtime: results come in send order */
+static void
+on_realtime_result (GstFalRealtime * realtime, guint64 id, GVariant * result,
+    Driver * driver)
+{
+  finish_call (g_queue_pop_head (&driver->calls), TRUE, NULL);
+}
+
+static void
+on_realtime_error (GstFalRealtime * realtime, guint64 id, GError * error,
+    Driver * driver)
+{
+  finish_call (g_queue_pop_head (&driver->calls), FALSE, error);
+}
+
+static GVariant *
+realtime_message (JsonNode * input)
+{
+  GVariantBuilder builder;
+  guint8 *frame = g_malloc (frame_bytes);
+  JsonObject *object = json_node_get_object (input);
+  GList *members = json_object_get_members (object), *l;
+  gint i;
+
+  for (i = 0; i < frame_bytes; i++)
+    frame[i] = i * 31;
+  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+  for (l = members; l; l = l->next) {
+    JsonNode *member = json_object_get_member (object, l->data);
+    GVariant *value = json_gvariant_deserialize (member, NULL, NULL);
+
+    if (value)
+      g_variant_builder_add (&builder, "{sv}", l->data, value);
+  }
+  g_list_free (members);
+  if (frame_bytes)
+    g_variant_builder_add (&builder, "{sv}", "frame",
+        g_variant_new_from_data (G_VARIANT_TYPE_BYTESTRING, frame,
+            frame_bytes, TRUE, g_free, frame));
+  else
+    g_free (frame);
+  return g_variant_ref_sink (g_variant_builder_end (&builder));
+}
+
 static void
 start_next (Driver * driver)
 {
@@ -172,7 +225,13 @@ start_next (Driver * driver)
   if (g_str_equal (mode, "subscribe"))
     gst_fal_client_subscribe_async (driver->client, app, driver->input,
         driver->options, NULL, NULL, NULL, NULL, on_subscribed, call);
-  else if (g_str_equal (mode, "run"))
+  else if (driver->realtime) {
+    g_autoptr (GError) error = NULL;
+
+    g_queue_push_tail (&driver->calls, call);
+    if (!gst_fal_realtime_send (driver->realtime, driver->message, &error))
+      finish_call (g_queue_pop_tail (&driver->calls), FALSE, error);
+  } else if (g_str_equal (mode, "run"))
     gst_fal_client_run_async (driver->client, app, driver->input,
         driver->options, NULL, on_ran, call);
   else
@@ -212,6 +271,8 @@ main (int argc, char **argv)
         "M"},
     {"warmup", 0, 0, G_OPTION_ARG_INT, &warmup, "requests before \"ready\"",
         "W"},
+    {"frame-bytes", 0, 0, G_OPTION_ARG_INT, &frame_bytes,
+        "realtime: bytes of the binary field \"frame\" (default 0)", "B"},
     {"mark", 0, 0, G_OPTION_ARG_STRING_ARRAY, &mark_args,
         "report RSS and descriptors when N requests are done", "N"},
     {NULL}
@@ -240,6 +301,15 @@ main (int argc, char **argv)
   if (!driver.input) {
     g_printerr ("bench-driver: --input: %s\n", error->message);
     return 2;
+  }
+  if (g_str_equal (mode, "realtime")) {
+    driver.realtime = gst_fal_realtime_new (driver.client, app);
+    driver.message = realtime_message (driver.input);
+    g_queue_init (&driver.calls);
+    g_signal_connect (driver.realtime, "result",
+        G_CALLBACK (on_realtime_result), &driver);
+    g_signal_connect (driver.realtime, "error",
+        G_CALLBACK (on_realtime_error), &driver);
   }
   if (g_str_equal (mode, "upload")) {
     g_autoptr (GMappedFile) mapped = file_path ?
@@ -274,7 +344,11 @@ main (int argc, char **argv)
   for (i = 0; i < count; i++)
     g_string_append_printf (json, "%s%" G_GINT64_FORMAT, i ? "," : "",
         driver.lat_us[i]);
-  g_string_append (json, "]}\n");
+  g_string_append_c (json, ']');
+  if (driver.realtime)
+    g_string_append_printf (json, ",\"connections\":%u",
+        gst_fal_realtime_get_n_connections (driver.realtime));
+  g_string_append (json, "}\n");
   fputs (json->str, stdout);
   fflush (stdout);
   while (fgetc (stdin) != EOF);

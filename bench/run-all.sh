@@ -5,7 +5,7 @@
 # does. Usage, from the source tree, after `meson compile -C build`:
 #   bench/run-all.sh [BUILD_DIR] [PROGRAM...] [--FLAG VALUE...]
 # (default: build, all of p1-cpu p3-connections p5-memory p6-upload
-# p7-scale; flags go to every program named). QUICK=1 runs small N (a few
+# p7-scale p8-realtime; flags go to every program named). QUICK=1 runs small N (a few
 # minutes in all) instead of the full figures.
 set -eu
 
@@ -17,7 +17,7 @@ while [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; do
   programs="$programs $1"
   shift
 done
-programs=${programs:-p1-cpu p3-connections p5-memory p6-upload p7-scale}
+programs=${programs:-p1-cpu p3-connections p5-memory p6-upload p7-scale p8-realtime}
 js_dir="$build/bench/js"
 
 command -v node >/dev/null && command -v npm >/dev/null || {
@@ -41,6 +41,7 @@ for p in $programs; do
       p5-memory) quick="--n 2000" ;;
       p6-upload) quick="--rounds 1" ;;
       p7-scale) quick="--seconds 5" ;;
+      p8-realtime) quick="--n 300 --rounds 2" ;;
     esac
   fi
   echo "== $p $quick" >&2

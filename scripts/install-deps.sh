@@ -13,6 +13,8 @@ packages=(
   libmsgpack-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libzbar-dev
   gobject-introspection libgirepository1.0-dev
+  # Ed25519 signatures of webhooks (libsodium23 at run time)
+  libsodium-dev libsodium23
   # GStreamer: the core elements (libgstreamer1.0-0), the tools and every
   # plugin package an element used by the apps, examples, scripts or tests
   # comes from (gstreamer1.0-x: textoverlay, for local/text-to-image)

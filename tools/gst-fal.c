@@ -24,6 +24,8 @@ static const GstFalCmd commands[] = {
       gst_fal_cmd_subscribe},
   {"stream", "print each event of an app's stream as one JSON line",
       gst_fal_cmd_stream},
+  {"realtime", "send JSON lines over an app's realtime websocket, print "
+        "each result as a JSON line", gst_fal_cmd_realtime},
   {"upload", "upload a file to the CDN and print its URL",
       gst_fal_cmd_upload},
   {"serve", "run the local fal-compatible server", gst_fal_cmd_serve},

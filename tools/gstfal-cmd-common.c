@@ -57,6 +57,17 @@ option_entries (GstFalCmdOptFlags flags, GstFalCmdOptions * opts)
     {"poll-interval", 0, 0, G_OPTION_ARG_DOUBLE, &opts->poll_interval,
         "seconds between two polls (with --poll)", "SECONDS"},
   };
+  GOptionEntry realtime[] = {
+    {"max-buffering", 0, 0, G_OPTION_ARG_INT, &opts->max_buffering,
+        "inputs the server keeps waiting, the oldest dropped beyond (1-60)",
+        "N"},
+    {"throttle-interval", 0, 0, G_OPTION_ARG_INT, &opts->throttle_interval,
+          "send at most one line per interval, the newest (default 0: every "
+          "line)", "MS"},
+    {"file", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opts->files,
+        "add the bytes of PATH to every message as the binary field FIELD",
+        "FIELD=PATH"},
+  };
 
   g_array_append_vals (entries, common, G_N_ELEMENTS (common));
   if (flags & GST_FAL_CMD_OPT_PATH)
@@ -73,6 +84,8 @@ option_entries (GstFalCmdOptFlags flags, GstFalCmdOptions * opts)
     g_array_append_val (entries, logs);
   if (flags & GST_FAL_CMD_OPT_POLL)
     g_array_append_vals (entries, poll, G_N_ELEMENTS (poll));
+  if (flags & GST_FAL_CMD_OPT_REALTIME)
+    g_array_append_vals (entries, realtime, G_N_ELEMENTS (realtime));
   return entries;
 }
 
@@ -85,7 +98,13 @@ check_options (const GstFalCmdOptions * opts)
         opts->priority);
     return FALSE;
   }
-  if (opts->timeout < 0 || opts->start_timeout < 0 || opts->poll_interval < 0) {
+  if (opts->max_buffering < 0 || opts->max_buffering > 60) {
+    gst_fal_cmd_usage_error ("--max-buffering must be from 1 to 60, not %d",
+        opts->max_buffering);
+    return FALSE;
+  }
+  if (opts->timeout < 0 || opts->start_timeout < 0 || opts->poll_interval < 0
+      || opts->throttle_interval < 0) {
     gst_fal_cmd_usage_error ("durations must not be negative");
     return FALSE;
   }
@@ -143,6 +162,7 @@ gst_fal_cmd_options_clear (GstFalCmdOptions * opts)
   g_clear_pointer (&opts->priority, g_free);
   g_clear_pointer (&opts->hint, g_free);
   g_clear_pointer (&opts->webhook, g_free);
+  g_clear_pointer (&opts->files, g_strfreev);
 }
 
 int

@@ -22,6 +22,9 @@ typedef struct
   gchar *key;
   gchar *storage_dir;
   gchar *apps_file;
+  gchar **backends;             /* --app OWNER/NAME=URL */
+  gint backend_timeout;
+  gchar *webhook_key_file;
   gint64 max_body;
   gboolean admin;
   gchar **allow_fetch;
@@ -46,6 +49,8 @@ serve_options_clear (ServeOptions * opts)
   g_free (opts->key);
   g_free (opts->storage_dir);
   g_free (opts->apps_file);
+  g_strfreev (opts->backends);
+  g_free (opts->webhook_key_file);
   g_strfreev (opts->allow_fetch);
   g_free (opts->tls_certificate);
   g_free (opts->tls_key);
@@ -99,6 +104,10 @@ parse_serve_options (int *argc, char ***argv, ServeOptions * opts,
           "open client connections at most; beyond, the one idle or waiting "
           "for headers the longest is closed, else the new one gets 503 "
           "(default 512)", "N"},
+    {"webhook-key-file", 0, 0, G_OPTION_ARG_FILENAME,
+          &opts->webhook_key_file, "keep the Ed25519 key webhooks are signed "
+          "with in FILE, made if missing, so that receivers keep one JWKS "
+          "(default: a new key at each start)", "FILE"},
     {"tls-certificate", 0, 0, G_OPTION_ARG_FILENAME, &opts->tls_certificate,
         "serve https with this PEM certificate (chain)", "FILE"},
     {"tls-key", 0, 0, G_OPTION_ARG_FILENAME, &opts->tls_key,
@@ -111,6 +120,13 @@ parse_serve_options (int *argc, char ***argv, ServeOptions * opts,
   GOptionEntry apps_entries[] = {
     {"apps", 0, 0, G_OPTION_ARG_FILENAME, &opts->apps_file,
         "extra apps declared in a key file", "FILE"},
+    {"app", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opts->backends,
+          "an app fronting the bare HTTP model server at URL (its input "
+          "posted to URL, its JSON answer the output), repeatable",
+        "OWNER/NAME=URL"},
+    {"backend-timeout", 0, 0, G_OPTION_ARG_INT, &opts->backend_timeout,
+          "longest exchange with the model server of an --app, answered as "
+          "an error after it (default 600)", "SECONDS"},
     {NULL}
   };
   g_autoptr (GOptionContext) context = NULL;
@@ -142,6 +158,11 @@ parse_serve_options (int *argc, char ***argv, ServeOptions * opts,
     gst_fal_cmd_usage_error ("%s: --port, --workers, --max-body, "
         "--max-fetch-bytes, --max-pixels and --fetch-timeout take a "
         "non-negative number (port at most 65535)", (*argv)[0]);
+    return FALSE;
+  }
+  if (opts->backend_timeout < 0) {
+    gst_fal_cmd_usage_error ("%s: --backend-timeout takes a positive number",
+        (*argv)[0]);
     return FALSE;
   }
   if (opts->header_timeout < 0 || opts->header_timeout > 3600
@@ -208,6 +229,13 @@ make_server (const ServeOptions * opts)
     g_object_set (server, "storage-dir", opts->storage_dir, NULL);
   if (opts->apps_file)
     g_object_set (server, "apps-file", opts->apps_file, NULL);
+  if (opts->backends)
+    g_object_set (server, "backends", opts->backends, NULL);
+  if (opts->webhook_key_file)
+    g_object_set (server, "webhook-key-file", opts->webhook_key_file, NULL);
+  if (opts->backend_timeout > 0)
+    g_object_set (server, "backend-timeout", (guint) opts->backend_timeout,
+        NULL);
   if (opts->max_body > 0)
     g_object_set (server, "max-body", (guint64) opts->max_body, NULL);
   if (opts->allow_fetch)

@@ -26,6 +26,10 @@ typedef struct {
   gboolean logs;
   gboolean poll;
   gdouble poll_interval;
+  /* realtime */
+  gint max_buffering;
+  gint throttle_interval;
+  gchar **files;                /* FIELD=PATH */
 } GstFalCmdOptions;
 
 typedef enum {
@@ -36,6 +40,7 @@ typedef enum {
   GST_FAL_CMD_OPT_START_TIMEOUT = 1 << 4,
   GST_FAL_CMD_OPT_LOGS = 1 << 5,
   GST_FAL_CMD_OPT_POLL = 1 << 6,
+  GST_FAL_CMD_OPT_REALTIME = 1 << 7,
 } GstFalCmdOptFlags;
 
 typedef int (*GstFalCmdFunc) (int argc, char **argv);
@@ -99,6 +104,7 @@ int gst_fal_cmd_cancel (int argc, char **argv);
 int gst_fal_cmd_upload (int argc, char **argv);
 int gst_fal_cmd_serve (int argc, char **argv);
 int gst_fal_cmd_apps (int argc, char **argv);
+int gst_fal_cmd_realtime (int argc, char **argv);
 
 /* The commands taking APP ARGS (run, stream, submit, subscribe): parses,
  * makes the client and the call options, starts the call with @call, waits,

@@ -1,9 +1,12 @@
 // bench/js/driver.mjs: @fal-ai/client driven exactly as bench-driver drives
 // our client (same options, same protocol on stdout/stdin, see
 // bench-driver.c), so that both processes are measured alike.
-//   node driver.mjs --url URL --key KEY --mode subscribe|run|upload
+//   node driver.mjs --url URL --key KEY --mode subscribe|run|upload|realtime
 //       [--app local/echo] [--input JSON] [-n N] [--in-flight M]
-//       [--warmup W] [--mark N]... [--file PATH]
+//       [--warmup W] [--mark N]... [--file PATH] [--frame-bytes B]
+// realtime: one fal.realtime.connect (throttleInterval 0, its token from
+// /rest/tokens/) carries every request, --input plus a Uint8Array "frame"
+// of B bytes; wss://fal.run/ is mapped onto the server as the HTTP hosts.
 // Subscribes follow the status stream (mode "streaming"), as ours do by
 // default (SSE), so that both see completion as it happens.
 import { readFileSync, readdirSync } from "node:fs";
@@ -11,7 +14,7 @@ import { createInterface } from "node:readline";
 import { createFalClient } from "@fal-ai/client";
 
 const opts = { mode: "subscribe", app: "local/echo", input: "{}", n: 2000,
-  inFlight: 1, warmup: 100, marks: [] };
+  inFlight: 1, warmup: 100, marks: [], frameBytes: 0 };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const value = argv[++i];
@@ -26,6 +29,7 @@ for (let i = 0; i < argv.length; i++) {
     case "--in-flight": opts.inFlight = Number(value); break;
     case "--warmup": opts.warmup = Number(value); break;
     case "--mark": opts.marks.push(Number(value)); break;
+    case "--frame-bytes": opts.frameBytes = Number(value); break;
     default: console.error(`driver.mjs: unknown ${argv[i - 1]}`); process.exit(2);
   }
 }
@@ -46,6 +50,27 @@ const fal = createFalClient({
 });
 
 const input = JSON.parse(opts.input);
+
+let realtime = null;
+const waiting = [];             // realtime: resolvers in send order
+if (opts.mode === "realtime") {
+  const NativeWebSocket = globalThis.WebSocket;
+  const wsUrl = opts.url.replace(/^http/, "ws");
+  globalThis.WebSocket = class extends NativeWebSocket {
+    constructor(url, protocols) {
+      const text = String(url);
+      super(text.startsWith("wss://fal.run/")
+        ? `${wsUrl}/run/${text.slice("wss://fal.run/".length)}` : text, protocols);
+    }
+  };
+  const frame = new Uint8Array(opts.frameBytes).map((_, i) => (i * 31) & 0xff);
+  if (opts.frameBytes) input.frame = frame;
+  realtime = fal.realtime.connect(opts.app, {
+    throttleInterval: 0,
+    onResult: () => waiting.shift().resolve(),
+    onError: (error) => waiting.shift()?.reject(error),
+  });
+}
 const blob = opts.mode === "upload"
   ? new Blob([readFileSync(opts.file)], { type: "application/octet-stream" })
   : null;
@@ -55,6 +80,10 @@ function call() {
     case "subscribe": return fal.subscribe(opts.app, { input, mode: "streaming" });
     case "run": return fal.run(opts.app, { input });
     case "upload": return fal.storage.upload(blob);
+    case "realtime": return new Promise((resolve, reject) => {
+      waiting.push({ resolve, reject });
+      realtime.send(input);
+    });
     default: throw new Error(`unknown mode ${opts.mode}`);
   }
 }

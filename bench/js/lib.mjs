@@ -98,7 +98,10 @@ export function startProxy(url, delayMs = 0) {
 export function runDriver(kind, args, hooks = {}, env = {}) {
   const [cmd, pre] = kind === "ours"
     ? [join(build, "bench", "bench-driver"), []]
-    : [process.execPath, [join(build, "bench", "js", "driver.mjs")]];
+    : [process.execPath, [
+      // fal.realtime needs a global WebSocket: behind a flag on Node 20
+      ...(typeof globalThis.WebSocket === "function" ? [] : ["--experimental-websocket"]),
+      join(build, "bench", "js", "driver.mjs")]];
   const child = spawn(cmd, [...pre, ...args.map(String)],
     { stdio: ["pipe", "pipe", "inherit"], env: { ...process.env, ...env } });
   return new Promise((resolve, reject) => {

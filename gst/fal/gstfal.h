@@ -10,4 +10,5 @@
 #include <gst/fal/gstfalupload.h>
 #include <gst/fal/gstfalframe.h>
 #include <gst/fal/gstfalresultmeta.h>
+#include <gst/fal/gstfalwebhook.h>
 #include <gst/fal/gstfalrealtime.h>

@@ -109,7 +109,9 @@ gst_fal_msg_to_json (GVariant * message, GstFalMsgBinary binary)
           g_variant_unref (val);
           g_variant_unref (child);
         }
-        return json_node_init_object (json_node_alloc (), object);
+        node = json_node_new (JSON_NODE_OBJECT);
+        json_node_take_object (node, object);
+        return node;
       }
       G_GNUC_FALLTHROUGH;
     default:{                  /* other arrays, tuples (handles as numbers) */
@@ -126,7 +128,9 @@ gst_fal_msg_to_json (GVariant * message, GstFalMsgBinary binary)
         return json_node_init_int (json_node_alloc (),
             g_variant_get_handle (message));
       }
-      return json_node_init_array (json_node_alloc (), array);
+      node = json_node_new (JSON_NODE_ARRAY);
+      json_node_take_array (node, array);
+      return node;
     }
   }
 }

@@ -25,7 +25,7 @@
  *
  * A #GstFalRealtime is one websocket to `{run}/{application}/realtime`,
  * opened on the first gst_fal_realtime_send() (or by
- * gst_fal_realtime_connect()) and reopened by the next send after the
+ * gst_fal_realtime_open()) and reopened by the next send after the
  * server closes an idle session (`TIMEOUT`) or the connection drops. With
  * credentials it first fetches a token from `{rest}/tokens/` (the key
  * travels only in that request; the websocket URL carries the token) and
@@ -107,6 +107,7 @@ typedef struct _Shared
   Outgoing *throttled;          /* the newest message held by the throttle */
   GSource *throttle_timer;      /* armed: a message went out this interval */
   gboolean closed;
+  gboolean flush_scheduled;     /* a net_flush_idle() is on its way */
   guint n_connections;
 
   /* net: the session thread of @route only */
@@ -301,15 +302,28 @@ net_flush (Shared * s)
 static gboolean
 net_flush_idle (gpointer data)
 {
-  net_flush (data);
+  Shared *s = data;
+
+  g_mutex_lock (&s->lock);
+  s->flush_scheduled = FALSE;
+  g_mutex_unlock (&s->lock);
+  net_flush (s);
   return G_SOURCE_REMOVE;
 }
 
+/* One idle for a burst of sends: those queued before it runs go with it. */
 static void
 schedule_flush (Shared * s)
 {
-  gst_fal_idle_add (s->route->context, net_flush_idle, shared_ref (s),
-      (GDestroyNotify) shared_unref);
+  gboolean scheduled;
+
+  g_mutex_lock (&s->lock);
+  scheduled = s->flush_scheduled;
+  s->flush_scheduled = TRUE;
+  g_mutex_unlock (&s->lock);
+  if (!scheduled)
+    gst_fal_idle_add (s->route->context, net_flush_idle, shared_ref (s),
+        (GDestroyNotify) shared_unref);
 }
 
 /* The oldest message in flight (0: none), taken off the queue. */
@@ -382,7 +396,7 @@ on_ws_message (SoupWebsocketConnection * ws, gint type, GBytes * message,
     gpointer data)
 {
   Shared *s = data;
-  g_autofree gchar *application = get_application (s);
+  g_autofree gchar *application = NULL;
   gsize size;
   const guint8 *bytes = g_bytes_get_data (message, &size);
   g_autoptr (JsonNode) node = NULL;
@@ -398,7 +412,10 @@ on_ws_message (SoupWebsocketConnection * ws, gint type, GBytes * message,
     if (result)
       deliver (s, DELIVER_RESULT, id, result, NULL, 0, NULL);
     else {
-      GError *e = gst_fal_error_new_full (GST_FAL_ERROR_PROTOCOL, 0, NULL,
+      GError *e;
+
+      application = get_application (s);
+      e = gst_fal_error_new_full (GST_FAL_ERROR_PROTOCOL, 0, NULL,
           NULL, NULL, "%s realtime: a result that is not a message: %s",
           application, error->message);
 
@@ -409,6 +426,7 @@ on_ws_message (SoupWebsocketConnection * ws, gint type, GBytes * message,
   }
 
   /* text: a JSON control message */
+  application = get_application (s);
   node = gst_fal_json_from_string ((const gchar *) bytes, size, NULL);
   if (!node || !JSON_NODE_HOLDS_OBJECT (node)) {
     g_debug ("realtime: a text frame that is not JSON, skipped");
@@ -759,7 +777,7 @@ gst_fal_realtime_new (GstFalClient * client, const gchar * application)
 static gboolean
 ensure_route (Shared * s, GError ** error)
 {
-  g_autofree gchar *application = get_application (s);
+  g_autofree gchar *application = NULL;
   GstFalClient *route;
 
   g_mutex_lock (&s->lock);
@@ -767,6 +785,7 @@ ensure_route (Shared * s, GError ** error)
   g_mutex_unlock (&s->lock);
   if (route)
     return TRUE;
+  application = get_application (s);
   route = gst_fal_client_route_application (s->client, application, error);
   if (!route)
     return FALSE;
@@ -780,7 +799,7 @@ ensure_route (Shared * s, GError ** error)
 }
 
 /**
- * gst_fal_realtime_connect_async:
+ * gst_fal_realtime_open_async:
  * @realtime: a realtime connection
  * @cancellable: (nullable): stops waiting (the socket may still open)
  * @callback: called in the caller's thread-default context
@@ -788,10 +807,11 @@ ensure_route (Shared * s, GError ** error)
  *
  * Opens the websocket (fetching a token first when the client has
  * credentials), or finishes at once when it is open. Sending does this by
- * itself: connect only to know early that the app can be reached.
+ * itself: open first only to know early that the app can be reached. (Not
+ * "connect", which would hide g_signal_connect() in language bindings.)
  */
 void
-gst_fal_realtime_connect_async (GstFalRealtime * realtime,
+gst_fal_realtime_open_async (GstFalRealtime * realtime,
     GCancellable * cancellable, GAsyncReadyCallback callback,
     gpointer user_data)
 {
@@ -802,7 +822,7 @@ gst_fal_realtime_connect_async (GstFalRealtime * realtime,
   g_return_if_fail (GST_FAL_IS_REALTIME (realtime));
   s = realtime->shared;
   task = g_task_new (realtime, cancellable, callback, user_data);
-  g_task_set_source_tag (task, gst_fal_realtime_connect_async);
+  g_task_set_source_tag (task, gst_fal_realtime_open_async);
   g_task_set_check_cancellable (task, TRUE);
   if (!ensure_route (s, &error)) {
     g_task_return_error (task, error);
@@ -815,7 +835,7 @@ gst_fal_realtime_connect_async (GstFalRealtime * realtime,
 }
 
 /**
- * gst_fal_realtime_connect_finish:
+ * gst_fal_realtime_open_finish:
  * @realtime: a realtime connection
  * @result: the result given to the callback
  * @error: return location for a #GST_FAL_ERROR: UNAUTHORIZED (401 on the
@@ -825,7 +845,7 @@ gst_fal_realtime_connect_async (GstFalRealtime * realtime,
  * Returns: whether the websocket is open
  */
 gboolean
-gst_fal_realtime_connect_finish (GstFalRealtime * realtime,
+gst_fal_realtime_open_finish (GstFalRealtime * realtime,
     GAsyncResult * result, GError ** error)
 {
   g_return_val_if_fail (g_task_is_valid (result, realtime), FALSE);
@@ -836,28 +856,28 @@ static void
 start_connect_sync (gpointer data, GCancellable * cancellable,
     GAsyncReadyCallback callback, gpointer user_data)
 {
-  gst_fal_realtime_connect_async (data, cancellable, callback, user_data);
+  gst_fal_realtime_open_async (data, cancellable, callback, user_data);
 }
 
 /**
- * gst_fal_realtime_connect:
+ * gst_fal_realtime_open:
  * @realtime: a realtime connection
  * @cancellable: (nullable): stops waiting
- * @error: as gst_fal_realtime_connect_finish()
+ * @error: as gst_fal_realtime_open_finish()
  *
- * The blocking form of gst_fal_realtime_connect_async().
+ * The blocking form of gst_fal_realtime_open_async().
  *
  * Returns: whether the websocket is open
  */
 gboolean
-gst_fal_realtime_connect (GstFalRealtime * realtime,
+gst_fal_realtime_open (GstFalRealtime * realtime,
     GCancellable * cancellable, GError ** error)
 {
   g_autoptr (GAsyncResult) result = NULL;
 
   g_return_val_if_fail (GST_FAL_IS_REALTIME (realtime), FALSE);
   result = gst_fal_run_sync (start_connect_sync, realtime, cancellable);
-  return gst_fal_realtime_connect_finish (realtime, result, error);
+  return gst_fal_realtime_open_finish (realtime, result, error);
 }
 
 static gboolean

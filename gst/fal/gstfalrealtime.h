@@ -17,14 +17,14 @@ GstFalRealtime *gst_fal_realtime_new (GstFalClient * client,
     const gchar * application);
 
 GST_FAL_API
-gboolean gst_fal_realtime_connect (GstFalRealtime * realtime,
+gboolean gst_fal_realtime_open (GstFalRealtime * realtime,
     GCancellable * cancellable, GError ** error);
 GST_FAL_API
-void gst_fal_realtime_connect_async (GstFalRealtime * realtime,
+void gst_fal_realtime_open_async (GstFalRealtime * realtime,
     GCancellable * cancellable, GAsyncReadyCallback callback,
     gpointer user_data);
 GST_FAL_API
-gboolean gst_fal_realtime_connect_finish (GstFalRealtime * realtime,
+gboolean gst_fal_realtime_open_finish (GstFalRealtime * realtime,
     GAsyncResult * result, GError ** error);
 
 GST_FAL_API

@@ -37,6 +37,9 @@ typedef struct {
   gpointer app_data;
   GDestroyNotify app_data_free;
   GstFalAppRealtime realtime;
+  /* Optional: the app's own openapi.json (transfer full), or NULL for the one
+   * built from the schemas; called with app_data, on any thread. */
+  gchar *(*openapi) (gpointer app_data);
 } GstFalAppInfo;
 
 #define GST_FAL_APP_ERROR (gst_fal_app_error_quark ())
@@ -66,6 +69,12 @@ GBytes *gst_fal_app_call_fetch (GstFalAppCall * call, const gchar * url,
 void gst_fal_app_call_set_limits (GstFalAppCall * call,
     guint64 max_fetch_bytes, guint64 max_pixels);
 guint64 gst_fal_app_call_get_max_pixels (GstFalAppCall * call);
+/* The largest width and height of the call's input images (0 = none, the
+ * default): an app's max-width and max-height. */
+void gst_fal_app_call_set_max_size (GstFalAppCall * call,
+    guint64 max_width, guint64 max_height);
+void gst_fal_app_call_get_max_size (GstFalAppCall * call,
+    guint64 * max_width, guint64 * max_height);
 /* Stores output media on the server's CDN and returns its public URL,
  * honouring the request's object lifecycle preference. */
 gchar *gst_fal_app_call_store (GstFalAppCall * call, GBytes * data,
@@ -86,6 +95,18 @@ void gst_fal_apps_register_builtin (GstFalAppRegistry * registry);
 /* Registers the apps declared in a key file (see docs/apps.md). */
 gboolean gst_fal_apps_register_from_file (GstFalAppRegistry * registry,
     const gchar * path, GError ** error);
+
+/* Registers an app fronting the bare HTTP model server at @url (see
+ * docs/apps.md): each run posts its input to @url (or @url/sub/path) within
+ * @timeout seconds (0 = none). FALSE if @url is not http(s). */
+gboolean gst_fal_apps_register_backend (GstFalAppRegistry * registry,
+    const gchar * name, const gchar * url, const gchar * description,
+    guint timeout, GError ** error);
+/* The same from "owner/name=URL", as gst-fal serve --app takes it. */
+gboolean gst_fal_apps_register_backend_spec (GstFalAppRegistry * registry,
+    const gchar * spec, guint timeout, GError ** error);
+/* The default backend-timeout, seconds. */
+#define GST_FAL_APPS_DEFAULT_BACKEND_TIMEOUT 600
 
 /* Added by the apps (C2): the registered apps sorted by name.
  * (transfer container) (element-type GstFalAppInfo): valid while the

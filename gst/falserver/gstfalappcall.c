@@ -12,6 +12,7 @@ struct _GstFalAppCall
   GstFalServerRequest *request;
   guint64 max_fetch_bytes;      /* 0 = none */
   guint64 max_pixels;
+  guint64 max_width, max_height;        /* 0 = none */
   guint fail_status;
   JsonNode *fail_detail;
   gchar *fail_error_type;
@@ -166,6 +167,22 @@ guint64
 gst_fal_app_call_get_max_pixels (GstFalAppCall * call)
 {
   return call->max_pixels;
+}
+
+void
+gst_fal_app_call_set_max_size (GstFalAppCall * call, guint64 max_width,
+    guint64 max_height)
+{
+  call->max_width = max_width;
+  call->max_height = max_height;
+}
+
+void
+gst_fal_app_call_get_max_size (GstFalAppCall * call, guint64 * max_width,
+    guint64 * max_height)
+{
+  *max_width = call->max_width;
+  *max_height = call->max_height;
 }
 
 gchar *

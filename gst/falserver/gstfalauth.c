@@ -237,7 +237,7 @@ GstFalRoute
 gst_fal_auth_route (const gchar * path)
 {
   if (g_str_has_prefix (path, "/files/") || g_str_has_prefix (path,
-          "/storage/"))
+          "/storage/") || !strcmp (path, "/rest/.well-known/jwks.json"))
     return GST_FAL_ROUTE_PUBLIC;
   if (g_str_has_prefix (path, "/cdn/"))
     return GST_FAL_ROUTE_UPLOAD;

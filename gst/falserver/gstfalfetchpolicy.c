@@ -11,6 +11,7 @@
 #include <string.h>
 #include <libsoup/soup.h>
 #include "gstfalfetchpolicy.h"
+#include "gstfalblocking-private.h"
 #include "gstfalapp.h"
 
 #define MAX_REDIRECTS 5
@@ -167,47 +168,11 @@ gst_fal_fetch_set_size_error (GError ** error, guint64 max_bytes)
 typedef struct
 {
   const GstFalFetchPolicy *policy;
-  GMainContext *context;
-  GCancellable *cancellable;    /* the request's, the deadline or a refusal */
-  GAsyncResult *result;
-  gboolean timed_out;
+  /* its cancellable: the request's, the deadline or a refusal */
+  GstFalBlocking blocking;
   gchar *refused;               /* why an address was refused */
   const gchar *host;            /* of the current hop */
 } Fetch;
-
-static void
-fetch_done (GObject * source, GAsyncResult * result, gpointer data)
-{
-  Fetch *fetch = data;
-
-  fetch->result = g_object_ref (result);
-}
-
-/* Iterates the fetch's context until the pending operation is done.
- * (transfer full) */
-static GAsyncResult *
-fetch_wait (Fetch * fetch)
-{
-  while (!fetch->result)
-    g_main_context_iteration (fetch->context, TRUE);
-  return g_steal_pointer (&fetch->result);
-}
-
-static gboolean
-fetch_timed_out (gpointer data)
-{
-  Fetch *fetch = data;
-
-  fetch->timed_out = TRUE;
-  g_cancellable_cancel (fetch->cancellable);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-parent_cancelled (GCancellable * parent, GCancellable * cancellable)
-{
-  g_cancellable_cancel (cancellable);
-}
 
 /* Checks an address the current hop resolved to or connects to; FALSE and
  * the fetch refused (and cancelled) if the policy does not allow it. */
@@ -226,7 +191,7 @@ check_address (Fetch * fetch, guint port, GInetAddress * address)
         "no allow-fetch pattern matches it" :
         "loopback, private and reserved addresses are fetched only when "
         "allow-fetch allows them");
-  g_cancellable_cancel (fetch->cancellable);
+  g_cancellable_cancel (fetch->blocking.cancellable);
   return FALSE;
 }
 
@@ -246,7 +211,7 @@ network_event (SoupMessage * msg, GSocketClientEvent event,
     if (!fetch->refused)
       fetch->refused = g_strdup_printf ("the address of %s is unknown to the "
           "fetch policy", fetch->host);
-    g_cancellable_cancel (fetch->cancellable);
+    g_cancellable_cancel (fetch->blocking.cancellable);
     return;
   }
   check_address (fetch,
@@ -263,9 +228,9 @@ resolve_and_check (Fetch * fetch, guint port, GError ** error)
   GList *addresses, *l;
   gboolean allowed = TRUE;
 
-  g_resolver_lookup_by_name_async (resolver, fetch->host, fetch->cancellable,
-      fetch_done, fetch);
-  result = fetch_wait (fetch);
+  g_resolver_lookup_by_name_async (resolver, fetch->host,
+      fetch->blocking.cancellable, gst_fal_blocking_done, &fetch->blocking);
+  result = gst_fal_blocking_wait (&fetch->blocking);
   addresses = g_resolver_lookup_by_name_finish (resolver, result, error);
   if (!addresses)
     return FALSE;
@@ -287,8 +252,8 @@ read_body (Fetch * fetch, GInputStream * stream, guint64 max_bytes,
     g_autoptr (GBytes) chunk = NULL;
 
     g_input_stream_read_bytes_async (stream, READ_CHUNK, G_PRIORITY_DEFAULT,
-        fetch->cancellable, fetch_done, fetch);
-    result = fetch_wait (fetch);
+        fetch->blocking.cancellable, gst_fal_blocking_done, &fetch->blocking);
+    result = gst_fal_blocking_wait (&fetch->blocking);
     chunk = g_input_stream_read_bytes_finish (stream, result, error);
     if (!chunk)
       return NULL;
@@ -342,8 +307,8 @@ fetch_hop (Fetch * fetch, SoupSession * session, const gchar * url,
   soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
   g_signal_connect (msg, "network-event", G_CALLBACK (network_event), fetch);
   soup_session_send_async (session, msg, G_PRIORITY_DEFAULT,
-      fetch->cancellable, fetch_done, fetch);
-  result = fetch_wait (fetch);
+      fetch->blocking.cancellable, gst_fal_blocking_done, &fetch->blocking);
+  result = gst_fal_blocking_wait (&fetch->blocking);
   stream = soup_session_send_finish (session, result, error);
   if (!stream)
     return NULL;
@@ -394,22 +359,10 @@ gst_fal_fetch_policy_fetch (const GstFalFetchPolicy * policy,
   g_autoptr (SoupSession) session = NULL;
   g_autoptr (GError) local_error = NULL;
   g_autofree gchar *current = g_strdup (url);
-  GSource *deadline = NULL;
   GBytes *body = NULL;
-  gulong handler = 0;
   guint hop;
 
-  fetch.context = g_main_context_new ();
-  fetch.cancellable = g_cancellable_new ();
-  g_main_context_push_thread_default (fetch.context);
-  if (cancellable)
-    handler = g_cancellable_connect (cancellable,
-        G_CALLBACK (parent_cancelled), fetch.cancellable, NULL);
-  if (policy->timeout) {
-    deadline = g_timeout_source_new_seconds (policy->timeout);
-    g_source_set_callback (deadline, fetch_timed_out, &fetch, NULL);
-    g_source_attach (deadline, fetch.context);
-  }
+  gst_fal_blocking_begin (&fetch.blocking, cancellable, policy->timeout);
   /* no proxy: the address checked is the one connected to; no content
    * decoder: the size bounded is the size sent */
   session = soup_session_new_with_options ("proxy-resolver", NULL,
@@ -437,26 +390,17 @@ gst_fal_fetch_policy_fetch (const GstFalFetchPolicy * policy,
 
   soup_session_abort (session);
   g_clear_object (&session);
-  if (deadline) {
-    g_source_destroy (deadline);
-    g_source_unref (deadline);
-  }
-  if (cancellable)
-    g_cancellable_disconnect (cancellable, handler);
-  while (g_main_context_iteration (fetch.context, FALSE));
-  g_main_context_pop_thread_default (fetch.context);
-  g_main_context_unref (fetch.context);
+  gst_fal_blocking_end (&fetch.blocking);
 
   if (!body) {
     if (fetch.refused)
       g_set_error_literal (error, GST_FAL_APP_ERROR, 422, fetch.refused);
-    else if (fetch.timed_out)
+    else if (fetch.blocking.timed_out)
       g_set_error (error, GST_FAL_APP_ERROR, 422, "no answer within the "
           "fetch-timeout of %u s", policy->timeout);
     else
       g_propagate_error (error, g_steal_pointer (&local_error));
   }
   g_free (fetch.refused);
-  g_object_unref (fetch.cancellable);
   return body;
 }

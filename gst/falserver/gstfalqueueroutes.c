@@ -254,6 +254,40 @@ handle_cancel (GstFalServer * self, SoupServerMessage * msg,
       "CANCELLATION_REQUESTED");
 }
 
+typedef struct
+{
+  GstFalServer *self;
+  SoupServerMessage *msg;
+  const GstFalAppInfo *app;
+  gchar *text;
+} OpenapiJob;
+
+/* Server thread: answers the paused request. */
+static gboolean
+openapi_answer (gpointer data)
+{
+  OpenapiJob *job = data;
+
+  soup_server_message_set_status (job->msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (job->msg, "application/json",
+      SOUP_MEMORY_TAKE, job->text, strlen (job->text));
+  soup_server_message_unpause (job->msg);
+  g_object_unref (job->msg);
+  g_object_unref (job->self);
+  g_free (job);
+  return G_SOURCE_REMOVE;
+}
+
+static gpointer
+openapi_thread (gpointer data)
+{
+  OpenapiJob *job = data;
+
+  job->text = gst_fal_app_info_get_openapi (job->app);
+  g_main_context_invoke (job->self->context, openapi_answer, job);
+  return NULL;
+}
+
 void
 gst_fal_queue_routes_openapi (GstFalServer * self, SoupServerMessage * msg,
     const gchar * endpoint)
@@ -267,6 +301,19 @@ gst_fal_queue_routes_openapi (GstFalServer * self, SoupServerMessage * msg,
       || !(app = gst_fal_app_registry_lookup (self->registry, app_name))) {
     gst_fal_server_respond_detail (msg, SOUP_STATUS_NOT_FOUND,
         "Application not found", NULL);
+    return;
+  }
+  if (app->openapi) {
+    /* the app asks someone else (a backend): not on the server thread */
+    OpenapiJob *job = g_new0 (OpenapiJob, 1);
+
+    job->self = g_object_ref (self);
+    job->msg = g_object_ref (msg);
+    job->app = app;
+    /* answered, as far as libsoup's websocket handler is concerned */
+    soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+    soup_server_message_pause (msg);
+    g_thread_unref (g_thread_new ("fal-openapi", openapi_thread, job));
     return;
   }
   text = gst_fal_app_info_get_openapi (app);

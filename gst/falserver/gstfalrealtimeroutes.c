@@ -3,9 +3,10 @@
  * and one per result, in input order.
  *
  * The route checks what can be refused before the upgrade (the app, the
- * query; the router has checked the token) and leaves the message
- * unanswered, so that libsoup completes the handshake and hands the socket
- * to gst_fal_realtime_routes_upgraded(). Each input becomes a request of
+ * query; the router has checked the token), answers 101 and takes the
+ * connection over once that is written, as libsoup's own websocket handler
+ * does (which cannot serve here: it is registered by path prefix and would
+ * answer 400 to every request left unanswered under it). Each input becomes a request of
  * the server's queue, run by the workers off the server thread; a session
  * puts up to the app's max-batch-size inputs in flight at once and writes
  * their results back in order, on the server thread. As fal's template
@@ -101,46 +102,6 @@ parse_max_buffering (GHashTable * query, guint * value)
     return FALSE;
   *value = number;
   return TRUE;
-}
-
-void
-gst_fal_realtime_routes_route (GstFalServer * self, SoupServerMessage * msg,
-    const gchar * path, GHashTable * query)
-{
-  g_autofree gchar *endpoint = NULL, *app_name = NULL, *sub = NULL;
-  g_autoptr (GError) error = NULL;
-  guint max_buffering;
-
-  endpoint = g_strndup (path + strlen ("/run/"), strlen (path) -
-      strlen ("/run/") - strlen ("/realtime"));
-  if (soup_server_message_get_method (msg) != SOUP_METHOD_GET) {
-    gst_fal_server_respond_detail (msg, SOUP_STATUS_METHOD_NOT_ALLOWED,
-        "Method not allowed", NULL);
-    return;
-  }
-  if (!gst_fal_split_endpoint (endpoint, &app_name, &sub)
-      || !gst_fal_app_registry_lookup (self->registry, app_name)) {
-    g_autofree gchar *detail = g_strdup_printf ("Application '%s' not found",
-        endpoint);
-
-    gst_fal_server_respond_detail (msg, SOUP_STATUS_NOT_FOUND, detail, NULL);
-    return;
-  }
-  if (!parse_max_buffering (query, &max_buffering)) {
-    gst_fal_server_respond_invalid (msg, "query", "max_buffering",
-        "max_buffering: Input should be an integer from 1 to "
-        G_STRINGIFY (MAX_BUFFERING_LIMIT));
-    return;
-  }
-  if (!soup_websocket_server_check_handshake (msg, NULL, NULL, NULL, &error)) {
-    g_autofree gchar *detail =
-        g_strdup_printf ("Expected a websocket upgrade: %s", error->message);
-
-    gst_fal_server_respond_detail (msg, SOUP_STATUS_BAD_REQUEST, detail,
-        "bad_request");
-    return;
-  }
-  /* unanswered: libsoup answers 101 and calls the websocket handler */
 }
 
 /* ---------------------------------------------------------------- frames */
@@ -431,18 +392,54 @@ on_closed (SoupWebsocketConnection * ws, gpointer data)
   session_unref (s);
 }
 
-/* The websocket handler of the server (soup_server_add_websocket_handler). */
+/* Closes every session (the server stops); server thread. Their closing
+ * handshakes will not finish (the loop stops), so each is let go at once:
+ * what the socket held (its "closed" reference) is dropped here. */
 void
-gst_fal_realtime_routes_upgraded (SoupServer * soup, SoupServerMessage * msg,
-    const char *path, SoupWebsocketConnection * ws, gpointer user_data)
+gst_fal_realtime_routes_close_all (GstFalServer * self)
 {
-  GstFalServer *self = user_data;
+  GList *sessions = g_steal_pointer (&self->realtime_sessions), *l;
+
+  for (l = sessions; l; l = l->next) {
+    Session *s = l->data;
+
+    s->closed = TRUE;
+    cancel_running (s);
+    if (s->idle_timer) {
+      g_source_destroy (s->idle_timer);
+      g_clear_pointer (&s->idle_timer, g_source_unref);
+    }
+    g_signal_handlers_disconnect_by_data (s->ws, s);
+    if (soup_websocket_connection_get_state (s->ws) ==
+        SOUP_WEBSOCKET_STATE_OPEN)
+      soup_websocket_connection_close (s->ws, SOUP_WEBSOCKET_CLOSE_GOING_AWAY,
+          "server stopped");
+    session_unref (s);
+  }
+  g_list_free (sessions);
+}
+
+/* ---------------------------------------------------------------- route */
+
+/* The 101 is written: the connection is the session's. */
+static void
+upgraded (SoupServerMessage * msg, GstFalServer * self)
+{
   GUri *uri = soup_server_message_get_uri (msg);
+  const gchar *path = g_uri_get_path (uri);
+  g_autoptr (GIOStream) stream = NULL;
+  g_autoptr (SoupWebsocketConnection) ws = NULL;
   g_autoptr (GHashTable) query = g_uri_get_query (uri) ?
       soup_form_decode (g_uri_get_query (uri)) : NULL;
   Session *s = g_new0 (Session, 1);
   const GstFalAppRealtime *config;
 
+  g_signal_handlers_disconnect_by_func (msg, upgraded, self);
+  stream = soup_server_message_steal_connection (msg);
+  ws = soup_websocket_connection_new (stream, uri,
+      SOUP_WEBSOCKET_CONNECTION_SERVER,
+      soup_message_headers_get_one (soup_server_message_get_request_headers
+          (msg), "Origin"), NULL, NULL);
   g_atomic_ref_count_init (&s->ref);
   s->server = self;
   s->ws = g_object_ref (ws);
@@ -468,18 +465,44 @@ gst_fal_realtime_routes_upgraded (SoupServer * soup, SoupServerMessage * msg,
   update_idle_timer (s);
 }
 
-/* Closes every session (the server stops); server thread. */
 void
-gst_fal_realtime_routes_close_all (GstFalServer * self)
+gst_fal_realtime_routes_route (GstFalServer * self, SoupServerMessage * msg,
+    const gchar * path, GHashTable * query)
 {
-  GList *l;
+  g_autofree gchar *endpoint = NULL, *app_name = NULL, *sub = NULL;
+  g_autoptr (GError) error = NULL;
+  guint max_buffering;
 
-  for (l = self->realtime_sessions; l; l = l->next) {
-    Session *s = l->data;
-
-    if (soup_websocket_connection_get_state (s->ws) ==
-        SOUP_WEBSOCKET_STATE_OPEN)
-      soup_websocket_connection_close (s->ws, SOUP_WEBSOCKET_CLOSE_GOING_AWAY,
-          "server stopped");
+  endpoint = g_strndup (path + strlen ("/run/"), strlen (path) -
+      strlen ("/run/") - strlen ("/realtime"));
+  if (soup_server_message_get_method (msg) != SOUP_METHOD_GET) {
+    gst_fal_server_respond_detail (msg, SOUP_STATUS_METHOD_NOT_ALLOWED,
+        "Method not allowed", NULL);
+    return;
   }
+  if (!gst_fal_split_endpoint (endpoint, &app_name, &sub)
+      || !gst_fal_app_registry_lookup (self->registry, app_name)) {
+    g_autofree gchar *detail = g_strdup_printf ("Application '%s' not found",
+        endpoint);
+
+    gst_fal_server_respond_detail (msg, SOUP_STATUS_NOT_FOUND, detail, NULL);
+    return;
+  }
+  if (!parse_max_buffering (query, &max_buffering)) {
+    gst_fal_server_respond_invalid (msg, "query", "max_buffering",
+        "max_buffering: Input should be an integer from 1 to "
+        G_STRINGIFY (MAX_BUFFERING_LIMIT));
+    return;
+  }
+  if (!soup_websocket_server_check_handshake (msg, NULL, NULL, NULL, &error)) {
+    g_autofree gchar *detail =
+        g_strdup_printf ("Expected a websocket upgrade: %s", error->message);
+
+    gst_fal_server_respond_detail (msg, SOUP_STATUS_BAD_REQUEST, detail,
+        "bad_request");
+    return;
+  }
+  if (!soup_websocket_server_process_handshake (msg, NULL, NULL, NULL, NULL))
+    return;                     /* answered 400 by libsoup */
+  g_signal_connect (msg, "wrote-informational", G_CALLBACK (upgraded), self);
 }

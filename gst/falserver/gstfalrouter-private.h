@@ -10,6 +10,8 @@
 
 G_BEGIN_DECLS
 
+typedef struct _GstFalWebhookKeys GstFalWebhookKeys;
+
 /* ---- the object (gstfalserver.c) ---- */
 
 struct _GstFalServer
@@ -21,6 +23,8 @@ struct _GstFalServer
   guint n_workers;
   gchar *storage_dir;
   gchar *apps_file;
+  gchar **backends;             /* OWNER/NAME=URL apps */
+  guint backend_timeout;
   guint64 max_body;
   guint header_timeout;
   guint idle_timeout;
@@ -41,6 +45,8 @@ struct _GstFalServer
   GstFalQueue *queue;
   GPtrArray *workers;
   GThreadPool *webhooks;
+  GstFalWebhookKeys *webhook_keys;      /* the key pair signing them */
+  gchar *webhook_key_file;
 
   GMainContext *context;
   GMainLoop *loop;
@@ -138,10 +144,6 @@ void gst_fal_realtime_routes_route (GstFalServer * self,
 /* The APP a realtime path opens (the scope of its token), NULL for other
  * paths. (transfer full) */
 gchar *gst_fal_realtime_routes_app (const gchar * path);
-/* The server's websocket handler: the session of an upgraded request. */
-void gst_fal_realtime_routes_upgraded (SoupServer * soup,
-    SoupServerMessage * msg, const char *path, SoupWebsocketConnection * ws,
-    gpointer user_data);
 /* Closes every realtime session (the server stops). */
 void gst_fal_realtime_routes_close_all (GstFalServer * self);
 
@@ -190,6 +192,15 @@ void gst_fal_webhooks_queue (GstFalServer * self,
     GstFalServerRequest * request);
 /* The GFunc of the webhooks thread pool (@self: its user data). */
 void gst_fal_webhooks_deliver (gpointer webhook, gpointer self);
+/* The Ed25519 key pair webhooks are signed with: new at each start, or
+ * from @key_file (may be NULL), written there first if it does not exist;
+ * NULL with @error if libsodium cannot start or the file holds no key. */
+GstFalWebhookKeys *gst_fal_webhook_keys_new (const gchar * key_file,
+    GError ** error);
+void gst_fal_webhook_keys_free (GstFalWebhookKeys * keys);
+/* GET /rest/.well-known/jwks.json: the public key as a JWKS, for anyone. */
+void gst_fal_webhooks_route_jwks (GstFalServer * self, SoupServerMessage * msg,
+    const gchar * path, GHashTable * query);
 
 /* ---- workers (gstfalworkers.c) ---- */
 

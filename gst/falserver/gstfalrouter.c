@@ -28,6 +28,7 @@ static const Family families[] = {
   {"/run/", gst_fal_realtime_routes_match, NULL,
       gst_fal_realtime_routes_route},
   {"/run/", NULL, NULL, gst_fal_run_routes_route},
+  {"/rest/.well-known/", NULL, NULL, gst_fal_webhooks_route_jwks},
   {"/rest/", NULL, NULL, gst_fal_token_routes_route},
   {"/storage/", NULL, gst_fal_storage_routes_check_upload,
       gst_fal_storage_routes_dispatch},

@@ -45,6 +45,9 @@ enum
   PROP_IDLE_TIMEOUT,
   PROP_MAX_CONNECTIONS,
   PROP_TLS_CERTIFICATE,
+  PROP_BACKENDS,
+  PROP_BACKEND_TIMEOUT,
+  PROP_WEBHOOK_KEY_FILE,
   N_PROPERTIES
 };
 
@@ -135,6 +138,24 @@ listen_socket_new (GSocketAddress * address, GError ** error)
   return socket;
 }
 
+/* The built-in apps, then those of the apps file, then the backends. */
+static gboolean
+register_apps (GstFalServer * self, GstFalAppRegistry * registry,
+    GError ** error)
+{
+  gchar **spec;
+
+  gst_fal_apps_register_builtin (registry);
+  if (self->apps_file && !gst_fal_apps_register_from_file (registry,
+          self->apps_file, error))
+    return FALSE;
+  for (spec = self->backends; spec && *spec; spec++)
+    if (!gst_fal_apps_register_backend_spec (registry, *spec,
+            self->backend_timeout, error))
+      return FALSE;
+  return TRUE;
+}
+
 gboolean
 gst_fal_server_start (GstFalServer * self, GError ** error)
 {
@@ -169,12 +190,13 @@ gst_fal_server_start (GstFalServer * self, GError ** error)
   }
 
   self->registry = gst_fal_app_registry_new ();
-  gst_fal_apps_register_builtin (self->registry);
-  if (self->apps_file && !gst_fal_apps_register_from_file (self->registry,
-          self->apps_file, error))
+  if (!register_apps (self, self->registry, error))
     return FALSE;
   self->storage = gst_fal_storage_new (self->storage_dir, error);
   if (!self->storage)
+    return FALSE;
+  if (!self->webhook_keys && !(self->webhook_keys =
+          gst_fal_webhook_keys_new (self->webhook_key_file, error)))
     return FALSE;
 
   self->soup = soup_server_new ("server-header", "gst-fal ",
@@ -183,9 +205,6 @@ gst_fal_server_start (GstFalServer * self, GError ** error)
       NULL);
   soup_server_add_early_handler (self->soup, NULL,
       gst_fal_router_early_callback, self, NULL);
-  /* upgrades what the realtime route leaves unanswered */
-  soup_server_add_websocket_handler (self->soup, NULL, NULL, NULL,
-      gst_fal_realtime_routes_upgraded, self, NULL);
   address = g_inet_socket_address_new (inet, self->port);
   socket = listen_socket_new (address, error);
   g_main_context_push_thread_default (self->context);
@@ -354,9 +373,7 @@ gst_fal_server_list_apps (GstFalServer * self)
   g_return_val_if_fail (GST_FAL_IS_SERVER (self), lines);
   if (!registry) {
     registry = gst_fal_app_registry_new ();
-    gst_fal_apps_register_builtin (registry);
-    if (self->apps_file)
-      gst_fal_apps_register_from_file (registry, self->apps_file, NULL);
+    register_apps (self, registry, NULL);
   }
   apps = gst_fal_app_registry_list (registry);
   for (i = 0; i < apps->len; i++) {
@@ -454,6 +471,18 @@ gst_fal_server_set_property (GObject * object, guint prop_id,
     case PROP_TLS_CERTIFICATE:
       g_set_object (&self->tls_certificate, g_value_get_object (value));
       break;
+    case PROP_BACKENDS:
+      g_strfreev (self->backends);
+  g_free (self->webhook_key_file);
+      self->backends = g_value_dup_boxed (value);
+      break;
+    case PROP_BACKEND_TIMEOUT:
+      self->backend_timeout = g_value_get_uint (value);
+      break;
+    case PROP_WEBHOOK_KEY_FILE:
+      g_free (self->webhook_key_file);
+      self->webhook_key_file = g_value_dup_string (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -516,6 +545,15 @@ gst_fal_server_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_TLS_CERTIFICATE:
       g_value_set_object (value, self->tls_certificate);
       break;
+    case PROP_BACKENDS:
+      g_value_set_boxed (value, self->backends);
+      break;
+    case PROP_BACKEND_TIMEOUT:
+      g_value_set_uint (value, self->backend_timeout);
+      break;
+    case PROP_WEBHOOK_KEY_FILE:
+      g_value_set_string (value, self->webhook_key_file);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -534,6 +572,9 @@ gst_fal_server_finalize (GObject * object)
   g_clear_pointer (&self->queue, gst_fal_queue_free);
   g_clear_pointer (&self->storage, gst_fal_storage_free);
   g_clear_pointer (&self->registry, gst_fal_app_registry_free);
+  g_clear_pointer (&self->webhook_keys, gst_fal_webhook_keys_free);
+  g_strfreev (self->backends);
+  g_free (self->webhook_key_file);
   g_main_loop_unref (self->loop);
   g_main_context_unref (self->context);
   g_rand_free (self->rand);
@@ -618,6 +659,21 @@ gst_fal_server_class_init (GstFalServerClass * klass)
       "TLS certificate", "Certificate and key to serve https with (NULL: "
       "http)", G_TYPE_TLS_CERTIFICATE,
       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  /* apps fronting HTTP model servers: see gstfalappsbackend.c */
+  properties[PROP_BACKENDS] = g_param_spec_boxed ("backends", "Backends",
+      "Apps fronting a bare HTTP model server, each OWNER/NAME=URL: a "
+      "request's input is posted to URL, its JSON answer is the output",
+      G_TYPE_STRV, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_BACKEND_TIMEOUT] = g_param_spec_uint ("backend-timeout",
+      "Backend timeout", "Longest exchange with the backend of an app of "
+      "backends, in seconds (0 = none)", 0, G_MAXUINT,
+      GST_FAL_APPS_DEFAULT_BACKEND_TIMEOUT,
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+  /* the webhooks' signatures: see gstfalwebhooks.c */
+  properties[PROP_WEBHOOK_KEY_FILE] = g_param_spec_string ("webhook-key-file",
+      "Webhook key file", "File keeping the Ed25519 key webhooks are signed "
+      "with, made (mode 0600) if missing; NULL: a new key at each start",
+      NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPERTIES, properties);
 }
 
@@ -633,6 +689,7 @@ gst_fal_server_init (GstFalServer * self)
   self->idle_timeout = DEFAULT_IDLE_TIMEOUT;
   self->max_connections = DEFAULT_MAX_CONNECTIONS;
   self->fetch_policy = gst_fal_fetch_policy_new ();
+  self->backend_timeout = GST_FAL_APPS_DEFAULT_BACKEND_TIMEOUT;
   g_mutex_init (&self->lock);
   self->rand = g_rand_new ();
   self->requests = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,

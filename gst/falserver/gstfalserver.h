@@ -26,29 +26,71 @@ G_DECLARE_FINAL_TYPE (GstFalServer, gst_fal_server, GST_FAL, SERVER, GObject)
  *  "max-fetch-bytes" (uint64, default 64 MiB) largest input media of an app
  *  "max-pixels"   (uint64, default 50 000 000) largest input image of an app
  *  "fetch-timeout" (uint, seconds, default 30) longest fetch of input media
+ *  "backends"     (GStrv) apps fronting bare HTTP model servers, OWNER/NAME=URL
+ *  "backend-timeout" (uint, seconds, default 600) longest exchange with a backend
+ *  "webhook-key-file" (string, nullable) keeps the webhooks' Ed25519 key (made if missing)
  *  "tls-certificate" (GTlsCertificate, nullable) with its private key: serve
  *                 https (the URL, response_url, file and CDN URLs too), e.g.
  *                 from g_tls_certificate_new_from_files (cert, key)
  */
 
+/**
+ * gst_fal_server_new:
+ *
+ * Returns: (transfer full): a server, not started; set its properties, then
+ *   gst_fal_server_start()
+ */
 GstFalServer *gst_fal_server_new (void);
 
-/* Listens and starts the workers; the server runs on its own thread and main
+/**
+ * gst_fal_server_start:
+ * @server: a #GstFalServer
+ * @error: why it cannot listen or its apps cannot be registered
+ *
+ * Listens and starts the workers; the server runs on its own thread and main
  * context, so the caller's context need not be iterated. Refuses a
- * non-loopback bind address without a key. */
+ * non-loopback bind address without a key.
+ *
+ * Returns: %TRUE once it listens
+ */
 gboolean gst_fal_server_start (GstFalServer * server, GError ** error);
 
-/* Stops listening; in-flight requests end as cancelled; stored files kept. */
+/**
+ * gst_fal_server_stop:
+ * @server: a #GstFalServer
+ *
+ * Stops listening; in-flight requests end as cancelled; stored files kept.
+ */
 void gst_fal_server_stop (GstFalServer * server);
 
+/**
+ * gst_fal_server_get_url:
+ * @server: a started #GstFalServer
+ *
+ * Returns: (nullable): "http://127.0.0.1:PORT" (or https), NULL before start
+ */
 const gchar *gst_fal_server_get_url (GstFalServer * server);
 
-/* The process-wide embedded server (started on first use, on an ephemeral
- * loopback port, no key). (transfer full) */
+/**
+ * gst_fal_server_get_default:
+ * @error: why it cannot start
+ *
+ * The process-wide embedded server (started on first use, on an ephemeral
+ * loopback port, no key).
+ *
+ * Returns: (transfer full) (nullable): the server, or %NULL with @error
+ */
 GstFalServer *gst_fal_server_get_default (GError ** error);
 
-/* Names and one-line descriptions of the registered apps, sorted.
- * (transfer full) (element-type utf8): "name\tdescription" */
+/**
+ * gst_fal_server_list_apps:
+ * @server: a #GstFalServer, started or not
+ *
+ * Names and one-line descriptions of the registered apps, sorted.
+ *
+ * Returns: (transfer container) (element-type utf8): "name\tdescription"
+ *   lines; the array frees them (g_ptr_array_unref() frees all)
+ */
 GPtrArray *gst_fal_server_list_apps (GstFalServer * server);
 
 /**
@@ -68,6 +110,11 @@ typedef struct {
   guint latency_ms;             /* added before every answer */
 } GstFalServerFaults;
 
+/**
+ * gst_fal_server_set_faults:
+ * @server: a #GstFalServer
+ * @faults: the faults to inject from now on (copied)
+ */
 void gst_fal_server_set_faults (GstFalServer * server, const GstFalServerFaults * faults);
 
 G_END_DECLS

@@ -26,6 +26,20 @@ function mapUrl(url) {
   return url;
 }
 
+// fal.realtime opens wss://fal.run/…: the same mapping, for websockets
+// (Node 20 has WebSocket with --experimental-websocket, run-conformance.sh)
+const wsServer = server.replace(/^http/, "ws");
+if (typeof globalThis.WebSocket === "function") {
+  const NativeWebSocket = globalThis.WebSocket;
+  globalThis.WebSocket = class extends NativeWebSocket {
+    constructor(url, protocols) {
+      const text = String(url);
+      super(text.startsWith("wss://fal.run/")
+        ? `${wsServer}/run/${text.slice("wss://fal.run/".length)}` : text, protocols);
+    }
+  };
+}
+
 const fal = createFalClient({
   credentials: key,
   requestMiddleware: async (request) => ({ ...request, url: mapUrl(request.url) }),
@@ -229,6 +243,58 @@ await check("input Blob auto-upload (transformInput)", async () => {
   });
   assert.ok(result.data.file.startsWith(`${server}/files/`));
   assert.equal(await (await fetch(result.data.file)).text(), "blob body");
+});
+
+// fal's realtime client, unchanged: token from /rest/tokens/, msgpack frames
+function realtime(app, options = {}) {
+  const results = [];
+  const errors = [];
+  const connection = fal.realtime.connect(app, {
+    throttleInterval: 0,
+    onResult: (result) => results.push(result),
+    onError: (error) => errors.push(error),
+    ...options,
+  });
+  return { connection, results, errors };
+}
+
+async function until(condition, what) {
+  for (let i = 0; i < 600; i++) {
+    if (condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+await check("realtime: echo round trip, binary kept, in order", async () => {
+  assert.equal(typeof globalThis.WebSocket, "function", "no WebSocket in this node");
+  const { connection, results, errors } = realtime("local/echo");
+  const image = new Uint8Array([0xff, 0xd8, 0xff, 0x00, 0x7f]);
+  connection.send({ index: 0, prompt: "a cat", image });
+  await until(() => results.length === 1 || errors.length, "the first result");
+  connection.send({ index: 1, prompt: "a dog", image });
+  connection.send({ index: 2, prompt: "a cow", image });
+  await until(() => results.length === 3 || errors.length, "three results");
+  assert.deepEqual(errors, []);
+  assert.deepEqual(results.map((r) => r.index), [0, 1, 2]);
+  assert.ok(results[0].image instanceof Uint8Array);
+  assert.deepEqual(Array.from(results[0].image), Array.from(image));
+  assert.equal(results[1].prompt, "a dog");
+  connection.close();
+});
+
+await check("realtime: INTERNAL_ERROR from local/fail", async () => {
+  const { connection, results, errors } = realtime("local/fail");
+  connection.send({ status: 500, detail: "broke on purpose" });
+  await until(() => errors.length === 1, "the error");
+  assert.deepEqual(results, []);
+  assert.equal(errors[0].body.type, "x-fal-error");
+  assert.equal(errors[0].body.error, "INTERNAL_ERROR");
+  assert.equal(errors[0].body.reason, "broke on purpose");
+  // closed with 1000: no second error for the close
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.equal(errors.length, 1);
+  connection.close();
 });
 
 const failed = results.filter(([, outcome]) => outcome !== "ok");

@@ -65,4 +65,9 @@ if [ -z "$url" ]; then
 fi
 echo "server: $url"
 
-cd "$work_dir" && node conformance.mjs "$url" "$key"
+# fal.realtime needs a global WebSocket: Node 22 has one, Node 20 behind a flag
+node_flags=
+if ! node -e 'process.exit(typeof WebSocket === "function" ? 0 : 1)'; then
+  node_flags=--experimental-websocket
+fi
+cd "$work_dir" && node $node_flags conformance.mjs "$url" "$key"

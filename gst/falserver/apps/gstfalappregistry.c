@@ -13,6 +13,7 @@ typedef struct
   GstFalAppRunFunc run;
   gpointer app_data;
   GDestroyNotify app_data_free;
+  gchar *(*openapi) (gpointer app_data);
 } AppEntry;
 
 struct _GstFalAppRegistry
@@ -47,6 +48,14 @@ run_validated (GstFalAppCall * call, gpointer app_data, GError ** error)
     return NULL;
   }
   return entry->run (call, entry->app_data, error);
+}
+
+static gchar *
+openapi_of_entry (gpointer app_data)
+{
+  AppEntry *entry = app_data;
+
+  return entry->openapi (entry->app_data);
 }
 
 GstFalAppRegistry *
@@ -91,6 +100,8 @@ gst_fal_app_registry_add (GstFalAppRegistry * registry,
   entry->run = info->run;
   entry->app_data = info->app_data;
   entry->app_data_free = info->app_data_free;
+  entry->openapi = info->openapi;
+  entry->info.openapi = info->openapi ? openapi_of_entry : NULL;
   /* a later registration (e.g. from --apps) replaces an earlier one */
   g_hash_table_replace (registry->apps, (gpointer) entry->info.name, entry);
 }
@@ -151,6 +162,33 @@ schema_or_empty (const gchar * text)
   return node;
 }
 
+/* The input schema with fal's x-fal-order-properties: the order in which its
+ * properties are declared, which a form of the input follows. */
+static JsonNode *
+input_schema_with_order (const gchar * text)
+{
+  JsonNode *node = schema_or_empty (text);
+  JsonObject *schema;
+  JsonNode *properties;
+  JsonArray *order;
+  GList *names, *l;
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return node;
+  schema = json_node_get_object (node);
+  properties = json_object_get_member (schema, "properties");
+  if (!properties || !JSON_NODE_HOLDS_OBJECT (properties)
+      || json_object_has_member (schema, "x-fal-order-properties"))
+    return node;
+  order = json_array_new ();
+  names = json_object_get_members (json_node_get_object (properties));
+  for (l = names; l; l = l->next)
+    json_array_add_string_element (order, l->data);
+  g_list_free (names);
+  json_object_set_array_member (schema, "x-fal-order-properties", order);
+  return node;
+}
+
 static JsonNode *
 parse_static (const gchar * text)
 {
@@ -196,8 +234,9 @@ static const gchar http_validation_error_schema[] =
     "\"properties\": {\"detail\": {\"title\": \"Detail\", \"type\": \"array\","
     "\"items\": {\"$ref\": \"#/components/schemas/ValidationError\"}}}}";
 
-gchar *
-gst_fal_app_info_get_openapi (const GstFalAppInfo * info)
+/* The OpenAPI document built from the app's schemas. */
+static gchar *
+openapi_from_schemas (const GstFalAppInfo * info)
 {
   g_autoptr (JsonNode) root = json_node_new (JSON_NODE_OBJECT);
   JsonObject *doc = json_object_new ();
@@ -210,8 +249,6 @@ gst_fal_app_info_get_openapi (const GstFalAppInfo * info)
   JsonObject *responses = json_object_new ();
   JsonObject *components = json_object_new ();
   JsonObject *schemas = json_object_new ();
-
-  g_return_val_if_fail (info != NULL, NULL);
 
   json_object_set_string_member (doc, "openapi", "3.0.2");
   json_object_set_string_member (meta, "title", info->name);
@@ -240,7 +277,7 @@ gst_fal_app_info_get_openapi (const GstFalAppInfo * info)
   json_object_set_object_member (doc, "paths", paths);
 
   json_object_set_member (schemas, "Input",
-      schema_or_empty (info->input_schema));
+      input_schema_with_order (info->input_schema));
   json_object_set_member (schemas, "Output",
       schema_or_empty (info->output_schema));
   json_object_set_member (schemas, "ValidationError",
@@ -252,4 +289,15 @@ gst_fal_app_info_get_openapi (const GstFalAppInfo * info)
 
   json_node_take_object (root, doc);
   return json_to_string (root, TRUE);
+}
+
+gchar *
+gst_fal_app_info_get_openapi (const GstFalAppInfo * info)
+{
+  gchar *own;
+
+  g_return_val_if_fail (info != NULL, NULL);
+
+  own = info->openapi ? info->openapi (info->app_data) : NULL;
+  return own ? own : openapi_from_schemas (info);
 }

@@ -19,6 +19,12 @@ void gst_fal_apps_quiet_opencv (void);
  * valid, else a Pydantic-style detail list (transfer full). */
 JsonNode *gst_fal_apps_validate (const gchar * schema, JsonNode * input);
 
+/* Declares the limits of an input media on its property's JSON Schema, as
+ * x-fal-max-width, x-fal-max-height (pixels), x-fal-max-file-size (bytes)
+ * and x-fal-max-pixels; a 0 is not declared. */
+void gst_fal_apps_declare_limits (JsonObject * property, guint64 max_width,
+    guint64 max_height, guint64 max_file_size, guint64 max_pixels);
+
 /* Waits @usec or until @cancellable fires; FALSE with @error if cancelled. */
 gboolean gst_fal_apps_wait (GCancellable * cancellable, gint64 usec,
     GError ** error);

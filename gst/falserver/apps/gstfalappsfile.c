@@ -8,9 +8,17 @@
  * output=image | image/jpeg | messages:<name> | faces | symbols
  * max-pixels=50000000
  * max-fetch-bytes=67108864
+ * max-width=4096
+ * max-height=4096
  * buffering=2
  * session-timeout=2
  * max-batch-size=1
+ *
+ * or, for a bare HTTP model server behind the app (gstfalappsbackend.c):
+ *
+ * [owner/alias]
+ * backend=http://127.0.0.1:8080
+ * backend-timeout=600
  *
  * See docs/apps.md.
  */
@@ -44,6 +52,7 @@ typedef struct
   OutputKind output;
   GPtrArray *mappings;          /* (element-type InputMapping) */
   guint64 max_pixels, max_fetch_bytes;  /* 0: the server's */
+  guint64 max_width, max_height;        /* 0: none */
 } FileApp;
 
 static void
@@ -144,6 +153,7 @@ file_app_run (GstFalAppCall * call, gpointer app_data, GError ** error)
   JsonNode *output = NULL;
 
   gst_fal_app_call_set_limits (call, app->max_fetch_bytes, app->max_pixels);
+  gst_fal_app_call_set_max_size (call, app->max_width, app->max_height);
   image = gst_fal_apps_fetch_image (call, error);
   if (image == NULL)
     return gst_fal_apps_input_error (call, "image_url", error);
@@ -329,6 +339,8 @@ build_input_schema (FileApp * app, gchar ** inputs, GError ** error)
   json_object_set_string_member (image_url, "type", "string");
   json_object_set_string_member (image_url, "description",
       "URL or data URI of the input image");
+  gst_fal_apps_declare_limits (image_url, app->max_width, app->max_height,
+      app->max_fetch_bytes, app->max_pixels);
   json_object_set_object_member (properties, "image_url", image_url);
 
   /* checked with one of the decoders the runs choose from */
@@ -441,6 +453,35 @@ get_realtime (GKeyFile * key_file, const gchar * group,
   return TRUE;
 }
 
+/* A group with a backend key: an app fronting that HTTP model server. */
+static gboolean
+register_backend_group (GstFalAppRegistry * registry, GKeyFile * key_file,
+    const gchar * group, GError ** error)
+{
+  g_autofree gchar *url = NULL, *description = NULL;
+  guint64 timeout = GST_FAL_APPS_DEFAULT_BACKEND_TIMEOUT;
+
+  if (g_key_file_has_key (key_file, group, "pipeline", NULL)) {
+    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+        "app %s: an app has a pipeline or a backend, not both", group);
+    return FALSE;
+  }
+  url = g_key_file_get_string (key_file, group, "backend", error);
+  if (url == NULL)
+    return FALSE;
+  description = g_key_file_get_string (key_file, group, "description", NULL);
+  if (g_key_file_has_key (key_file, group, "backend-timeout", NULL)
+      && !get_limit (key_file, group, "backend-timeout", &timeout, error))
+    return FALSE;
+  if (timeout > G_MAXUINT) {
+    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+        "app %s: backend-timeout is too large", group);
+    return FALSE;
+  }
+  return gst_fal_apps_register_backend (registry, group, g_strstrip (url),
+      description, (guint) timeout, error);
+}
+
 static gboolean
 register_group (GstFalAppRegistry * registry, GKeyFile * key_file,
     const gchar * group, GError ** error)
@@ -457,6 +498,8 @@ register_group (GstFalAppRegistry * registry, GKeyFile * key_file,
         "app %s: the name must be owner/alias", group);
     return FALSE;
   }
+  if (g_key_file_has_key (key_file, group, "backend", NULL))
+    return register_backend_group (registry, key_file, group, error);
   pipeline = g_key_file_get_string (key_file, group, "pipeline", error);
   if (pipeline == NULL)
     return FALSE;
@@ -478,6 +521,8 @@ register_group (GstFalAppRegistry * registry, GKeyFile * key_file,
   if (!get_limit (key_file, group, "max-pixels", &app->max_pixels, error)
       || !get_limit (key_file, group, "max-fetch-bytes",
           &app->max_fetch_bytes, error)
+      || !get_limit (key_file, group, "max-width", &app->max_width, error)
+      || !get_limit (key_file, group, "max-height", &app->max_height, error)
       || !get_realtime (key_file, group, &info.realtime, error)
       || !parse_output (app, output ? g_strstrip (output) : "image", pipeline,
           &app->description, &output_schema, error)

@@ -409,6 +409,7 @@ gst_fal_apps_run_image_pipeline (GstFalAppCall * call, const gchar * rest,
     gpointer setup_data, GstFalPipelineRun * run, GError ** error)
 {
   guint64 max_pixels = gst_fal_app_call_get_max_pixels (call);
+  guint64 max_width, max_height;
   g_autoptr (GstElementFactory) factory = NULL;
   g_autoptr (GBytes) first = NULL;
   g_autofree gchar *description = NULL;
@@ -435,6 +436,16 @@ gst_fal_apps_run_image_pipeline (GstFalAppCall * call, const gchar * rest,
     g_set_error (error, GST_FAL_APP_ERROR, 422, "image_url has %ux%u "
         "pixels, more than the limit of %" G_GUINT64_FORMAT " pixels "
         "(max-pixels)", width, height, max_pixels);
+    return FALSE;
+  }
+  gst_fal_app_call_get_max_size (call, &max_width, &max_height);
+  if ((max_width && width > max_width) || (max_height && height > max_height)) {
+    gboolean wide = max_width && width > max_width;
+
+    g_set_error (error, GST_FAL_APP_ERROR, 422, "image_url is %u pixels %s, "
+        "more than the limit of %" G_GUINT64_FORMAT " (%s)",
+        wide ? width : height, wide ? "wide" : "high",
+        wide ? max_width : max_height, wide ? "max-width" : "max-height");
     return FALSE;
   }
   factory = gst_element_factory_find (type->decoder);

@@ -484,3 +484,23 @@ gst_fal_apps_input_error (GstFalAppCall * call, const gchar * member,
   gst_fal_app_call_fail (call, 422, detail, NULL);
   return NULL;
 }
+
+void
+gst_fal_apps_declare_limits (JsonObject * property, guint64 max_width,
+    guint64 max_height, guint64 max_file_size, guint64 max_pixels)
+{
+  const struct
+  {
+    const gchar *name;
+    guint64 value;
+  } limits[] = {
+    {"x-fal-max-width", max_width}, {"x-fal-max-height", max_height},
+    {"x-fal-max-file-size", max_file_size}, {"x-fal-max-pixels", max_pixels},
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (limits); i++)
+    if (limits[i].value)
+      json_object_set_int_member (property, limits[i].name,
+          (gint64) MIN (limits[i].value, (guint64) G_MAXINT64));
+}

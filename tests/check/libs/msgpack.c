@@ -87,6 +87,15 @@ GST_START_TEST (test_wire_bytes)
 
 GST_END_TEST;
 
+/* Whether @dict has @key of @type. */
+static gboolean
+has_value (GVariant * dict, const gchar * key, const GVariantType * type)
+{
+  g_autoptr (GVariant) value = g_variant_lookup_value (dict, key, type);
+
+  return value != NULL;
+}
+
 static void
 assert_refused (const guint8 * data, gsize size, const gchar * cause)
 {
@@ -200,6 +209,7 @@ GST_START_TEST (test_json)
   g_autoptr (GVariant) result = NULL;
   g_autoptr (GVariant) images = NULL;
   g_autoptr (GVariant) image0 = NULL;
+  g_autoptr (GVariant) child = NULL;
   g_autoptr (GVariant) content = NULL;
   JsonObject *o = json_node_get_object (b64);
 
@@ -215,8 +225,7 @@ GST_START_TEST (test_json)
   image = g_variant_lookup_value (back, "image", G_VARIANT_TYPE_BYTESTRING);
   fail_unless (image != NULL);
   fail_unless_equals_int (g_variant_get_size (image), 7);
-  fail_unless (g_variant_lookup_value (back, "big",
-          G_VARIANT_TYPE_UINT64) != NULL);
+  fail_unless (has_value (back, "big", G_VARIANT_TYPE_UINT64));
 
   /* an image object with a data URI "url" carries its bytes as "content" */
   output = json_from_string ("{\"images\": [{\"url\": \"data:image/png;base64,"
@@ -224,14 +233,14 @@ GST_START_TEST (test_json)
       "\"height\": 1}], \"seed\": 3}", NULL);
   result = gst_fal_msg_from_json (output, TRUE);
   images = g_variant_lookup_value (result, "images", G_VARIANT_TYPE ("av"));
-  image0 = g_variant_get_variant (g_variant_get_child_value (images, 0));
+  child = g_variant_get_child_value (images, 0);
+  image0 = g_variant_get_variant (child);
   content = g_variant_lookup_value (image0, "content",
       G_VARIANT_TYPE_BYTESTRING);
   fail_unless (content != NULL);
   fail_unless_equals_int (g_variant_get_size (content), 8);
-  fail_unless (g_variant_lookup_value (image0, "url", NULL) == NULL);
-  fail_unless (g_variant_lookup_value (image0, "width",
-          G_VARIANT_TYPE_INT64) != NULL);
+  fail_unless (!has_value (image0, "url", NULL));
+  fail_unless (has_value (image0, "width", G_VARIANT_TYPE_INT64));
 }
 
 GST_END_TEST;

@@ -168,14 +168,14 @@ GST_START_TEST (test_connect)
       "local/no-such-app");
   g_autoptr (GError) error = NULL;
 
-  fail_unless (gst_fal_realtime_connect (rt, NULL, &error));
+  fail_unless (gst_fal_realtime_open (rt, NULL, &error));
   g_assert_no_error (error);
   fail_unless_equals_int (gst_fal_realtime_get_n_connections (rt), 1);
   /* open already: nothing new */
-  fail_unless (gst_fal_realtime_connect (rt, NULL, &error));
+  fail_unless (gst_fal_realtime_open (rt, NULL, &error));
   fail_unless_equals_int (gst_fal_realtime_get_n_connections (rt), 1);
 
-  fail_if (gst_fal_realtime_connect (unknown, NULL, &error));
+  fail_if (gst_fal_realtime_open (unknown, NULL, &error));
   g_assert_error (error, GST_FAL_ERROR, GST_FAL_ERROR_NOT_FOUND);
   fail_unless_equals_int (gst_fal_error_get_http_status (error), 404);
   fail_unless (strstr (error->message, "HTTP 404") != NULL, "%s",

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """GstFal from Python (PyGObject): failure details, every result meta of a
-buffer, the region finder, and local/... without a server.
+buffer, the region finder, local/... without a server, and realtime
+messages with binary values.
 
     python-gstfal.py GST_FAL_TOOL
 
@@ -209,12 +210,82 @@ def check_local_without_server(ctx):
     assert json.loads(Json.to_string(result, False)) == {"b": 2}
 
 
+def realtime_round_trip(client, app, messages):
+    """Sends @messages over a GstFal.Realtime; returns (results, errors)."""
+    rt = GstFal.Realtime.new(client, app)
+    loop = GLib.MainLoop()
+    results, errors = [], []
+
+    def on_result(_rt, message_id, result):
+        results.append((message_id, result))
+        if len(results) == len(messages):
+            loop.quit()
+
+    def on_error(_rt, message_id, error):
+        errors.append((message_id, error))
+        loop.quit()
+
+    rt.connect("result", on_result)
+    rt.connect("error", on_error)
+    ids = [rt.send(message) for message in messages]
+    GLib.timeout_add_seconds(TIMEOUT, loop.quit)
+    loop.run()
+    connections = rt.get_n_connections()
+    rt.close()
+    return ids, results, errors, connections
+
+
+def check_realtime(ctx):
+    """GstFal.Realtime: a{sv} messages, bytes as ay, results in order."""
+    client = client_for(ctx["url"])
+    frame = bytes([0xff, 0xd8, 0xff, 0x00, 0x01])
+    messages = [GLib.Variant("a{sv}", {
+        "index": GLib.Variant("x", i),
+        "frame": GLib.Variant("ay", frame),
+        "prompt": GLib.Variant("s", "a cat"),
+    }) for i in range(3)]
+    ids, results, errors, connections = realtime_round_trip(
+        client, "local/echo", messages)
+    assert not errors, errors
+    assert [message_id for message_id, _ in results] == ids == [1, 2, 3]
+    for i, (_, result) in enumerate(results):
+        # PyGObject unpacks ay as a list of ints
+        assert result.unpack() == {"index": i, "frame": list(frame),
+                                   "prompt": "a cat"}, result
+        value = result.lookup_value("frame", GLib.VariantType("ay"))
+        assert value.get_data_as_bytes().get_data() == frame
+    assert connections == 1
+
+
+def check_realtime_errors(ctx):
+    """The app's INTERNAL_ERROR and a refused key reach Python as GErrors."""
+    failing = GLib.Variant("a{sv}", {
+        "status": GLib.Variant("x", 500),
+        "detail": GLib.Variant("s", "broke on purpose")})
+    _, results, errors, _ = realtime_round_trip(
+        client_for(ctx["url"]), "local/fail", [failing])
+    assert not results and len(errors) == 1
+    assert errors[0][1].matches(GstFal.error_quark(), GstFal.Error.SERVER)
+    assert GstFal.error_get_detail(errors[0][1]) == "broke on purpose"
+
+    empty = GLib.Variant("a{sv}", {})
+    _, results, errors, _ = realtime_round_trip(
+        client_for(ctx["keyed_url"], key="wrong"), "local/echo", [empty])
+    assert not results and len(errors) == 1
+    assert errors[0][1].matches(GstFal.error_quark(),
+                                GstFal.Error.UNAUTHORIZED), errors[0][1]
+    _, results, errors, _ = realtime_round_trip(
+        client_for(ctx["keyed_url"], key="secret"), "local/echo", [empty])
+    assert not errors and results[0][1].unpack() == {}
+
+
 def main(argv):
     tool = argv[1]
     Gst.init(None)
     checks = [check_error_details_sync, check_error_details_key,
               check_error_details_concurrent, check_result_metas,
-              check_regions, check_local_without_server]
+              check_regions, check_local_without_server, check_realtime,
+              check_realtime_errors]
     server, url = start_server(tool)
     keyed, keyed_url = start_server(tool, key="secret")
     ctx = {"url": url, "keyed_url": keyed_url}

@@ -24,6 +24,12 @@ static const gchar apps_file[] =
     "pipeline=videoflip name=flip\n"
     "inputs=method=flip.method\n"
     "\n"
+    "[test/small]\n"
+    "description=Takes images of at most 100x80 pixels and 2 MB\n"
+    "pipeline=videobalance name=balance\n"
+    "inputs=saturation=balance.saturation;hue=balance.hue\n"
+    "max-width=100\n" "max-height=80\n" "max-fetch-bytes=2000000\n"
+    "\n"
     "[test/stuck]\n"
     "description=Never ends: the valve drops the frame and the end of stream\n"
     "pipeline=valve drop=true\n"
@@ -299,6 +305,56 @@ GST_START_TEST (test_openapi_and_list)
 
 GST_END_TEST;
 
+/* An app's limits are declared in its openapi.json and enforced; the
+ * input's properties are listed in their order */
+GST_START_TEST (test_limits_and_order)
+{
+  guint status = 0;
+  JsonNode *doc = http_json ("GET", "/queue/test/small/openapi.json", NULL,
+      &status);
+  JsonObject *input, *image_url;
+  JsonArray *order;
+  GBytes *png = make_colour_png ();
+  gchar *text = input_with (png, NULL);
+  JsonObject *output;
+  const gchar *msg;
+
+  fail_unless_equals_int (status, 200);
+  input = json_node_get_object (doc);
+  input = json_object_get_object_member (input, "components");
+  input = json_object_get_object_member (input, "schemas");
+  input = json_object_get_object_member (input, "Input");
+  order = json_object_get_array_member (input, "x-fal-order-properties");
+  fail_unless_equals_int (json_array_get_length (order), 3);
+  fail_unless_equals_string (json_array_get_string_element (order, 0),
+      "image_url");
+  fail_unless_equals_string (json_array_get_string_element (order, 1),
+      "saturation");
+  fail_unless_equals_string (json_array_get_string_element (order, 2), "hue");
+  image_url = json_object_get_object_member (json_object_get_object_member
+      (input, "properties"), "image_url");
+  fail_unless_equals_int (json_object_get_int_member (image_url,
+          "x-fal-max-width"), 100);
+  fail_unless_equals_int (json_object_get_int_member (image_url,
+          "x-fal-max-height"), 80);
+  fail_unless_equals_int (json_object_get_int_member (image_url,
+          "x-fal-max-file-size"), 2000000);
+  fail_if (json_object_has_member (image_url, "x-fal-max-pixels"));
+  json_node_unref (doc);
+
+  /* the 160x120 image is too wide */
+  output = run_app ("test/small", text, 422);
+  msg = json_object_get_string_member (json_array_get_object_element
+      (json_object_get_array_member (output, "detail"), 0), "msg");
+  fail_unless (strstr (msg, "160 pixels wide, more than the limit of 100 "
+          "(max-width)"), "%s", msg);
+  json_object_unref (output);
+  g_free (text);
+  g_bytes_unref (png);
+}
+
+GST_END_TEST;
+
 /* A cancel stops a pipeline that would run for ever. */
 GST_START_TEST (test_cancel_pipeline)
 {
@@ -343,6 +399,13 @@ GST_START_TEST (test_bad_files)
   check_rejected ("[x]\npipeline=videoconvert\n", "owner/alias");
   check_rejected ("[test/x]\ndescription=no pipeline\n", "pipeline");
   check_rejected ("not a key file", "");
+  /* backends */
+  check_rejected ("[test/x]\nbackend=ftp://127.0.0.1/\n",
+      "is not an http(s) URL");
+  check_rejected ("[test/x]\nbackend=http://127.0.0.1:1\n"
+      "pipeline=videoconvert\n", "a pipeline or a backend, not both");
+  check_rejected ("[test/x]\nbackend=http://127.0.0.1:1\n"
+      "backend-timeout=soon\n", "backend-timeout must be a positive number");
 }
 
 GST_END_TEST;
@@ -397,6 +460,7 @@ appsfile_suite (void)
   tcase_add_test (tc, test_enum_input);
   tcase_add_test (tc, test_replaces_builtin);
   tcase_add_test (tc, test_openapi_and_list);
+  tcase_add_test (tc, test_limits_and_order);
   tcase_add_test (tc, test_cancel_pipeline);
   tcase_add_test (tc, test_bad_files);
   tcase_add_test (tc, test_registry);

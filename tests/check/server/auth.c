@@ -72,7 +72,6 @@ assert_token_refused_on_api (const gchar * token)
     {"POST", "/run/local/sleep"},
     {"POST", "/run/local/text-to-image"},
     {"POST", "/run/local/echo/stream"},
-    {"POST", "/run/local/echo/realtime"},
     {"POST", "/queue/local/echo"},
     {"GET", "/queue/local/echo/openapi.json"},
     {"POST", "/rest/storage/auth/token?storage_type=fal-cdn-v3"},
@@ -122,6 +121,15 @@ GST_START_TEST (test_cdn_token_only_uploads)
   }
   fail_unless_equals_int (upload->status, 200);
   assert_token_refused_on_api (fal_reply_string (token, "token"));
+  {
+    g_autofree gchar *path = g_strdup_printf
+        ("/run/local/echo/realtime?fal_jwt_token=%s",
+        fal_reply_string (token, "token"));
+    g_autoptr (FalReply) realtime = call ("GET", path, NULL, NULL);
+
+    /* the realtime route refuses every other credential as none (fal) */
+    fail_unless_equals_int (realtime->status, 401);
+  }
 
   /* no fault was set through the token */
   faults = call ("GET", "/_admin/faults", NULL, with_key);
@@ -141,8 +149,21 @@ GST_START_TEST (test_realtime_token_only_its_app)
 
   fail_unless_equals_int (token->status, 200);
   fail_unless (JSON_NODE_HOLDS_VALUE (token->json));
-  /* no realtime route yet: refused everywhere, even on its own app */
   assert_token_refused_on_api (json_node_get_string (token->json));
+  {
+    const gchar *text = json_node_get_string (token->json);
+    g_autofree gchar *own = g_strdup_printf
+        ("/run/local/echo/realtime?fal_jwt_token=%s", text);
+    g_autofree gchar *other = g_strdup_printf
+        ("/run/local/sleep/realtime?fal_jwt_token=%s", text);
+    g_autoptr (FalReply) opens = call ("GET", own, NULL, NULL);
+    g_autoptr (FalReply) refused = call ("GET", other, NULL, NULL);
+
+    /* its own app's route lets it through (then wants a websocket
+     * handshake: 400); another app's refuses it as no credential */
+    fail_unless_equals_int (opens->status, 400);
+    fail_unless_equals_int (refused->status, 401);
+  }
   assert_serving ();
 }
 

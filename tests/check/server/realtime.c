@@ -2,6 +2,8 @@
  * msgpack in and out, results in input order, fal's control frames, and who
  * may open it. */
 #include "realtime.h"
+#include <glib/gstdio.h>
+#include <unistd.h>
 
 #define KEY "realtime-test-key-51f2"
 
@@ -150,6 +152,7 @@ GST_START_TEST (test_max_buffering)
       "/run/local/sleep/realtime?max_buffering=1", NULL);
   static const gdouble seconds[] = { 0.5, 0.01, 0.02, 0.03 };
   g_autoptr (GVariant) r0 = NULL, r1 = NULL;
+  gdouble slept;
   guint i;
 
   g_assert_no_error (t->error);
@@ -159,12 +162,10 @@ GST_START_TEST (test_max_buffering)
   FAL_WS_WAIT (t->frames->len == 2);
   r0 = fal_ws_frame (t, 0);
   r1 = fal_ws_frame (t, 1);
-  fail_unless (g_variant_equal (r0,
-          g_variant_new_parsed ("{'slept': <0.5>}")), "%s",
-      g_variant_print (r0, TRUE));
-  fail_unless (g_variant_equal (r1,
-          g_variant_new_parsed ("{'slept': <0.03>}")), "%s",
-      g_variant_print (r1, TRUE));
+  fail_unless (g_variant_lookup (r0, "slept", "d", &slept));
+  fail_unless (slept == 0.5, "%g", slept);
+  fail_unless (g_variant_lookup (r1, "slept", "d", &slept));
+  fail_unless (slept == 0.03, "%g", slept);
   /* nothing more comes: the session ends idle */
   FAL_WS_WAIT (t->closed);
   fail_unless_equals_int (t->frames->len, 2);
@@ -205,7 +206,7 @@ GST_START_TEST (test_image_inline)
   image = g_variant_lookup_value (result, "image", G_VARIANT_TYPE_VARDICT);
   fail_unless (image != NULL, "%s", g_variant_print (result, TRUE));
   /* inline bytes, not a CDN URL */
-  fail_unless (g_variant_lookup_value (image, "url", NULL) == NULL);
+  fail_unless (!g_variant_lookup (image, "url", "&s", &content_type));
   content = g_variant_lookup_value (image, "content",
       G_VARIANT_TYPE_BYTESTRING);
   fail_unless (content != NULL);
@@ -276,6 +277,75 @@ GST_START_TEST (test_tokens)
 
 GST_END_TEST;
 
+/* A server of the apps in @text (a key file); NULL with @error set when it
+ * does not start. */
+static GstFalServer *
+server_with_apps (const gchar * text, GError ** error)
+{
+  g_autofree gchar *path = NULL;
+  gint fd = g_file_open_tmp ("realtime-apps-XXXXXX.ini", &path, NULL);
+  GstFalServer *apps;
+
+  fail_unless (fd >= 0);
+  close (fd);
+  fail_unless (g_file_set_contents (path, text, -1, NULL));
+  apps = g_object_new (GST_FAL_TYPE_SERVER, "workers", 2, "apps-file", path,
+      NULL);
+  if (!gst_fal_server_start (apps, error))
+    g_clear_object (&apps);
+  g_unlink (path);
+  return apps;
+}
+
+GST_START_TEST (test_apps_file_keys)
+{
+  static const gchar *bad[][2] = {
+    {"buffering=61", "buffering"},
+    {"buffering=0", "buffering"},
+    {"session-timeout=0", "session-timeout"},
+    {"session-timeout=soon", "session-timeout"},
+    {"max-batch-size=0", "max-batch-size"},
+  };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) jpeg = read_fixture ("messi5.jpg");
+  g_autoptr (GstFalServer) apps = NULL;
+  g_autoptr (FalWs) t = NULL;
+  g_autoptr (GVariant) result = NULL, image = NULL;
+  g_autofree gchar *reason = NULL;
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (bad); i++) {
+    g_autofree gchar *text = g_strdup_printf ("[me/grey]\n"
+        "pipeline=videoconvert\n%s\n", bad[i][0]);
+    g_autoptr (GError) refused = NULL;
+    g_autoptr (GstFalServer) none = server_with_apps (text, &refused);
+
+    fail_unless (none == NULL, "%s was taken", bad[i][0]);
+    fail_unless (strstr (refused->message, bad[i][1]) != NULL, "%s: %s",
+        bad[i][0], refused->message);
+  }
+
+  apps = server_with_apps ("[me/grey]\npipeline=videoconvert\n"
+      "buffering=2\nsession-timeout=0.5\nmax-batch-size=2\n", &error);
+  g_assert_no_error (error);
+  t = fal_ws_open (session, apps, "/run/me/grey/realtime", NULL);
+  g_assert_no_error (t->error);
+  fal_ws_send (t, g_variant_new_parsed ("{'image_url': <%@ay>}",
+          g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE,
+              g_bytes_get_data (jpeg, NULL), g_bytes_get_size (jpeg), 1)));
+  FAL_WS_WAIT (t->frames->len == 1 || t->closed);
+  result = fal_ws_frame (t, 0);
+  image = g_variant_lookup_value (result, "image", G_VARIANT_TYPE_VARDICT);
+  fail_unless (image != NULL, "%s", g_variant_print (result, TRUE));
+  /* its own session timeout ends the session */
+  FAL_WS_WAIT (t->closed);
+  reason = fal_ws_control (t, 0, "TIMEOUT");
+  fail_unless_equals_int (t->close_code, 1000);
+  gst_fal_server_stop (apps);
+}
+
+GST_END_TEST;
+
 static Suite *
 realtime_suite (void)
 {
@@ -292,6 +362,7 @@ realtime_suite (void)
   tcase_add_test (tc, test_max_buffering);
   tcase_add_test (tc, test_image_inline);
   tcase_add_test (tc, test_tokens);
+  tcase_add_test (tc, test_apps_file_keys);
   return s;
 }
 

@@ -130,6 +130,49 @@ GST_START_TEST (test_https_urls)
 
 GST_END_TEST;
 
+static void
+on_realtime_result (GstFalRealtime * rt, guint64 id, GVariant * result,
+    GVariant ** out)
+{
+  *out = g_variant_ref (result);
+}
+
+/* The realtime websocket over wss, trusting the same CA file; refused
+ * without it. */
+GST_START_TEST (test_wss_realtime)
+{
+  g_autoptr (GstFalServer) server = https_server_new ("127.0.0.1");
+  g_autofree gchar *ca = tls_file ("ca.pem");
+  g_autoptr (GstFalClient) trusting = client_new (gst_fal_server_get_url
+      (server), ca);
+  g_autoptr (GstFalClient) system = client_new (gst_fal_server_get_url
+      (server), NULL);
+  g_autoptr (GstFalRealtime) rt = gst_fal_realtime_new (trusting,
+      "local/echo");
+  g_autoptr (GstFalRealtime) refused = gst_fal_realtime_new (system,
+      "local/echo");
+  g_autoptr (GVariant) message =
+      g_variant_ref_sink (g_variant_new_parsed ("{'x': <int64 1>}"));
+  g_autoptr (GVariant) result = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  fail_unless (gst_fal_realtime_open (rt, NULL, &error), "%s",
+      error ? error->message : "?");
+  g_signal_connect (rt, "result", G_CALLBACK (on_realtime_result), &result);
+  fail_unless (gst_fal_realtime_send (rt, message, &error));
+  while (!result && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  fail_unless (result && g_variant_equal (result, message));
+
+  fail_if (gst_fal_realtime_open (refused, NULL, &error));
+  fail_unless (strstr (error->message, "TLS certificate") != NULL, "%s",
+      error->message);
+  gst_fal_server_stop (server);
+}
+
+GST_END_TEST;
+
 /* Raw queue answers name https URLs, from the Host the client used. */
 GST_START_TEST (test_https_queue_urls)
 {
@@ -387,6 +430,7 @@ tls_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_https_urls);
   tcase_add_test (tc, test_https_queue_urls);
+  tcase_add_test (tc, test_wss_realtime);
   tcase_add_test (tc, test_untrusted_refused);
   tcase_add_test (tc, test_wrong_name_refused);
   tcase_add_test (tc, test_ca_file_from_environment);

@@ -803,6 +803,29 @@ GST_START_TEST (test_apps)
 
 GST_END_TEST;
 
+/* --app OWNER/NAME=URL adds an app fronting a model server; a bad one is
+ * one usage error */
+GST_START_TEST (test_apps_backend)
+{
+  g_autoptr (ToolResult) apps = tool_run (NULL, "apps", "--app",
+      "me/model=http://127.0.0.1:9/", "--app", "me/other=http://[::1]:9");
+  g_autoptr (ToolResult) bad = tool_run (NULL, "serve", "--port", "0",
+      "--app", "me/model=ftp://127.0.0.1/");
+  g_autofree gchar *text = NULL;
+
+  fail_unless_equals_int (apps->status, 0);
+  text = g_strconcat ("\n", apps->out, NULL);
+  fail_unless (strstr (text, "\nme/model ") != NULL, "%s", apps->out);
+  fail_unless (strstr (text, "\nme/other ") != NULL, "%s", apps->out);
+  fail_unless (strstr (apps->out, "http://127.0.0.1:9") != NULL, "%s",
+      apps->out);
+  fail_unless (bad->status != 0);
+  fail_unless (strstr (bad->err, "is not an http(s) URL") != NULL, "%s",
+      bad->err);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_serve_key)
 {
   g_autofree gchar *url = NULL;
@@ -940,8 +963,7 @@ GST_START_TEST (test_serve_refuses_public_bind_with_blank_key)
   fail_unless (by_option->status != 0);
   fail_unless_equals_string (by_option->out, "");
   assert_last_error_line (by_option, "gst-fal: serve: ");
-  fail_unless (strstr (by_option->err, "without a key"), "%s",
-      by_option->err);
+  fail_unless (strstr (by_option->err, "without a key"), "%s", by_option->err);
   fail_unless (by_env->status != 0);
   fail_unless_equals_string (by_env->out, "");
   assert_last_error_line (by_env, "gst-fal: serve: ");
@@ -1100,6 +1122,105 @@ GST_START_TEST (test_deep_json)
 
 GST_END_TEST;
 
+/* gst-fal realtime: JSON lines in, results as JSON lines in input order,
+ * binary fields from --file as base64 */
+GST_START_TEST (test_realtime_echo)
+{
+  g_autofree gchar *jpeg = g_build_filename (g_getenv ("GST_FAL_SOURCE_ROOT"),
+      "tests", "files", "messi5.jpg", NULL);
+  g_autofree gchar *file = g_strconcat ("image=", jpeg, NULL);
+  g_autofree gchar *bytes = NULL;
+  g_autofree gchar *b64 = NULL;
+  g_autoptr (ToolResult) res = NULL;
+  g_auto (GStrv) lines = NULL;
+  gsize size;
+  guint i;
+
+  fail_unless (g_file_get_contents (jpeg, &bytes, &size, NULL));
+  b64 = g_base64_encode ((const guchar *) bytes, size);
+  res = tool_run_input (shared_url, "{\"i\": 0}\n\n{\"i\": 1, \"s\": \"x\"}\n"
+      "{\"i\": 2, \"n\": null}\n", "realtime", "local/echo", "--file", file,
+      "--timeout", "60");
+  fail_unless_equals_int (res->status, 0);
+  fail_unless_equals_string (res->err, "");
+  lines = g_strsplit (res->out, "\n", -1);
+  fail_unless_equals_int (g_strv_length (lines), 4);
+  for (i = 0; i < 3; i++) {
+    g_autoptr (JsonNode) node = parse_json (lines[i]);
+    JsonObject *object = json_node_get_object (node);
+
+    fail_unless_equals_int (json_object_get_int_member (object, "i"), i);
+    fail_unless_equals_string (json_object_get_string_member (object,
+            "image"), b64);
+  }
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_realtime_errors)
+{
+  g_autoptr (ToolResult) fail = tool_run_input (shared_url,
+      "{\"status\": 500, \"detail\": \"broke on purpose\"}\n", "realtime",
+      "local/fail");
+  g_autoptr (ToolResult) unknown = tool_run_input (shared_url, "{}\n",
+      "realtime", "local/no-such-app");
+  g_autoptr (ToolResult) bad_line = tool_run_input (shared_url,
+      "{\"i\": 1}\n[1, 2]\n", "realtime", "local/echo");
+  g_autoptr (ToolResult) bad_file = tool_run_input (shared_url, "{}\n",
+      "realtime", "local/echo", "--file", "image");
+  g_autoptr (ToolResult) bad_buffering = tool_run_input (shared_url, "{}\n",
+      "realtime", "local/echo", "--max-buffering", "61");
+
+  fail_unless_equals_int (fail->status, 1);
+  assert_one_error_line (fail,
+      "gst-fal: local/fail realtime: INTERNAL_ERROR: broke on purpose");
+  fail_unless_equals_int (unknown->status, 1);
+  assert_one_error_line (unknown,
+      "gst-fal: local/no-such-app realtime: HTTP 404");
+  fail_unless_equals_int (bad_line->status, 2);
+  assert_one_error_line (bad_line, "gst-fal: line 2 of the input is not a "
+      "JSON object");
+  fail_unless_equals_int (bad_file->status, 2);
+  assert_one_error_line (bad_file, "gst-fal: --file takes FIELD=PATH");
+  fail_unless_equals_int (bad_buffering->status, 2);
+  assert_one_error_line (bad_buffering, "gst-fal: --max-buffering must be");
+}
+
+GST_END_TEST;
+
+/* under --throttle-interval only the newest line of an interval is sent;
+ * the command still ends once every sent line has its result */
+GST_START_TEST (test_realtime_throttle)
+{
+  g_autoptr (ToolResult) res = tool_run_input (shared_url,
+      "{\"i\": 1}\n{\"i\": 2}\n{\"i\": 3}\n{\"i\": 4}\n", "realtime",
+      "local/echo", "--throttle-interval", "1000", "--timeout", "60");
+
+  fail_unless_equals_int (res->status, 0);
+  fail_unless_equals_string (res->out, "{\"i\":1}\n{\"i\":4}\n");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_realtime_key)
+{
+  g_autofree gchar *url = NULL;
+  g_autoptr (GSubprocess) server = serve (&url, "--key", TEST_KEY, NULL);
+  g_autoptr (ToolResult) anonymous = tool_run_input (url, "{}\n", "realtime",
+      "local/echo");
+  g_autoptr (ToolResult) with_key = tool_run_full (url, TEST_KEY,
+      "{\"k\": 1}\n", (const gchar *[]) { "realtime", "local/echo", NULL });
+
+  fail_unless_equals_int (anonymous->status, 1);
+  assert_one_error_line (anonymous, "gst-fal: local/echo realtime: HTTP 401");
+  fail_unless_equals_int (with_key->status, 0);
+  fail_unless_equals_string (with_key->out, "{\"k\":1}\n");
+  fail_unless (strstr (with_key->err, TEST_KEY) == NULL);
+  fail_unless_equals_int (serve_stop (server, SIGTERM), 0);
+}
+
+GST_END_TEST;
+
 static Suite *
 cli_suite (void)
 {
@@ -1125,11 +1246,16 @@ cli_suite (void)
   tcase_add_test (shared, test_progress_on_terminal);
   tcase_add_test (shared, test_stream_counter);
   tcase_add_test (shared, test_upload);
+  tcase_add_test (shared, test_realtime_echo);
+  tcase_add_test (shared, test_realtime_errors);
+  tcase_add_test (shared, test_realtime_throttle);
 
   suite_add_tcase (s, own);
   tcase_add_test (own, test_help);
   tcase_add_test (own, test_apps);
+  tcase_add_test (own, test_apps_backend);
   tcase_add_test (own, test_serve_key);
+  tcase_add_test (own, test_realtime_key);
   tcase_add_test (own, test_serve_tls);
   tcase_add_test (own, test_serve_tls_usage_errors);
   tcase_add_test (own, test_serve_refuses_public_bind_without_key);
