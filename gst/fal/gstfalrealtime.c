@@ -926,6 +926,7 @@ gst_fal_realtime_send (GstFalRealtime * realtime, GVariant * message,
   GBytes *frame;
   Outgoing *o, *replaced = NULL;
   gboolean flush = FALSE;
+  guint64 id;
 
   g_return_val_if_fail (GST_FAL_IS_REALTIME (realtime), 0);
   g_return_val_if_fail (message != NULL, 0);
@@ -959,7 +960,9 @@ gst_fal_realtime_send (GstFalRealtime * realtime, GVariant * message,
             0, NULL, NULL, NULL, "the realtime connection is closed"));
     return 0;
   }
-  o->id = ++s->next_id;
+  /* once queued, @o is the network thread's: it may be sent and freed, or
+   * replaced by the next send, before this returns */
+  id = o->id = ++s->next_id;
   if (s->throttle_interval == 0) {
     g_queue_push_tail (&s->outgoing, o);
     flush = TRUE;
@@ -981,7 +984,7 @@ gst_fal_realtime_send (GstFalRealtime * realtime, GVariant * message,
   }
   if (flush)
     schedule_flush (s);
-  return o->id;
+  return id;
 }
 
 static gboolean
