@@ -275,6 +275,9 @@ big_integer_literal (const gchar * s)
   for (; *p; p++)
     if (!g_ascii_isdigit (*p))
       return NULL;
+  /* what the mark stands for: any other is a string like the rest */
+  if (!beyond_int64 (s + MARK_LEN, strlen (s + MARK_LEN)))
+    return NULL;
   return s + MARK_LEN;
 }
 

@@ -223,12 +223,15 @@ GST_END_TEST;
 
 /* A string beginning with the big-integer mark and digits, from the network,
  * was printed as a number: "\ufdd000" as 00, which is no JSON (fuzz-json
- * found it). Only an integer literal, as the mark stands for, is printed as
- * one. */
+ * found it). Only what the mark stands for, an integer literal beyond
+ * gint64, is printed as one. */
 GST_START_TEST (test_mark_in_strings)
 {
   assert_round_trip ("[\"\\ufdd000\",\"\\ufdd0-01\"]",
       "[\"" MARK "00\",\"" MARK "-01\"]");
+  /* nor an integer that a gint64 holds: -0 read back was 0, 12 a number */
+  assert_round_trip ("[\"\\ufdd0-0\",\"\\ufdd012\"]",
+      "[\"" MARK "-0\",\"" MARK "12\"]");
 }
 
 GST_END_TEST;
