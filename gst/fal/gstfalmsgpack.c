@@ -168,7 +168,8 @@ map_to_variant (const msgpack_object_map * map, GError ** error)
       return NULL;
     }
     if (!g_utf8_validate_len (key->via.str.ptr, key->via.str.size, NULL)
-        || memchr (key->via.str.ptr, 0, key->via.str.size)) {
+        || (key->via.str.size
+            && memchr (key->via.str.ptr, 0, key->via.str.size))) {
       g_variant_builder_clear (&builder);
       invalid (error, "a map key is not UTF-8 text");
       return NULL;
@@ -209,7 +210,8 @@ object_to_variant (const msgpack_object * o, GError ** error)
     case MSGPACK_OBJECT_STR:
       /* GVariant strings are UTF-8 without NUL */
       if (!g_utf8_validate_len (o->via.str.ptr, o->via.str.size, NULL)
-          || memchr (o->via.str.ptr, 0, o->via.str.size)) {
+          || (o->via.str.size
+              && memchr (o->via.str.ptr, 0, o->via.str.size))) {
         invalid (error, "a string is not UTF-8 text");
         return NULL;
       } else {
