@@ -174,7 +174,9 @@ map_to_variant (const msgpack_object_map * map, GError ** error)
       invalid (error, "a map key is not UTF-8 text");
       return NULL;
     }
-    name = g_strndup (key->via.str.ptr, key->via.str.size);
+    /* libmsgpack-c gives an empty string no pointer */
+    name = key->via.str.size ? g_strndup (key->via.str.ptr,
+        key->via.str.size) : g_strdup ("");
     value = object_to_variant (&map->ptr[i].val, error);
     if (!value) {
       g_prefix_error (error, "%s: ", name);
@@ -215,7 +217,8 @@ object_to_variant (const msgpack_object * o, GError ** error)
         invalid (error, "a string is not UTF-8 text");
         return NULL;
       } else {
-        gchar *text = g_strndup (o->via.str.ptr, o->via.str.size);
+        gchar *text = o->via.str.size ? g_strndup (o->via.str.ptr,
+            o->via.str.size) : g_strdup ("");
         return g_variant_new_take_string (text);
       }
     case MSGPACK_OBJECT_BIN:
