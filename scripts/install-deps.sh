@@ -35,6 +35,8 @@ packages=(
   # bench/ (never run by the tests): curl -T beside our uploads, openssl for
   # the TLS series
   curl openssl
+  # the fuzz targets (scripts/fuzz.sh, run by CI): clang and its libFuzzer
+  clang libfuzzer-14-dev
 )
 # fal's JavaScript client (tests/conformance). A node that does not come
 # from Debian's nodejs (NodeSource's bundles npm) is kept as it is.

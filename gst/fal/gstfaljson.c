@@ -39,11 +39,62 @@ beyond_int64 (const gchar * literal, gsize len)
   return strncmp (digits, limit, n) > 0;
 }
 
+/* The UTF-16 code unit of the "\\uXXXX" at @p (@left bytes), or -1. */
+static gint
+escaped_unit (const gchar * p, gsize left)
+{
+  gint unit = 0, i;
+
+  if (left < 6 || p[0] != '\\' || p[1] != 'u')
+    return -1;
+  for (i = 2; i < 6; i++) {
+    if (!g_ascii_isxdigit (p[i]))
+      return -1;
+    unit = unit * 16 + g_ascii_xdigit_value (p[i]);
+  }
+  return unit;
+}
+
+/* The length of the escape at @p (a backslash, @left bytes in all): two
+ * escapes for a surrogate pair. 0 with @error for an escape JSON has not, a
+ * "\\u" without four hex digits or a lone UTF-16 surrogate, which json-glib 1.6 reads as bytes that
+ * are no UTF-8 (and what is printed of them then is no JSON text either). */
+static gsize
+escape_length (const gchar * p, gsize left, gsize at, GError ** error)
+{
+  gint unit, low;
+
+  if (left < 2)
+    return 2;
+  if (p[1] != 'u') {
+    /* json-glib's scanner also takes C's octal escapes, "\\345" a byte */
+    if (strchr ("\"\\/bfnrt", p[1]) && p[1] != '\0')
+      return 2;
+    g_set_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_PARSE,
+        "invalid escape at byte %" G_GSIZE_FORMAT, at);
+    return 0;
+  }
+  unit = escaped_unit (p, left);
+  if (unit < 0) {
+    g_set_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_PARSE,
+        "invalid \\u escape at byte %" G_GSIZE_FORMAT, at);
+    return 0;
+  }
+  if (unit < 0xD800 || unit > 0xDFFF)
+    return 6;
+  low = unit < 0xDC00 ? escaped_unit (p + 6, left - 6) : -1;
+  if (low >= 0xDC00 && low <= 0xDFFF)
+    return 12;
+  g_set_error (error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_PARSE,
+      "lone UTF-16 surrogate \\%.5s at byte %" G_GSIZE_FORMAT, p + 1, at);
+  return 0;
+}
+
 /* The checks json-glib 1.6 lacks, before it parses @text: nesting within
  * GST_FAL_JSON_MAX_DEPTH (its parser recurses once a level: some 100 000
  * levels overflow a thread's stack), and nothing outside strings beyond
  * JSON (it also takes single-quoted strings and comments, where a '"' would
- * hide brackets from this count). Sets *@marked to @text with every integer
+ * hide brackets from this count), no escape beyond JSON's. Sets *@marked to @text with every integer
  * literal beyond gint64 turned into a marked string, or to NULL when there
  * is none (the common case). */
 static gboolean
@@ -59,9 +110,14 @@ prescan (const gchar * text, gsize length, gchar ** marked, GError ** error)
 
     if (c == '"') {
       /* skip the string, escapes included */
-      for (i++; i < length && text[i] != '"'; i++)
-        if (text[i] == '\\')
-          i++;
+      for (i++; i < length && text[i] != '"';) {
+        gsize escape = text[i] == '\\' ? escape_length (text + i,
+            length - i, i, error) : 1;
+
+        if (escape == 0)
+          goto refused;
+        i += escape;
+      }
       i++;
     } else if (c == '[' || c == '{') {
       if (++depth > GST_FAL_JSON_MAX_DEPTH) {
@@ -221,11 +277,15 @@ big_integer_literal (const gchar * s)
   p = s + MARK_LEN;
   if (*p == '-')
     p++;
-  if (!g_ascii_isdigit (*p))
+  /* a JSON integer: no leading zero */
+  if (!g_ascii_isdigit (*p) || (p[0] == '0' && p[1] != '\0'))
     return NULL;
   for (; *p; p++)
     if (!g_ascii_isdigit (*p))
       return NULL;
+  /* what the mark stands for: any other is a string like the rest */
+  if (!beyond_int64 (s + MARK_LEN, strlen (s + MARK_LEN)))
+    return NULL;
   return s + MARK_LEN;
 }
 

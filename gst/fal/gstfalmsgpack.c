@@ -168,12 +168,15 @@ map_to_variant (const msgpack_object_map * map, GError ** error)
       return NULL;
     }
     if (!g_utf8_validate_len (key->via.str.ptr, key->via.str.size, NULL)
-        || memchr (key->via.str.ptr, 0, key->via.str.size)) {
+        || (key->via.str.size
+            && memchr (key->via.str.ptr, 0, key->via.str.size))) {
       g_variant_builder_clear (&builder);
       invalid (error, "a map key is not UTF-8 text");
       return NULL;
     }
-    name = g_strndup (key->via.str.ptr, key->via.str.size);
+    /* libmsgpack-c gives an empty string no pointer */
+    name = key->via.str.size ? g_strndup (key->via.str.ptr,
+        key->via.str.size) : g_strdup ("");
     value = object_to_variant (&map->ptr[i].val, error);
     if (!value) {
       g_prefix_error (error, "%s: ", name);
@@ -209,11 +212,13 @@ object_to_variant (const msgpack_object * o, GError ** error)
     case MSGPACK_OBJECT_STR:
       /* GVariant strings are UTF-8 without NUL */
       if (!g_utf8_validate_len (o->via.str.ptr, o->via.str.size, NULL)
-          || memchr (o->via.str.ptr, 0, o->via.str.size)) {
+          || (o->via.str.size
+              && memchr (o->via.str.ptr, 0, o->via.str.size))) {
         invalid (error, "a string is not UTF-8 text");
         return NULL;
       } else {
-        gchar *text = g_strndup (o->via.str.ptr, o->via.str.size);
+        gchar *text = o->via.str.size ? g_strndup (o->via.str.ptr,
+            o->via.str.size) : g_strdup ("");
         return g_variant_new_take_string (text);
       }
     case MSGPACK_OBJECT_BIN:

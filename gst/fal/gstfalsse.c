@@ -17,7 +17,11 @@ struct _GstFalSseParser
   gboolean has_fields;
   gboolean after_cr;
   gboolean started;
+  guint bom_bytes;              /* of a byte order mark, seen so far */
 };
+
+#define BOM "\xEF\xBB\xBF"
+
 
 void
 gst_fal_sse_event_free (GstFalSseEvent * event)
@@ -129,12 +133,14 @@ gst_fal_sse_parser_push (GstFalSseParser * parser, const gchar * data,
     gchar c = data[i];
 
     if (!parser->started) {
-      /* a UTF-8 byte order mark may start the stream */
-      parser->started = TRUE;
-      if (len - i >= 3 && memcmp (data + i, "\xEF\xBB\xBF", 3) == 0) {
-        i += 2;
+      /* a UTF-8 byte order mark may start the stream, split across chunks
+       * too; the start of one followed by another byte is line text */
+      if (c == BOM[parser->bom_bytes]) {
+        parser->started = ++parser->bom_bytes == strlen (BOM);
         continue;
       }
+      parser->started = TRUE;
+      g_string_append_len (parser->line, BOM, parser->bom_bytes);
     }
     if (c == '\n' && parser->after_cr) {
       /* second half of a CRLF split or not across chunks */
@@ -155,5 +161,6 @@ gst_fal_sse_parser_push (GstFalSseParser * parser, const gchar * data,
 gboolean
 gst_fal_sse_parser_has_pending (GstFalSseParser * parser)
 {
-  return parser->line->len > 0 || parser->has_fields;
+  return parser->line->len > 0 || parser->has_fields
+      || (!parser->started && parser->bom_bytes > 0);
 }

@@ -198,6 +198,44 @@ GST_START_TEST (test_depth_strings)
 
 GST_END_TEST;
 
+/* json-glib turns a lone UTF-16 surrogate (or a short "\\u" escape) into
+ * bytes that are no UTF-8: printed, they made JSON nobody reads back
+ * (fuzz-json found it) */
+GST_START_TEST (test_bad_unicode_escapes)
+{
+  assert_round_trip ("[\"\\ud83d\\ude00 \\u00e9\"]",
+      "[\"\xf0\x9f\x98\x80 \xc3\xa9\"]");
+  assert_refused ("[\"a cat \\ud83dX\"]", "lone UTF-16 surrogate \\ud83d");
+  assert_refused ("{\"k\": \"\\uDE00\"}", "lone UTF-16 surrogate \\uDE00");
+  assert_refused ("[\"\\ud83d\\u0041\"]", "lone UTF-16 surrogate");
+  assert_refused ("[\"\\ud83d\\ud83d\\ude00\"]", "lone UTF-16 surrogate");
+  assert_refused ("[\"\\ud83d", "lone UTF-16 surrogate");
+  /* json-glib reads what hex digits there are: "\ud83$" was "\ud83" */
+  assert_refused ("[\"\\ud83$X\"]", "invalid \\u escape at byte 2");
+  assert_refused ("[\"\\u12\"]", "invalid \\u escape");
+  /* and C's octal escapes, "\345" a byte */
+  assert_refused ("[\"\\345\"]", "invalid escape at byte 2");
+  assert_round_trip ("[\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"]",
+      "[\"\\\"\\\\/\\b\\f\\n\\r\\t\"]");
+}
+
+GST_END_TEST;
+
+/* A string beginning with the big-integer mark and digits, from the network,
+ * was printed as a number: "\ufdd000" as 00, which is no JSON (fuzz-json
+ * found it). Only what the mark stands for, an integer literal beyond
+ * gint64, is printed as one. */
+GST_START_TEST (test_mark_in_strings)
+{
+  assert_round_trip ("[\"\\ufdd000\",\"\\ufdd0-01\"]",
+      "[\"" MARK "00\",\"" MARK "-01\"]");
+  /* nor an integer that a gint64 holds: -0 read back was 0, 12 a number */
+  assert_round_trip ("[\"\\ufdd0-0\",\"\\ufdd012\"]",
+      "[\"" MARK "-0\",\"" MARK "12\"]");
+}
+
+GST_END_TEST;
+
 static Suite *
 json_suite (void)
 {
@@ -211,6 +249,8 @@ json_suite (void)
   tcase_add_test (tc, test_bad_json);
   tcase_add_test (tc, test_depth);
   tcase_add_test (tc, test_depth_strings);
+  tcase_add_test (tc, test_bad_unicode_escapes);
+  tcase_add_test (tc, test_mark_in_strings);
   return s;
 }
 

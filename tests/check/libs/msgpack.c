@@ -183,6 +183,27 @@ GST_START_TEST (test_hostile)
 
 GST_END_TEST;
 
+/* An empty string or key: libmsgpack-c gives it no pointer, which became
+ * a NULL name and string (fuzz-msgpack found it) */
+GST_START_TEST (test_empty_strings)
+{
+  /* {"": "", "k": ""} */
+  static const guint8 frame[] = { 0x82, 0xa0, 0xa0, 0xa1, 'k', 0xa0 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) message =
+      gst_fal_msgpack_decode (frame, sizeof frame, &error);
+  g_autoptr (GVariant) empty = NULL, k = NULL;
+
+  g_assert_no_error (error);
+  empty = g_variant_lookup_value (message, "", G_VARIANT_TYPE_STRING);
+  k = g_variant_lookup_value (message, "k", G_VARIANT_TYPE_STRING);
+  fail_unless (empty && k);
+  assert_equals_string (g_variant_get_string (empty, NULL), "");
+  assert_equals_string (g_variant_get_string (k, NULL), "");
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_encode_refuses)
 {
   g_autoptr (GError) error = NULL;
@@ -280,6 +301,7 @@ msgpack_suite (void)
   tcase_add_test (tc, test_round_trip);
   tcase_add_test (tc, test_wire_bytes);
   tcase_add_test (tc, test_hostile);
+  tcase_add_test (tc, test_empty_strings);
   tcase_add_test (tc, test_encode_refuses);
   tcase_add_test (tc, test_json);
   tcase_add_test (tc, test_json_non_finite);
