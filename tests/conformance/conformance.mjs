@@ -26,9 +26,14 @@ function mapUrl(url) {
   return url;
 }
 
-// fal.realtime opens wss://fal.run/…: the same mapping, for websockets
-// (Node 20 has WebSocket with --experimental-websocket, run-conformance.sh)
+// fal.realtime opens wss://fal.run/…: the same mapping, for websockets.
+// It needs a global WebSocket: Node 22 has one, Node 20 behind
+// --experimental-websocket (run-conformance.sh); Debian 12's Node 18 has
+// none, so there it is the one of the `ws` package.
 const wsServer = server.replace(/^http/, "ws");
+if (typeof globalThis.WebSocket !== "function") {
+  globalThis.WebSocket = (await import("ws")).WebSocket;
+}
 if (typeof globalThis.WebSocket === "function") {
   const NativeWebSocket = globalThis.WebSocket;
   globalThis.WebSocket = class extends NativeWebSocket {

@@ -22,7 +22,8 @@ fi
 
 mkdir -p "$work_dir"
 cp "$src_dir/package.json" "$src_dir/conformance.mjs" "$work_dir/"
-if [ ! -f "$work_dir/node_modules/@fal-ai/client/package.json" ]; then
+if [ ! -f "$work_dir/node_modules/@fal-ai/client/package.json" ] ||
+    [ ! -f "$work_dir/node_modules/ws/package.json" ]; then
   if ! (cd "$work_dir" && npm install --no-audit --no-fund \
       >"$work_dir/npm-install.log" 2>&1); then
     if ! (cd "$work_dir" && npm ping >/dev/null 2>&1); then
@@ -65,9 +66,11 @@ if [ -z "$url" ]; then
 fi
 echo "server: $url"
 
-# fal.realtime needs a global WebSocket: Node 22 has one, Node 20 behind a flag
+# fal.realtime needs a global WebSocket: Node 22 has one, Node 20 behind a
+# flag; older Node (Debian 12's 18) takes the `ws` package (conformance.mjs)
 node_flags=
-if ! node -e 'process.exit(typeof WebSocket === "function" ? 0 : 1)'; then
+if ! node -e 'process.exit(typeof WebSocket === "function" ? 0 : 1)' &&
+    node --experimental-websocket -e '' 2>/dev/null; then
   node_flags=--experimental-websocket
 fi
 cd "$work_dir" && node $node_flags conformance.mjs "$url" "$key"
