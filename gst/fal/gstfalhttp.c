@@ -359,21 +359,33 @@ deliver_outbox (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* From the session thread: queues @chunk (or, with NULL, the end) for the
- * caller's context, and wakes it only when no delivery is pending yet. */
+/* From the session thread: queues @chunk for the caller's context, without
+ * waking it: read_body() queues what one round of reads brought, then
+ * post()s once, so that an end read in the same round as the last chunk
+ * goes in the same delivery. */
 static void
-post (GTask * task, GBytes * chunk)
+queue_chunk (Exchange * ex, GBytes * chunk)
+{
+  g_mutex_lock (&ex->outbox_lock);
+  g_queue_push_tail (&ex->outbox, chunk);
+  g_mutex_unlock (&ex->outbox_lock);
+}
+
+/* From the session thread: hands the chunks queued (and, with @end, the end)
+ * to the caller's context, waking it only when something is queued and no
+ * delivery is pending yet. */
+static void
+post (GTask * task, gboolean end)
 {
   Exchange *ex = g_task_get_task_data (task);
   gboolean wake;
 
   g_mutex_lock (&ex->outbox_lock);
-  if (chunk)
-    g_queue_push_tail (&ex->outbox, chunk);
-  else
+  if (end)
     ex->outbox_end = TRUE;
-  wake = !ex->outbox_posted;
-  ex->outbox_posted = TRUE;
+  wake = !ex->outbox_posted && (end || !g_queue_is_empty (&ex->outbox));
+  if (wake)
+    ex->outbox_posted = TRUE;
   g_mutex_unlock (&ex->outbox_lock);
   if (wake)
     gst_fal_idle_add (g_task_get_context (task), deliver_outbox,
@@ -405,7 +417,7 @@ complete (GTask * task, GstFalHttpResponse * response, GError * error)
    * (which hold the chunk data there) */
   ex->outcome = response;
   ex->outcome_error = error;
-  post (task, NULL);
+  post (task, TRUE);
   g_object_unref (task);
 }
 
@@ -786,7 +798,7 @@ take_read (GTask * task, const guint8 * data, gssize nread, GError * error)
   if (ex->on_chunk
       && SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (ex->msg))) {
     ex->chunks_delivered = TRUE;
-    post (task, g_bytes_new (data, nread));
+    queue_chunk (ex, g_bytes_new (data, nread));
   } else {
     g_byte_array_append (ex->buffer, data, nread);
   }
@@ -818,6 +830,7 @@ read_body (GTask * task)
     if (nread < 0 && g_error_matches (error, G_IO_ERROR,
             G_IO_ERROR_WOULD_BLOCK)) {
       g_clear_error (&error);
+      post (task, FALSE);
       break;
     }
     if (!take_read (task, buffer, nread, error))
