@@ -376,7 +376,13 @@ gst_fal_msgpack_encode (GVariant * message, GError ** error)
   msgpack_sbuffer buffer;
   msgpack_packer packer;
 
-  msgpack_sbuffer_init (&buffer);
+  /* sized once for the whole frame: its binary values are most of the
+   * variant, and a growing buffer would copy a large frame several times */
+  buffer.size = 0;
+  buffer.alloc = g_variant_get_size (message) + 64;
+  buffer.data = malloc (buffer.alloc);
+  if (buffer.data == NULL)
+    g_error ("%s: out of memory (%zu bytes)", G_STRFUNC, buffer.alloc);
   msgpack_packer_init (&packer, &buffer, msgpack_sbuffer_write);
   if (!pack_variant (&packer, message, error)) {
     msgpack_sbuffer_destroy (&buffer);

@@ -108,6 +108,8 @@ typedef struct _Shared
   GSource *throttle_timer;      /* armed: a message went out this interval */
   gboolean closed;
   gboolean flush_scheduled;     /* a net_flush_idle() is on its way */
+  GQueue outbox;                /* Delivery, for the user context, in order */
+  gboolean outbox_posted;       /* a deliver_outbox() is on its way */
   guint n_connections;
 
   /* net: the session thread of @route only */
@@ -124,6 +126,9 @@ typedef struct _Shared
   guint token_ttl;              /* s */
   GSource *refresh_timer;
 } Shared;
+
+typedef struct _Delivery Delivery;
+static void delivery_free (Delivery * d);
 
 static Shared *
 shared_ref (Shared * s)
@@ -153,6 +158,7 @@ shared_unref (Shared * s)
   g_queue_clear_full (&s->outgoing, (GDestroyNotify) outgoing_free);
   g_clear_pointer (&s->throttled, outgoing_free);
   g_queue_clear_full (&s->in_flight, g_free);
+  g_queue_clear_full (&s->outbox, (GDestroyNotify) delivery_free);
   g_free (s->token);
   g_mutex_clear (&s->lock);
   g_free (s);
@@ -168,35 +174,28 @@ typedef enum
   DELIVER_CLOSED,
 } DeliveryKind;
 
-typedef struct
+struct _Delivery
 {
-  Shared *shared;
   DeliveryKind kind;
   guint64 id;
   GVariant *result;
   GError *error;
   gint code;
   gchar *reason;
-} Delivery;
+};
 
 static void
 delivery_free (Delivery * d)
 {
-  shared_unref (d->shared);
   g_clear_pointer (&d->result, g_variant_unref);
   g_clear_error (&d->error);
   g_free (d->reason);
   g_free (d);
 }
 
-static gboolean
-deliver_in_user_context (gpointer data)
+static void
+emit_delivery (GstFalRealtime * self, Delivery * d)
 {
-  Delivery *d = data;
-  GstFalRealtime *self = g_weak_ref_get (&d->shared->owner);
-
-  if (self == NULL)
-    return G_SOURCE_REMOVE;
   switch (d->kind) {
     case DELIVER_RESULT:
       g_signal_emit (self, signals[SIGNAL_RESULT], 0, d->id, d->result);
@@ -211,26 +210,55 @@ deliver_in_user_context (gpointer data)
       g_signal_emit (self, signals[SIGNAL_CLOSED], 0, d->code, d->reason);
       break;
   }
-  g_object_unref (self);
+}
+
+/* In the user context: every delivery queued since the last one ran, in
+ * order (those queued by a handler meanwhile come with the next). */
+static gboolean
+deliver_outbox (gpointer data)
+{
+  Shared *s = data;
+  GstFalRealtime *self = g_weak_ref_get (&s->owner);
+  GQueue outbox;
+  Delivery *d;
+
+  g_mutex_lock (&s->lock);
+  outbox = s->outbox;
+  g_queue_init (&s->outbox);
+  s->outbox_posted = FALSE;
+  g_mutex_unlock (&s->lock);
+  while ((d = g_queue_pop_head (&outbox))) {
+    if (self)
+      emit_delivery (self, d);
+    delivery_free (d);
+  }
+  g_clear_object (&self);
   return G_SOURCE_REMOVE;
 }
 
-/* Queues one delivery; they run in the order they were queued. */
+/* Queues one delivery; they run in the order they were queued, and the
+ * user context is woken only when none is waiting for it yet. */
 static void
 deliver (Shared * s, DeliveryKind kind, guint64 id, GVariant * result,
     GError * error, gint code, const gchar * reason)
 {
   Delivery *d = g_new0 (Delivery, 1);
+  gboolean wake;
 
-  d->shared = shared_ref (s);
   d->kind = kind;
   d->id = id;
   d->result = result;
   d->error = error;
   d->code = code;
   d->reason = g_strdup (reason);
-  gst_fal_idle_add (s->user_context, deliver_in_user_context, d,
-      (GDestroyNotify) delivery_free);
+  g_mutex_lock (&s->lock);
+  g_queue_push_tail (&s->outbox, d);
+  wake = !s->outbox_posted;
+  s->outbox_posted = TRUE;
+  g_mutex_unlock (&s->lock);
+  if (wake)
+    gst_fal_idle_add (s->user_context, deliver_outbox, shared_ref (s),
+        (GDestroyNotify) shared_unref);
 }
 
 /* ------------------------------------------------------------ net side */
