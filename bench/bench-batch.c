@@ -11,7 +11,9 @@
  *  (c) peak RSS (ru_maxrss) of `gst-fal batch --concurrency C` over L input
  *      lines generated on the fly through a pipe;
  *  (d) a batch killed (SIGKILL) half way, then run again with --resume:
- *      every index exactly once in the output.
+ *      every index exactly once in the output;
+ *  (e) the server's CPU per item of the batch of (a) (utime + stime from
+ *      /proc/PID/stat before and after it), to follow the server's cost.
  *
  * Rounds interleave (a) and (b); figures are medians over rounds.
  *
@@ -199,6 +201,25 @@ run_subscribe_loop (const gchar * self, const gchar * url)
   return g_ascii_strtoll (out, NULL, 10);
 }
 
+/* utime + stime of process @pid so far, in µs. */
+static gint64
+process_cpu_us (GPid pid)
+{
+  g_autofree gchar *path = g_strdup_printf ("/proc/%d/stat", (gint) pid);
+  g_autofree gchar *text = NULL;
+  g_auto (GStrv) fields = NULL;
+  const gchar *after_name;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL)
+      || !(after_name = strrchr (text, ')')))
+    g_error ("cannot read %s", path);
+  /* after "(comm)": state is field 3, utime 14 and stime 15 */
+  fields = g_strsplit (after_name + 2, " ", 14);
+  g_assert (g_strv_length (fields) == 14);
+  return (g_ascii_strtoll (fields[11], NULL, 10) + g_ascii_strtoll (fields[12],
+          NULL, 10)) * G_USEC_PER_SEC / sysconf (_SC_CLK_TCK);
+}
+
 static gchar *
 start_server (GPid * pid)
 {
@@ -333,6 +354,7 @@ main (int argc, char **argv)
   g_autoptr (GArray) batch_cpu = g_array_new (FALSE, FALSE, sizeof (gdouble));
   g_autoptr (GArray) sub_cpu = g_array_new (FALSE, FALSE, sizeof (gdouble));
   g_autoptr (GArray) ratio_cpu = g_array_new (FALSE, FALSE, sizeof (gdouble));
+  g_autoptr (GArray) server_cpu = g_array_new (FALSE, FALSE, sizeof (gdouble));
   g_autofree gchar *dir = NULL;
   g_autofree gchar *input = NULL;
   g_autofree gchar *one = NULL;
@@ -366,7 +388,9 @@ main (int argc, char **argv)
 
   for (r = 0; r < rounds; r++) {
     Run loop = run_shell_loop ();
+    gint64 server0 = process_cpu_us (server);
     Run batch = run_batch (input, NULL);
+    gdouble svc = (process_cpu_us (server) - server0) / (gdouble) n_items;
     Run single = run_batch (one, NULL);
     gint64 subscribe_us = run_subscribe_loop (argv[0], url);
     gdouble br = n_items / (batch.wall_us / 1e6);
@@ -386,9 +410,10 @@ main (int argc, char **argv)
     g_array_append_val (sub_cpu, sc);
     x = bc / sc;
     g_array_append_val (ratio_cpu, x);
+    g_array_append_val (server_cpu, svc);
     g_printerr ("round %d: batch %.0f items/s, loop %.1f items/s (%.0fx); "
-        "CPU/item batch %.0f us, subscribe %.0f us (%.2fx)\n", r, br, lr,
-        br / lr, bc, sc, bc / sc);
+        "CPU/item batch %.0f us, subscribe %.0f us (%.2fx); server %.0f us\n",
+        r, br, lr, br / lr, bc, sc, bc / sc, svc);
   }
 
   rss = run_rss ();
@@ -408,12 +433,12 @@ main (int argc, char **argv)
       "\"concurrency\": %d, \"rounds\": %d,\n \"batch_items_per_s\": %.1f, "
       "\"loop_items_per_s\": %.2f, \"rate_ratio\": %.1f,\n"
       " \"batch_cpu_us_per_item\": %.1f, \"subscribe_cpu_us_per_item\": %.1f, "
-      "\"cpu_ratio\": %.3f,\n \"rss_lines\": %d, \"rss_exit\": %d, "
+      "\"cpu_ratio\": %.3f,\n \"server_cpu_us_per_item\": %.1f, \"rss_lines\": %d, \"rss_exit\": %d, "
       "\"rss_peak_mb\": %.1f, \"rss_wall_s\": %.1f,\n \"resume_n\": %d, "
       "\"resume_killed_at\": %u, \"resume_exactly_once\": %d}\n", n_items,
       loop_n, subscribe_n, concurrency, rounds, bench_median (batch_rate),
       bench_median (loop_rate), rate_ratio, bench_median (batch_cpu), bench_median (sub_cpu),
-      cpu_ratio, rss_lines, rss.status, rss_mb, rss.wall_us / 1e6, resume_n,
+      cpu_ratio, bench_median (server_cpu), rss_lines, rss.status, rss_mb, rss.wall_us / 1e6, resume_n,
       at_kill, once);
   md = g_strdup_printf ("| figure | measured | goal |\n|---|---|---|\n"
       "| %d items of local/echo, `--concurrency %d`: items/s vs a shell loop "
@@ -423,11 +448,12 @@ main (int argc, char **argv)
       "| peak RSS over %d input lines, `--concurrency %d` | **%.1f MB** "
       "(%.0f s) | ≤ 50 MB |\n"
       "| `--resume` after a kill at %u of %d | **%d of %d** exactly once | "
-      "every item exactly once |\n", n_items, concurrency, loop_n,
+      "every item exactly once |\n"
+      "| server CPU per item of the batch | **%.0f µs** | (followed) |\n", n_items, concurrency, loop_n,
       bench_median (batch_rate), bench_median (loop_rate), rate_ratio, subscribe_n,
       bench_median (batch_cpu), bench_median (sub_cpu), cpu_ratio, rss_lines,
       concurrency, rss_mb, rss.wall_us / 1e6, at_kill, resume_n, once,
-      resume_n);
+      resume_n, median (server_cpu));
   printf ("%s\n%s", json, md);
 
   if (!results || !*results)

@@ -6,6 +6,7 @@
  * takes new work only while a reserve is free, and says so once when the
  * reserve runs out and once when it is back, not once per refused request.
  */
+#include <poll.h>
 #include <sys/resource.h>
 #include "gstfalserver-private.h"
 
@@ -42,11 +43,42 @@ gst_fal_descriptors_free (void)
   return open == G_MAXINT ? 0 : MAX ((gint) limit.rlim_cur - open, 0);
 }
 
+/* TRUE when none of the reserve's top descriptors (the last ones under the
+ * soft limit) is open: then the reserve is free whatever the count. One
+ * poll() instead of reading /proc/self/fd, which costs as much as the rest of
+ * a request; descriptors are handed out lowest first, so this holds until the
+ * process nears its limit, where counting takes over. */
+static gboolean
+top_is_free (void)
+{
+  struct pollfd fds[GST_FAL_DESCRIPTORS_RESERVE];
+  struct rlimit limit;
+  guint i;
+
+  if (getrlimit (RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur > G_MAXINT
+      || limit.rlim_cur < 2 * GST_FAL_DESCRIPTORS_RESERVE)
+    return FALSE;
+  for (i = 0; i < G_N_ELEMENTS (fds); i++) {
+    fds[i].fd = limit.rlim_cur - G_N_ELEMENTS (fds) + i;
+    fds[i].events = 0;
+    fds[i].revents = 0;
+  }
+  if (poll (fds, G_N_ELEMENTS (fds), 0) < 0)
+    return FALSE;
+  for (i = 0; i < G_N_ELEMENTS (fds); i++)
+    if (!(fds[i].revents & POLLNVAL))
+      return FALSE;
+  return TRUE;
+}
+
 gboolean
 gst_fal_descriptors_enough (void)
 {
-  gint free = gst_fal_descriptors_free ();
+  gint free;
 
+  if (!g_atomic_int_get (&short_of_descriptors) && top_is_free ())
+    return TRUE;
+  free = gst_fal_descriptors_free ();
   if (free < GST_FAL_DESCRIPTORS_RESERVE) {
     if (g_atomic_int_compare_and_exchange (&short_of_descriptors, 0, 1))
       g_warning ("Out of file descriptors (%d free): new requests are "

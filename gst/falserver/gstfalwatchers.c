@@ -150,6 +150,27 @@ sse_close (SoupServerMessage * msg)
   soup_server_message_unpause (msg);
 }
 
+/* FALSE when the status of @state at @position, without new log lines, is
+ * the one last sent (its key as watcher_update_status() makes it). */
+static gboolean
+watcher_may_send (GstFalWatcher * watcher, GstFalServerRequestState state,
+    gint position)
+{
+  static const gchar *names[] = { "IN_QUEUE", "IN_PROGRESS", "COMPLETED" };
+  GstFalServerRequest *request = watcher->request;
+  gchar key[32];
+  guint logs;
+
+  g_mutex_lock (&request->lock);
+  logs = request->logs->len;
+  g_mutex_unlock (&request->lock);
+  if (watcher->with_logs && state != GST_FAL_SERVER_REQUEST_IN_QUEUE
+      && logs > watcher->logs_sent)
+    return TRUE;
+  g_snprintf (key, sizeof key, "%s:%d", names[state], position);
+  return g_strcmp0 (key, watcher->last) != 0;
+}
+
 /* Sends the status when it changed or has new log lines. As fal's stream
  * does (and as fal's JS client expects, accumulating them), each event
  * carries only the log lines not sent before. */
@@ -168,6 +189,11 @@ watcher_update_status (GstFalWatcher * watcher)
   /* popped but not yet started: still waiting, first in line */
   if (state == GST_FAL_SERVER_REQUEST_IN_QUEUE && position < 0)
     position = 0;
+  /* every change of any request comes here for every stream: build the
+   * status only when it may differ from the one last sent */
+  if (state != GST_FAL_SERVER_REQUEST_COMPLETED
+      && !watcher_may_send (watcher, state, position))
+    return;
   status = gst_fal_server_request_build_status (request, watcher->with_logs,
       watcher->logs_sent, position);
   logs = json_object_get_member (json_node_get_object (status), "logs");
