@@ -453,7 +453,7 @@ main (int argc, char **argv)
       bench_median (batch_rate), bench_median (loop_rate), rate_ratio, subscribe_n,
       bench_median (batch_cpu), bench_median (sub_cpu), cpu_ratio, rss_lines,
       concurrency, rss_mb, rss.wall_us / 1e6, at_kill, resume_n, once,
-      resume_n, median (server_cpu));
+      resume_n, bench_median (server_cpu));
   printf ("%s\n%s", json, md);
 
   if (!results || !*results)
