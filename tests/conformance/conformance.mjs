@@ -34,6 +34,11 @@ const wsServer = server.replace(/^http/, "ws");
 if (typeof globalThis.WebSocket !== "function") {
   globalThis.WebSocket = (await import("ws")).WebSocket;
 }
+// fal.realtime takes ids from the global Web Crypto, which Node 18 keeps
+// behind a flag
+if (typeof globalThis.crypto === "undefined") {
+  globalThis.crypto = (await import("node:crypto")).webcrypto;
+}
 if (typeof globalThis.WebSocket === "function") {
   const NativeWebSocket = globalThis.WebSocket;
   globalThis.WebSocket = class extends NativeWebSocket {
