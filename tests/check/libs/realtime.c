@@ -431,6 +431,18 @@ mock_ws_free (MockWs * m)
   g_free (m);
 }
 
+/* Closes @rt and frees what a mock test made, in the order that lets the
+ * socket close before its server goes. */
+static void
+mock_test_end (GstFalRealtime * rt, Events * e, FalMock * mock, MockWs * m)
+{
+  gst_fal_realtime_close (rt);
+  g_object_unref (rt);
+  events_free (e);
+  fal_mock_free (mock);
+  mock_ws_free (m);
+}
+
 GST_START_TEST (test_key_only_in_token_request)
 {
   FalMock *mock = fal_mock_new ();
@@ -468,11 +480,7 @@ GST_START_TEST (test_key_only_in_token_request)
     fail_unless (strstr (value, KEY) == NULL, "the key in %s", name);
   g_mutex_unlock (&m->lock);
 
-  gst_fal_realtime_close (rt);
-  g_object_unref (rt);
-  events_free (e);
-  fal_mock_free (mock);
-  mock_ws_free (m);
+  mock_test_end (rt, e, mock, m);
 }
 
 GST_END_TEST;
@@ -501,11 +509,7 @@ GST_START_TEST (test_token_refresh_keeps_socket)
   fail_unless_equals_int (gst_fal_realtime_get_n_connections (rt), 1);
   fail_unless_equals_int (e->closed, 0);
 
-  gst_fal_realtime_close (rt);
-  g_object_unref (rt);
-  events_free (e);
-  fal_mock_free (mock);
-  mock_ws_free (m);
+  mock_test_end (rt, e, mock, m);
 }
 
 GST_END_TEST;
@@ -541,11 +545,7 @@ GST_START_TEST (test_drop_reports_lost_and_reconnects)
   fail_unless_equals_int (ID (e->result_ids, 1), 3);
   fail_unless_equals_int (mock_ws_count (m, NULL), 2);
 
-  gst_fal_realtime_close (rt);
-  g_object_unref (rt);
-  events_free (e);
-  fal_mock_free (mock);
-  mock_ws_free (m);
+  mock_test_end (rt, e, mock, m);
 }
 
 GST_END_TEST;
